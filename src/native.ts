@@ -1,0 +1,143 @@
+/**
+ * The one place that finds and loads the compiled addon (`build/Release/shmzone.node`), and the
+ * typed contract of everything it exports. Nothing else in the library imports the `.node` file.
+ *
+ * The addon only talks to the operating system: segments, mappings, futexes and liveness
+ * tokens. Allocator, header and dict logic all live in TypeScript.
+ *
+ * Errors thrown by the addon are plain `Error`s carrying `code` (errno name), `errno`,
+ * `syscall` and `path`; `src/zone/segment.ts` turns them into `SegmentError`s.
+ */
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { ShmzoneError } from './errors.js';
+
+/** What `fstat` said about a segment, from the open descriptor (never from the path). */
+export interface SegmentStat {
+  /** Size in bytes. */
+  size: number;
+  /** Owner uid. */
+  uid: number;
+  /** Permission bits (`st_mode & 0o777`). */
+  mode: number;
+}
+
+/** One entry of `listSegments`. */
+export interface SegmentListing extends SegmentStat {
+  /** Name without the leading slash, e.g. `shmzone.ns.cache`. */
+  name: string;
+  /** Last modification, ms since the epoch. */
+  mtimeMs: number;
+}
+
+/** A fresh or attached mapping: the whole segment as one `SharedArrayBuffer`. */
+export interface Mapping extends SegmentStat {
+  buffer: SharedArrayBuffer;
+}
+
+/** Result codes of `futexWait`. */
+export const enum FutexResult {
+  Woken = 0,
+  NotEqual = 1,
+  TimedOut = 2,
+}
+
+/** Result codes of `tokenProbe`. */
+export const enum TokenState {
+  /** A live thread holds the token. */
+  Alive = 0,
+  /** The holder died (kernel reported owner-dead). The token was made consistent and freed. */
+  Dead = 1,
+  /** Nobody held the token. */
+  Free = 2,
+}
+
+/** Result codes of `tokenAcquire`. */
+export const enum TokenAcquire {
+  /** The calling thread now holds the token; it was free. */
+  Acquired = 0,
+  /** The calling thread now holds the token; its previous holder had died holding it. */
+  AcquiredFromDead = 1,
+  /** Another live thread (or a prober, for an instant) holds it. */
+  Busy = 2,
+}
+
+export interface NativeAddon {
+  /**
+   * Creates a POSIX shared memory segment: `shm_open(name, O_RDWR|O_CREAT|O_EXCL, mode)`,
+   * `fchmod(mode)` (undo the umask), `ftruncate(size)`, `posix_fallocate(0, size)` on Linux
+   * (a full /dev/shm fails here with ENOSPC instead of SIGBUS later), `mmap(MAP_SHARED)`.
+   * On any failure after `shm_open` the fd is closed and the name unlinked before throwing.
+   * `name` starts with `/`. Zero-filled memory.
+   */
+  createSegment(name: string, size: number, mode: number): Mapping;
+  /**
+   * Opens an existing segment and maps all of it, after checking with `fstat` on the fd,
+   * before `mmap`: owner uid == geteuid() (else code `ERR_SEGMENT_OWNER`), no permission bit
+   * outside `maxMode` (else `ERR_SEGMENT_MODE`), size >= `minSize` (else `ERR_SEGMENT_SIZE`).
+   * Never truncates.
+   */
+  openSegment(name: string, maxMode: number, minSize: number): Mapping;
+  /** `fstat` of a segment by name without mapping it. */
+  statSegment(name: string): SegmentStat;
+  /** `shm_unlink(name)`. */
+  unlinkSegment(name: string): void;
+  /** Every segment whose name (without `/`) starts with `prefix` (Linux: reads /dev/shm). */
+  listSegments(prefix: string): SegmentListing[];
+
+  /**
+   * Sleeps while the 32-bit word at `byteOffset` of `buffer` equals `expected`, on a
+   * process-shared futex (no FUTEX_PRIVATE_FLAG), at most `timeoutMs` (< 0 = no limit).
+   */
+  futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): FutexResult;
+  /** Wakes up to `count` sleepers on that word, in any process. Returns how many woke. */
+  futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
+
+  /** Bytes one liveness token occupies (a process-shared robust pthread mutex, padded). */
+  readonly tokenSize: number;
+  /** Initialises a token in place (process-shared, robust). Only on zeroed/unused memory. */
+  tokenInit(buffer: SharedArrayBuffer, byteOffset: number): void;
+  /** Try-locks the token for the calling thread, which then holds it until release or death. */
+  tokenAcquire(buffer: SharedArrayBuffer, byteOffset: number): TokenAcquire;
+  /** Unlocks a token the calling thread holds. */
+  tokenRelease(buffer: SharedArrayBuffer, byteOffset: number): void;
+  /** Asks whether the token's holder is alive, without keeping it. */
+  tokenProbe(buffer: SharedArrayBuffer, byteOffset: number): TokenState;
+
+  /** Kernel thread id of the calling thread (`gettid`). */
+  gettid(): number;
+  /** Process start time in clock ticks since boot (`/proc/<pid>/stat` field 22), 0 if gone. */
+  processStartTime(pid: number): number;
+
+  /**
+   * Test-only fault injection: the `nth` (1-based) next call of `syscall` (`ftruncate`,
+   * `posix_fallocate`, `mmap`, `fstat`, `shm_open`) fails with `errno` (a name such as
+   * `ENOSPC`). `nth` 0 clears it.
+   */
+  injectFault(syscall: string, nth: number, errno: string): void;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// dist/src/native.js -> package root is two levels up; src/native.ts is one level up when run
+// from source. node-gyp-build searches build/Release, build/Debug and prebuilds/.
+const packageRoot = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    return nodeGypBuild(packageRoot);
+  } catch (err) {
+    throw new ShmzoneError(
+      'ERR_NATIVE_MISSING',
+      `shmzone: the native addon could not be loaded from ${packageRoot} ` +
+        `(${(err as Error).message}). Build it with "npm rebuild shmzone" ` +
+        `(or "npm install" in a checkout); it needs python3, make and a C++ compiler.`,
+      { cause: err },
+    );
+  }
+}
+
+/** The loaded addon. Loaded once per thread, on first import. */
+export const native: NativeAddon = load();
