@@ -1,0 +1,41 @@
+{
+  "variables": {
+    # 1 when the headers offer node_api_create_external_sharedarraybuffer (see native/mapping.cc).
+    "shmzone_external_sab%": "<!(node \"<(module_root_dir)/native/detect-napi.mjs\" \"<(node_root_dir)\")"
+  },
+  "targets": [
+    {
+      "target_name": "shmzone",
+      "sources": [
+        "native/addon.cc",
+        "native/args.cc",
+        "native/errors.cc",
+        "native/faults.cc",
+        "native/futex.cc",
+        "native/liveness.cc",
+        "native/mapping.cc",
+        "native/segment.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "conditions": [
+        ["shmzone_external_sab==1", {
+          "defines": ["NAPI_EXPERIMENTAL", "SHMZONE_HAVE_NAPI_EXTERNAL_SAB"]
+        }],
+        ["OS=='linux'", {
+          "libraries": ["-lpthread", "-lrt"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {
+            "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+            "MACOSX_DEPLOYMENT_TARGET": "11.0"
+          }
+        }]
+      ]
+    }
+  ]
+}

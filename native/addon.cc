@@ -1,0 +1,32 @@
+// The list of everything the addon exports; src/native.ts holds the typed contract.
+#include "shmzone.h"
+
+namespace shmzone {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("createSegment", Napi::Function::New(env, CreateSegment, "createSegment"));
+  exports.Set("openSegment", Napi::Function::New(env, OpenSegment, "openSegment"));
+  exports.Set("statSegment", Napi::Function::New(env, StatSegment, "statSegment"));
+  exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment, "unlinkSegment"));
+  exports.Set("listSegments", Napi::Function::New(env, ListSegments, "listSegments"));
+
+  exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
+  exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+
+  exports.Set("tokenSize", Napi::Number::New(env, static_cast<double>(kTokenSize)));
+  exports.Set("tokenInit", Napi::Function::New(env, TokenInit, "tokenInit"));
+  exports.Set("tokenAcquire", Napi::Function::New(env, TokenAcquire, "tokenAcquire"));
+  exports.Set("tokenRelease", Napi::Function::New(env, TokenRelease, "tokenRelease"));
+  exports.Set("tokenProbe", Napi::Function::New(env, TokenProbe, "tokenProbe"));
+  exports.Set("gettid", Napi::Function::New(env, GetTid, "gettid"));
+  exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTime, "processStartTime"));
+
+  exports.Set("injectFault", Napi::Function::New(env, InjectFault, "injectFault"));
+  return exports;
+}
+
+}  // namespace shmzone
+
+// Node-API modules are context-aware, so worker threads can load it too.
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return shmzone::Init(env, exports); }
+NODE_API_MODULE(shmzone, InitModule)

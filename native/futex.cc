@@ -1,0 +1,97 @@
+// Cross-process futex on a 32-bit word of a SharedArrayBuffer.
+//
+// Atomics.wait/notify cannot be used between processes: V8 keeps its waiter lists inside each
+// process (RELIABILITY.md 8.1). The kernel's futex, WITHOUT FUTEX_PRIVATE_FLAG, keys sleepers by
+// the physical page, so a wake in one process reaches a waiter in another that maps the same
+// segment at any address.
+//
+// Other platforms (macOS): a documented fallback that polls the word with short sleeps
+// (about 1 ms), and a wake that wakes nobody explicitly (returns 0): waiters notice the change
+// on their next poll. Correct, but with up to ~1 ms extra latency.
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#include <thread>
+#endif
+
+#include "shmzone.h"
+
+namespace shmzone {
+
+namespace {
+
+enum FutexResult { kWoken = 0, kNotEqual = 1, kTimedOut = 2 };
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+Napi::Value FutexWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* word = static_cast<uint32_t*>(ArgSharedSlot(info, 0, 1, 4, 4));
+  // `expected` is compared as the 32-bit pattern, so Int32Array values (negative) work too.
+  int64_t expected64 = ArgInteger(info, 2, "expected", INT32_MIN, UINT32_MAX);
+  uint32_t expected = static_cast<uint32_t>(expected64);
+  double timeoutMs = ArgNumber(info, 3, "timeoutMs");
+  bool forever = timeoutMs < 0 || std::isinf(timeoutMs);
+  Clock::time_point deadline =
+      forever ? Clock::time_point::max()
+              : Clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(std::min(timeoutMs, 1e12) * 1e6));
+
+#ifdef __linux__
+  for (;;) {
+    struct timespec ts;
+    struct timespec* tsp = nullptr;
+    if (!forever) {
+      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return Napi::Number::New(env, kTimedOut);
+      ts.tv_sec = static_cast<time_t>(left / 1000000000);
+      ts.tv_nsec = static_cast<long>(left % 1000000000);
+      tsp = &ts;
+    }
+    // FUTEX_WAIT takes a RELATIVE timeout; after EINTR we recompute what is left.
+    long rc = syscall(SYS_futex, word, FUTEX_WAIT, expected, tsp, nullptr, 0);
+    if (rc == 0) return Napi::Number::New(env, kWoken);  // may be spurious: callers re-check the word
+    if (errno == EAGAIN) return Napi::Number::New(env, kNotEqual);
+    if (errno == ETIMEDOUT) return Napi::Number::New(env, kTimedOut);
+    if (errno == EINTR) continue;
+    ThrowErrno(env, errno, "futex", "");
+  }
+#else
+  volatile uint32_t* w = word;
+  if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return Napi::Number::New(env, kNotEqual);
+  for (;;) {
+    if (!forever && Clock::now() >= deadline) return Napi::Number::New(env, kTimedOut);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return Napi::Number::New(env, kWoken);
+  }
+#endif
+}
+
+Napi::Value FutexWake(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* word = static_cast<uint32_t*>(ArgSharedSlot(info, 0, 1, 4, 4));
+  // Any count above INT32_MAX (Infinity included) means "everyone".
+  double wanted = ArgNumber(info, 2, "count");
+  if (wanted < 0 || (std::isfinite(wanted) && std::trunc(wanted) != wanted))
+    throw Napi::RangeError::New(env, "The \"count\" argument must be a non-negative integer or Infinity");
+  int64_t count = wanted >= static_cast<double>(INT32_MAX) ? INT32_MAX : static_cast<int64_t>(wanted);
+#ifdef __linux__
+  long rc = syscall(SYS_futex, word, FUTEX_WAKE, static_cast<int>(count), nullptr, nullptr, 0);
+  if (rc < 0) ThrowErrno(env, errno, "futex", "");
+  return Napi::Number::New(env, static_cast<double>(rc));
+#else
+  (void)word;
+  (void)count;
+  return Napi::Number::New(env, 0);  // pollers see the new value by themselves
+#endif
+}
+
+}  // namespace shmzone

@@ -1,0 +1,73 @@
+// Shared declarations of the shmzone addon. Each .cc file owns one concept; addon.cc only
+// lists the exports.
+#pragma once
+
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace shmzone {
+
+// ---- errors.cc ----------------------------------------------------------------------------
+// Name of an errno value ("ENOSPC"), or "E<number>" when the table does not know it.
+const char* ErrnoName(int err);
+// errno value of a name, -1 when unknown.
+int ErrnoFromName(const std::string& name);
+// Throws a JS Error shaped like Node's fs errors: code, errno (positive), syscall, path.
+[[noreturn]] void ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path);
+// Throws a JS Error with a library code (ERR_SEGMENT_OWNER, ...), syscall and path.
+[[noreturn]] void ThrowCoded(Napi::Env env, const char* code, const std::string& message,
+                             const char* syscall, const std::string& path);
+
+// ---- args.cc: argument checks that throw TypeError/RangeError instead of crashing ----------
+std::string ArgString(const Napi::CallbackInfo& info, size_t i, const char* what);
+// A finite integer in [min, max].
+int64_t ArgInteger(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t min, int64_t max);
+// A finite number (may be fractional or negative).
+double ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* what);
+// Start and length of a SharedArrayBuffer argument.
+struct SharedBytes {
+  uint8_t* data;
+  size_t length;
+};
+SharedBytes ArgSharedBuffer(const Napi::CallbackInfo& info, size_t i, const char* what);
+// Address of `size` bytes at argument `offsetArg` inside the buffer, aligned to `align`.
+void* ArgSharedSlot(const Napi::CallbackInfo& info, size_t bufferArg, size_t offsetArg, size_t size,
+                    size_t align);
+
+// ---- faults.cc: test-only fault injection --------------------------------------------------
+// Returns 0, or the errno the current call of `syscall` must fail with (counts the call).
+int InjectedFault(const char* syscall);
+Napi::Value InjectFault(const Napi::CallbackInfo& info);
+
+// ---- mapping.cc: mmap <-> SharedArrayBuffer -------------------------------------------------
+// Maps `size` bytes of `fd` shared read/write; returns MAP_FAILED-free pointer or nullptr with errno.
+void* MapShared(int fd, size_t size);
+// Wraps a mapping as a SharedArrayBuffer whose last reference unmaps it (from any thread).
+Napi::Value WrapMapping(Napi::Env env, void* addr, size_t size);
+// Token bookkeeping: a mapping holding a locked token is never unmapped (see mapping.cc).
+void MappingTokenHeld(const void* addr, int delta);
+
+// ---- segment.cc ----------------------------------------------------------------------------
+Napi::Value CreateSegment(const Napi::CallbackInfo& info);
+Napi::Value OpenSegment(const Napi::CallbackInfo& info);
+Napi::Value StatSegment(const Napi::CallbackInfo& info);
+Napi::Value UnlinkSegment(const Napi::CallbackInfo& info);
+Napi::Value ListSegments(const Napi::CallbackInfo& info);
+
+// ---- futex.cc ------------------------------------------------------------------------------
+Napi::Value FutexWait(const Napi::CallbackInfo& info);
+Napi::Value FutexWake(const Napi::CallbackInfo& info);
+
+// ---- liveness.cc ---------------------------------------------------------------------------
+constexpr size_t kTokenSize = 64;
+Napi::Value TokenInit(const Napi::CallbackInfo& info);
+Napi::Value TokenAcquire(const Napi::CallbackInfo& info);
+Napi::Value TokenRelease(const Napi::CallbackInfo& info);
+Napi::Value TokenProbe(const Napi::CallbackInfo& info);
+Napi::Value GetTid(const Napi::CallbackInfo& info);
+Napi::Value ProcessStartTime(const Napi::CallbackInfo& info);
+
+}  // namespace shmzone
