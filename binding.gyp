@@ -17,13 +17,16 @@
         "native/segment.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
+        # NAPI_EXPERIMENTAL picks the experimental Node-API version itself; pin 8 otherwise.
         ["shmzone_external_sab==1", {
           "defines": ["NAPI_EXPERIMENTAL", "SHMZONE_HAVE_NAPI_EXTERNAL_SAB"]
+        }, {
+          "defines": ["NAPI_VERSION=8"]
         }],
         ["OS=='linux'", {
           "libraries": ["-lpthread", "-lrt"]

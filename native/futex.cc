@@ -50,8 +50,9 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
     struct timespec ts;
     struct timespec* tsp = nullptr;
     if (!forever) {
+      // A zero timeout still reaches the kernel, which compares the word first (NotEqual wins).
       auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return Napi::Number::New(env, kTimedOut);
+      if (left < 0) left = 0;
       ts.tv_sec = static_cast<time_t>(left / 1000000000);
       ts.tv_nsec = static_cast<long>(left % 1000000000);
       tsp = &ts;

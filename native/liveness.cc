@@ -25,6 +25,11 @@
 
 namespace shmzone {
 
+// PTHREAD_MUTEX_ROBUST is an enum constant in glibc, not a macro: test the platform instead.
+#if defined(__linux__)
+#define SHMZONE_ROBUST_TOKENS 1
+#endif
+
 static_assert(sizeof(pthread_mutex_t) <= kTokenSize, "pthread_mutex_t does not fit in a token");
 
 namespace {
@@ -47,7 +52,7 @@ Napi::Value TokenInit(const Napi::CallbackInfo& info) {
   int err = pthread_mutexattr_init(&attr);
   if (err != 0) ThrowPthread(env, err, "pthread_mutexattr_init");
   err = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-#ifdef PTHREAD_MUTEX_ROBUST
+#ifdef SHMZONE_ROBUST_TOKENS
   if (err == 0) err = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
 #endif
   if (err == 0) {
@@ -67,7 +72,7 @@ Napi::Value TokenAcquire(const Napi::CallbackInfo& info) {
     case 0:
       MappingTokenHeld(m, +1);
       return Napi::Number::New(env, kAcquired);
-#ifdef PTHREAD_MUTEX_ROBUST
+#ifdef SHMZONE_ROBUST_TOKENS
     case EOWNERDEAD:
       // We own it now; mark it usable again and keep holding it.
       err = pthread_mutex_consistent(m);
@@ -103,7 +108,7 @@ Napi::Value TokenProbe(const Napi::CallbackInfo& info) {
     case 0:
       pthread_mutex_unlock(m);
       return Napi::Number::New(env, kFree);
-#ifdef PTHREAD_MUTEX_ROBUST
+#ifdef SHMZONE_ROBUST_TOKENS
     case EOWNERDEAD:
       err = pthread_mutex_consistent(m);
       pthread_mutex_unlock(m);

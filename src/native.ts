@@ -6,7 +6,15 @@
  * tokens. Allocator, header and dict logic all live in TypeScript.
  *
  * Errors thrown by the addon are plain `Error`s carrying `code` (errno name), `errno`,
- * `syscall` and `path`; `src/zone/segment.ts` turns them into `SegmentError`s.
+ * `syscall` and `path`; `src/zone/segment.ts` turns them into `SegmentError`s. Unlike Node's
+ * `fs` errors, `errno` is the POSITIVE raw errno value (ENOSPC = 28 on Linux), i.e. what the
+ * syscall set, not libuv's negated number. The message reads like Node's:
+ * `ENOSPC: no space left on device, posix_fallocate '/shmzone.ns.zone'`. Errors the addon
+ * decides itself (`ERR_SEGMENT_OWNER`, `ERR_SEGMENT_MODE`, `ERR_SEGMENT_SIZE`) have `code`,
+ * `syscall` ('fstat') and `path` but no `errno`. Bad argument types/ranges throw `TypeError` /
+ * `RangeError` from C++ as a last line of defence (validate in TypeScript first).
+ *
+ * Addon build: binding.gyp + native/*.cc; `npm install` runs native/build.mjs.
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -69,38 +77,52 @@ export interface NativeAddon {
    * `fchmod(mode)` (undo the umask), `ftruncate(size)`, `posix_fallocate(0, size)` on Linux
    * (a full /dev/shm fails here with ENOSPC instead of SIGBUS later), `mmap(MAP_SHARED)`.
    * On any failure after `shm_open` the fd is closed and the name unlinked before throwing.
-   * `name` starts with `/`. Zero-filled memory.
+   * `name` starts with `/`, has no other `/`, at most 255 bytes. `size` is an integer >= 1
+   * (0 never reaches mmap: RangeError). `mode` in [0, 0o777]. Zero-filled memory.
+   * Throws e.g. `EEXIST` (shm_open), `ENOSPC` (posix_fallocate), `EACCES`, `EMFILE`, `ENOMEM` (mmap).
    */
   createSegment(name: string, size: number, mode: number): Mapping;
   /**
    * Opens an existing segment and maps all of it, after checking with `fstat` on the fd,
    * before `mmap`: owner uid == geteuid() (else code `ERR_SEGMENT_OWNER`), no permission bit
-   * outside `maxMode` (else `ERR_SEGMENT_MODE`), size >= `minSize` (else `ERR_SEGMENT_SIZE`).
-   * Never truncates.
+   * outside `maxMode` (else `ERR_SEGMENT_MODE`), size >= `minSize` (else `ERR_SEGMENT_SIZE`;
+   * an empty segment always fails this way). Never truncates. Missing name: `ENOENT`.
    */
   openSegment(name: string, maxMode: number, minSize: number): Mapping;
   /** `fstat` of a segment by name without mapping it. */
   statSegment(name: string): SegmentStat;
-  /** `shm_unlink(name)`. */
+  /** `shm_unlink(name)`. Throws `ENOENT` if it is already gone. Existing mappings stay valid. */
   unlinkSegment(name: string): void;
   /** Every segment whose name (without `/`) starts with `prefix` (Linux: reads /dev/shm). */
   listSegments(prefix: string): SegmentListing[];
 
   /**
    * Sleeps while the 32-bit word at `byteOffset` of `buffer` equals `expected`, on a
-   * process-shared futex (no FUTEX_PRIVATE_FLAG), at most `timeoutMs` (< 0 = no limit).
+   * process-shared futex (no FUTEX_PRIVATE_FLAG), at most `timeoutMs` (< 0 or Infinity = no
+   * limit; 0 = just compare). `byteOffset` must be 4-aligned and inside the buffer (RangeError);
+   * `expected` is compared as a 32-bit pattern (an Int32 or a Uint32 value both work). `Woken`
+   * may be spurious: re-check the word. Blocks the calling thread. Not Linux: polls every ~1 ms.
    */
   futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): FutexResult;
-  /** Wakes up to `count` sleepers on that word, in any process. Returns how many woke. */
+  /**
+   * Wakes up to `count` sleepers on that word, in any process (`Infinity` = all). Returns how
+   * many woke (not Linux: always 0; pollers notice the change themselves).
+   */
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
 
   /** Bytes one liveness token occupies (a process-shared robust pthread mutex, padded). */
   readonly tokenSize: number;
-  /** Initialises a token in place (process-shared, robust). Only on zeroed/unused memory. */
+  /**
+   * Initialises a token in place (process-shared, robust). Only on zeroed/unused memory.
+   * `byteOffset` must be 8-aligned with `tokenSize` bytes inside the buffer (else RangeError).
+   * Caveat: a mapping in which this process still holds a token is never unmapped (glibc links
+   * held robust mutexes through their memory); release tokens before dropping a zone.
+   * macOS has no robust mutexes: a dead holder stays `Alive` there.
+   */
   tokenInit(buffer: SharedArrayBuffer, byteOffset: number): void;
   /** Try-locks the token for the calling thread, which then holds it until release or death. */
   tokenAcquire(buffer: SharedArrayBuffer, byteOffset: number): TokenAcquire;
-  /** Unlocks a token the calling thread holds. */
+  /** Unlocks a token the calling thread holds (else throws `EPERM`). */
   tokenRelease(buffer: SharedArrayBuffer, byteOffset: number): void;
   /** Asks whether the token's holder is alive, without keeping it. */
   tokenProbe(buffer: SharedArrayBuffer, byteOffset: number): TokenState;
@@ -111,9 +133,9 @@ export interface NativeAddon {
   processStartTime(pid: number): number;
 
   /**
-   * Test-only fault injection: the `nth` (1-based) next call of `syscall` (`ftruncate`,
-   * `posix_fallocate`, `mmap`, `fstat`, `shm_open`) fails with `errno` (a name such as
-   * `ENOSPC`). `nth` 0 clears it.
+   * Test-only fault injection: the `nth` (1-based) next call of `syscall` (`shm_open`,
+   * `fchmod`, `ftruncate`, `posix_fallocate`, `fstat`, `mmap`) fails with `errno` (a name such
+   * as `ENOSPC`). `nth` 0 clears it. Process-wide (all threads). Unknown names: RangeError.
    */
   injectFault(syscall: string, nth: number, errno: string): void;
 }
