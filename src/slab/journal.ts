@@ -1,0 +1,95 @@
+/**
+ * The crash journal: an undo log of (word index, old value) pairs in the pool header.
+ *
+ * Every write to shared metadata made under the lock goes through `journalWrite`, which
+ * appends the entry, then bumps the count, then stores the new value. `commit` (and unlock)
+ * empties the log with one store; a thread that takes the lock over from a dead owner replays
+ * the log backwards (`rollback`) and so returns every journaled word to its value at the last
+ * commit.
+ *
+ * What is NOT journaled, on purpose:
+ * - payload bytes, and the metadata written into pages that were free before the operation
+ *   (an in-page bitmap of a brand-new slab): after a rollback those pages are free again and
+ *   nothing reads their contents;
+ * - derived counters (free pages, per-class total/used): recomputed from the descriptors after
+ *   a takeover (`recount` in verify.ts);
+ * - pure statistics (reqs, fails, lock counters): may be off by the one operation that died.
+ *
+ * Memory-ordering assumption (why plain typed-array stores are enough):
+ * 1. Inside the lock only one thread writes metadata; it needs no atomics for its own reads.
+ * 2. The only reader that matters is a thread that later acquires the lock, with
+ *    `Atomics.compareExchange` (x86 `lock cmpxchg`, a full barrier); the releasing owner
+ *    published with `Atomics.store` (`xchg`, a full barrier). So everything written before
+ *    unlock is visible after the next lock, as for any mutex.
+ * 3. A crash: SIGKILL (or worker.terminate()) stops the thread between two instructions. Every
+ *    store that executed is in the CPU's store buffer or cache and reaches the shared pages
+ *    anyway (the store buffer drains regardless of the process dying; the pages belong to the
+ *    shared mapping, not to the process). On x86-TSO stores become visible in program order,
+ *    so the survivor sees a prefix of the dead thread's stores.
+ * 4. V8 emits typed-array element stores in program order: TurboFan keeps stores on its effect
+ *    chain and does not sink or merge element stores to memory that may alias (and stores to
+ *    a SharedArrayBuffer may always alias). We rely on this; it holds for V8 in Node 20.
+ * Hence for every journaled write the survivor sees one of: nothing (entry not counted: the
+ * word is unchanged), the entry counted but the word unchanged (undo writes the same value),
+ * or both (undo restores). Ports to weakly ordered CPUs (arm64) would need a release fence
+ * between the entry, the count and the store (e.g. `Atomics.store` for the count).
+ */
+import { ShmzoneError } from '../errors.js';
+import { JOURNAL_CAPACITY } from './layout.js';
+import type { PoolState } from './state.js';
+
+/** Journaled store of `value` into word `w` of the zone buffer. */
+export function journalWrite(s: PoolState, w: number, value: number): void {
+  const u32 = s.u32;
+  const cw = s.journalCountWord;
+  const n = u32[cw];
+  if (n >= JOURNAL_CAPACITY) journalOverflow(s);
+  const e = s.journalWord + n * 2;
+  u32[e] = w;
+  u32[e + 1] = u32[w];
+  u32[cw] = n + 1; // count after the entry: a counted entry is always complete
+  u32[w] = value; // the store itself last
+}
+
+/** Forgets the entries: the state at this point is consistent. One store. */
+export function journalCommit(s: PoolState): void {
+  s.u32[s.journalCountWord] = 0;
+}
+
+/**
+ * Undoes every entry newest first and empties the journal. Returns the number undone.
+ * Throws SlabCorruptionError-free plain Error text via `reason` when an entry points outside
+ * the buffer (the caller then resets the pool).
+ */
+export function journalRollback(s: PoolState): number {
+  const u32 = s.u32;
+  const n = u32[s.journalCountWord];
+  if (n > JOURNAL_CAPACITY) throw new Error(`journal count ${n} exceeds capacity ${JOURNAL_CAPACITY}`);
+  const words = u32.length;
+  for (let i = n - 1; i >= 0; i--) {
+    const e = s.journalWord + i * 2;
+    const w = u32[e];
+    if (w >= words) throw new Error(`journal entry ${i} names word ${w}, outside the zone`);
+    u32[w] = u32[e + 1];
+  }
+  u32[s.journalCountWord] = 0;
+  return n;
+}
+
+/** Entries still free in the journal. */
+export function journalRoom(s: PoolState): number {
+  return JOURNAL_CAPACITY - s.u32[s.journalCountWord];
+}
+
+/**
+ * The journal is full: undo back to the last commit (so shared memory is consistent again)
+ * and throw. Callers holding the lock for long sequences must `commit()` at consistent points.
+ */
+export function journalOverflow(s: PoolState): never {
+  const undone = journalRollback(s);
+  throw new ShmzoneError(
+    'ERR_SLAB_JOURNAL_FULL',
+    `slab journal full (${JOURNAL_CAPACITY} entries): the operation was rolled back (${undone} ` +
+      `writes undone). Call commit() at consistent points when holding the lock for long.`,
+  );
+}

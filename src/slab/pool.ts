@@ -1,0 +1,430 @@
+/**
+ * SlabPool: nginx's ngx_slab over a SharedArrayBuffer, with a lock that survives dead owners
+ * and an undo journal that makes every operation all-or-nothing across a crash.
+ *
+ * Files: layout.ts (word map), sizeclass.ts, journal.ts, pages.ts (page runs), chunks.ts
+ * (slabs, bad-free detection), lock.ts (contended path), verify.ts, stats.ts. This class holds
+ * the per-process view (it extends PoolState, so hot paths read plain fields) and composes them.
+ */
+import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
+import type { OwnerIdentity, PoolStats, RecoveryReport, SizeClassMode } from './api.js';
+import { allocChunk, allocRun, freeChunk, freeRun, locate, locatedSize, LOC_CHUNK } from './chunks.js';
+import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
+import {
+  computeGeometry,
+  DESC_WORDS,
+  D_MAP,
+  D_NEXT,
+  D_PREV,
+  D_INFO,
+  HEADER_WORDS,
+  H_DATA_START,
+  H_DESC_START,
+  H_GENERATION,
+  H_LENGTH_DIV8,
+  H_LOCK_ACQUISITIONS,
+  H_LOCK_CONTENDED,
+  H_LOCK_RECOVERIES,
+  H_LOCK_SLEEPS,
+  H_LOCK_SPINS,
+  H_MAGIC,
+  H_MODE,
+  H_N_CLASSES,
+  H_PAGES_FREE,
+  H_PAGES_TOTAL,
+  H_PAGE_FAILS,
+  H_PAGE_REQS,
+  H_POISON,
+  H_VERSION,
+  JOURNAL_CAPACITY,
+  MAX_OP_WRITES,
+  PAGE_SIZE,
+  POOL_MAGIC,
+  POOL_VERSION,
+  STAT_WORDS,
+  T_FREE,
+  T_FREE_TAIL,
+} from './layout.js';
+import { contendedResult, lockContended, wakeOne } from './lock.js';
+import { POISON_BYTE } from './pages.js';
+import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
+import { PoolState } from './state.js';
+import { collectStats } from './stats.js';
+import { recount, verifyPool } from './verify.js';
+
+export interface SlabPoolOptions {
+  /** Size-class scheme; default `fine` (see sizeclass.ts for the measurement). */
+  sizeClasses?: SizeClassMode;
+}
+
+const FOUR_GIB = 2 ** 32;
+
+function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is SharedArrayBuffer {
+  if (!(buffer instanceof SharedArrayBuffer)) {
+    throw new ShmzoneArgumentError('ERR_SLAB_BUFFER', `slab pool: buffer must be a SharedArrayBuffer, got ${describeValue(buffer)}`);
+  }
+  if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
+    throw new ShmzoneArgumentError('ERR_SLAB_OFFSET', `slab pool: byteOffset must be a non-negative multiple of 8, got ${describeValue(byteOffset)}`);
+  }
+  if (byteOffset >= buffer.byteLength) {
+    throw new ShmzoneArgumentError('ERR_SLAB_OFFSET', `slab pool: byteOffset ${byteOffset} is not inside the ${buffer.byteLength}-byte buffer`);
+  }
+}
+
+export class SlabPool extends PoolState {
+  readonly owner: OwnerIdentity;
+  private readonly listeners: Array<(report: RecoveryReport) => void> = [];
+  /** Bound once: the contended path calls it with the owner it saw. */
+  private readonly tryTakeOver: (ownerId: number) => boolean;
+
+  private constructor(buffer: SharedArrayBuffer, byteOffset: number, length: number, mode: SizeClassMode, owner: OwnerIdentity) {
+    const classes = sizeClasses(mode);
+    const g = computeGeometry(byteOffset, length, classes.n);
+    if (g === null) {
+      throw new ShmzoneArgumentError('ERR_SLAB_POOL_SIZE', `slab pool: ${length} bytes at ${byteOffset} cannot hold the header and one page`);
+    }
+    super(buffer, g, classes);
+    this.owner = owner;
+    this.debug = process.env.SHMZONE_DEBUG === '1';
+    this.tryTakeOver = (ownerId: number): boolean => {
+      if (ownerId === this.owner.selfId || !this.owner.isOwnerDead(ownerId)) return false;
+      return this.takeOver(ownerId);
+    };
+  }
+
+  /**
+   * Lays out a fresh pool in [byteOffset, byteOffset + byteLength) of the zone buffer (which
+   * must be zero-filled or at least not in use). Nobody else may use the region meanwhile.
+   * Throws ShmzoneArgumentError (ERR_SLAB_BUFFER, ERR_SLAB_OFFSET, ERR_SLAB_LENGTH,
+   * ERR_SLAB_POOL_SIZE, ERR_SLAB_MODE).
+   */
+  static create(buffer: SharedArrayBuffer, byteOffset: number, byteLength: number, owner: OwnerIdentity, options: SlabPoolOptions = {}): SlabPool {
+    checkRegion(buffer, byteOffset);
+    if (typeof byteLength !== 'number' || !Number.isInteger(byteLength) || byteLength <= 0 || byteOffset + byteLength > buffer.byteLength) {
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_LENGTH',
+        `slab pool: byteLength must be a positive integer with byteOffset + byteLength <= ${buffer.byteLength}, got ${describeValue(byteLength)}`,
+      );
+    }
+    const mode = options.sizeClasses ?? DEFAULT_SIZE_CLASS_MODE;
+    if (!(mode in MODE_CODES)) {
+      throw new ShmzoneArgumentError('ERR_SLAB_MODE', `slab pool: sizeClasses must be 'pow2' or 'fine', got ${describeValue(mode)}`);
+    }
+    const pool = new SlabPool(buffer, byteOffset, Math.min(byteLength, FOUR_GIB - 8), mode, owner);
+    const u32 = pool.u32;
+    const b = pool.base;
+    u32.fill(0, b, b + HEADER_WORDS);
+    u32[b + H_VERSION] = POOL_VERSION;
+    u32[b + H_LENGTH_DIV8] = pool.length / 8;
+    u32[b + H_MODE] = MODE_CODES[mode];
+    u32[b + H_POISON] = pool.debug ? 1 : 0;
+    pool.format(0);
+    u32[b + H_MAGIC] = POOL_MAGIC; // last: a half-built header never validates
+    return pool;
+  }
+
+  /**
+   * Attaches to a pool another process or thread created. Validates magic, version and that
+   * every region lies inside the buffer and matches the geometry recomputed here; throws
+   * SlabCorruptionError rather than reading out of bounds.
+   */
+  static open(buffer: SharedArrayBuffer, byteOffset: number, owner: OwnerIdentity): SlabPool {
+    checkRegion(buffer, byteOffset);
+    if (byteOffset + HEADER_WORDS * 4 > buffer.byteLength) throw new SlabCorruptionError(`slab open: no room for a pool header at ${byteOffset}`);
+    const head = new Uint32Array(buffer, byteOffset, HEADER_WORDS);
+    if (head[H_MAGIC] !== POOL_MAGIC) throw new SlabCorruptionError(`slab open: no pool at ${byteOffset} (magic 0x${head[H_MAGIC].toString(16)})`);
+    if (head[H_VERSION] !== POOL_VERSION) throw new SlabCorruptionError(`slab open: layout version ${head[H_VERSION]}, expected ${POOL_VERSION}`);
+    const length = head[H_LENGTH_DIV8] * 8;
+    if (length === 0 || byteOffset + length > buffer.byteLength) throw new SlabCorruptionError(`slab open: pool length ${length} runs past the buffer`);
+    const mode = MODE_NAMES[head[H_MODE]];
+    if (mode === undefined) throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[H_MODE]}`);
+    let pool: SlabPool;
+    try {
+      pool = new SlabPool(buffer, byteOffset, length, mode, owner);
+    } catch {
+      throw new SlabCorruptionError(`slab open: pool length ${length} cannot hold a pool`);
+    }
+    const u32 = pool.u32;
+    const b = pool.base;
+    if (u32[b + H_PAGES_TOTAL] !== pool.pagesTotal || u32[b + H_DATA_START] !== pool.dataStart || u32[b + H_DESC_START] !== pool.descWord || u32[b + H_N_CLASSES] !== pool.classes.n) {
+      throw new SlabCorruptionError('slab open: header geometry does not match the recorded pool length');
+    }
+    pool.poison = u32[b + H_POISON] === 1;
+    return pool;
+  }
+
+  /** Writes an empty pool: header counters, stats, descriptors, one free run. */
+  private format(generation: number): void {
+    const u32 = this.u32;
+    const b = this.base;
+    const D = this.descWord;
+    u32[b + H_GENERATION] = generation;
+    u32[b + H_PAGES_TOTAL] = this.pagesTotal;
+    u32[b + H_PAGES_FREE] = this.pagesTotal;
+    u32[b + H_DATA_START] = this.dataStart;
+    u32[b + H_DESC_START] = D;
+    u32[b + H_N_CLASSES] = this.classes.n;
+    u32[b + H_PAGE_REQS] = 0;
+    u32[b + H_PAGE_FAILS] = 0;
+    u32[this.journalCountWord] = 0;
+    u32.fill(0, this.statsWord, this.statsWord + this.classes.n * STAT_WORDS);
+    u32.fill(0, D, D + (this.firstDesc + this.pagesTotal) * DESC_WORDS);
+    for (let sent = 1; sent <= this.freeSentinel; sent++) {
+      u32[D + sent * DESC_WORDS + D_NEXT] = sent;
+      u32[D + sent * DESC_WORDS + D_PREV] = sent;
+    }
+    const h = this.firstDesc;
+    const hw = D + h * DESC_WORDS;
+    u32[hw + D_INFO] = T_FREE;
+    u32[hw + D_MAP] = this.pagesTotal;
+    u32[hw + D_NEXT] = this.freeSentinel;
+    u32[hw + D_PREV] = this.freeSentinel;
+    u32[D + this.freeSentinel * DESC_WORDS + D_NEXT] = h;
+    u32[D + this.freeSentinel * DESC_WORDS + D_PREV] = h;
+    if (this.pagesTotal > 1) {
+      const tw = D + (h + this.pagesTotal - 1) * DESC_WORDS;
+      u32[tw + D_INFO] = T_FREE_TAIL;
+      u32[tw + D_MAP] = h;
+    }
+    this.poison = u32[b + H_POISON] === 1;
+    if (this.poison) this.u8.fill(POISON_BYTE, this.dataStart, this.dataEnd);
+  }
+
+  // ---------------------------------------------------------------- geometry
+
+  /** Bytes of the zone this pool covers (header and descriptors included). */
+  get capacity(): number {
+    return this.length;
+  }
+  get pageSize(): number {
+    return PAGE_SIZE;
+  }
+  /** Bumped each time the pool was re-initialised empty after a failed repair. */
+  get generation(): number {
+    return this.u32[this.base + H_GENERATION];
+  }
+  /** Bytes in completely free pages (lua's free_space()). */
+  freeSpace(): number {
+    return this.u32[this.base + H_PAGES_FREE] * PAGE_SIZE;
+  }
+
+  // ---------------------------------------------------------------- allocation
+
+  /**
+   * Allocates `size` bytes; returns a byte offset into the zone buffer (8-aligned; whole pages
+   * for sizes above the largest class), or 0 when there is no memory (counted as a failure).
+   * Throws ShmzoneArgumentError ERR_SLAB_SIZE for a size that is not a non-negative integer.
+   */
+  alloc(size: number): number {
+    this.lock();
+    try {
+      return this.allocLocked(size);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** alloc(), then zero the requested bytes (as nginx: not the rounded chunk). */
+  calloc(size: number): number {
+    this.lock();
+    try {
+      return this.callocLocked(size);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Frees an offset alloc() returned. Throws SlabError (codes in chunks.ts) and changes nothing if it is not one. */
+  free(offset: number): void {
+    this.lock();
+    try {
+      this.freeLocked(offset);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** alloc() for a caller that holds the lock. Journaled; call commit() at consistent points. */
+  allocLocked(size: number): number {
+    if (size >>> 0 !== size) return this.allocUnusual(size);
+    if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
+    const t = this.classes;
+    const off = size <= t.maxSize ? allocChunk(this, t.byEighth[(size + 7) >>> 3]) : allocRun(this, size);
+    if (this.debug) verifyPool(this);
+    return off;
+  }
+
+  callocLocked(size: number): number {
+    const off = this.allocLocked(size);
+    if (off !== 0) this.u8.fill(0, off, off + size);
+    return off;
+  }
+
+  freeLocked(offset: number): void {
+    const kind = locate(this, offset); // throws before any write
+    if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
+    if (kind === LOC_CHUNK) freeChunk(this);
+    else freeRun(this);
+    if (this.debug) verifyPool(this);
+  }
+
+  /** Usable bytes at a live offset (chunk size, or run pages x 4096). Validates like free(). */
+  usableSize(offset: number): number {
+    return locatedSize(this, locate(this, offset));
+  }
+
+  private allocUnusual(size: number): number {
+    if (typeof size === 'number' && Number.isInteger(size) && size >= FOUR_GIB) {
+      this.u32[this.base + H_PAGE_REQS]++;
+      this.u32[this.base + H_PAGE_FAILS]++;
+      return 0;
+    }
+    throw new ShmzoneArgumentError('ERR_SLAB_SIZE', `slab alloc: size must be a non-negative integer, got ${describeValue(size)}`);
+  }
+
+  // ---------------------------------------------------------------- journal
+
+  /**
+   * Journaled store to any 32-bit word of the zone buffer, for metadata of the caller (dict,
+   * zone) written while holding the lock: rolled back if this thread dies before commit().
+   */
+  write32(wordIndex: number, value: number): void {
+    if (wordIndex >>> 0 !== wordIndex || wordIndex >= this.u32.length) {
+      throw new ShmzoneArgumentError('ERR_SLAB_WORD', `slab write32: word index ${describeValue(wordIndex)} is outside the zone`);
+    }
+    if (this.debug && !this.holdsLock()) throw new LockError('ERR_LOCK_NOT_HELD', 'slab write32: the lock is not held');
+    journalWrite(this, wordIndex, value);
+  }
+
+  /** Marks the current state consistent: forgets the journal (one store). */
+  commit(): void {
+    journalCommit(this);
+  }
+
+  // ---------------------------------------------------------------- lock
+
+  lock(): void {
+    const self = this.owner.selfId;
+    // Acquire: lock cmpxchg is a full barrier; plain reads/writes below cannot move above it.
+    if (Atomics.compareExchange(this.i32, this.lockWord, 0, self) !== 0) {
+      this.lockSlow(self);
+      return;
+    }
+    const u32 = this.u32;
+    u32[this.base + H_LOCK_ACQUISITIONS]++;
+    // A non-empty journal under a free lock means someone force-unlocked a dead owner
+    // without repairing: repair now.
+    if (u32[this.journalCountWord] !== 0) this.recoverLocked(0);
+  }
+
+  private lockSlow(self: number): void {
+    if (Atomics.load(this.i32, this.lockWord) === self) {
+      throw new LockError('ERR_LOCK_REENTRANT', `slab lock: owner ${self} already holds this lock (it is not reentrant)`);
+    }
+    lockContended(this.buffer, this.i32, this.lockWord, this.waitersWord, self, this.tryTakeOver);
+    const u32 = this.u32;
+    const b = this.base;
+    u32[b + H_LOCK_ACQUISITIONS]++;
+    u32[b + H_LOCK_CONTENDED]++;
+    u32[b + H_LOCK_SPINS] += contendedResult.spins;
+    u32[b + H_LOCK_SLEEPS] += contendedResult.sleeps;
+    if (u32[this.journalCountWord] !== 0) this.recoverLocked(0);
+  }
+
+  unlock(): void {
+    const self = this.owner.selfId;
+    const i32 = this.i32;
+    if (Atomics.load(i32, this.lockWord) !== self) {
+      throw new LockError('ERR_LOCK_NOT_HELD', `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(i32, this.lockWord)})`);
+    }
+    if (this.debug) verifyPool(this);
+    this.u32[this.journalCountWord] = 0; // commit
+    // Release: xchg publishes every plain store above before the lock reads free.
+    Atomics.store(i32, this.lockWord, 0);
+    // Read after the release store (both seq-cst): see lock.ts for why no wake-up is lost.
+    if (Atomics.load(i32, this.waitersWord) !== 0) wakeOne(this.buffer, this.lockWord);
+  }
+
+  holdsLock(): boolean {
+    return Atomics.load(this.i32, this.lockWord) === this.owner.selfId;
+  }
+
+  /** Owner id in the lock word (0 = free). */
+  lockOwner(): number {
+    return Atomics.load(this.i32, this.lockWord);
+  }
+
+  /** Called under the lock after every takeover from a dead owner. */
+  onRecovery(listener: (report: RecoveryReport) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * For a caller that knows `deadOwnerId` is dead (cluster primary on worker exit, a thread
+   * inheriting a dead peer's slot): if the lock word holds that id, take the lock over, roll
+   * back, verify, unlock. Returns true if it did. The caller must not itself be inside a
+   * locked section with the same id.
+   */
+  recoverFrom(deadOwnerId: number): boolean {
+    if (typeof deadOwnerId !== 'number' || deadOwnerId >>> 0 !== deadOwnerId || deadOwnerId === 0) {
+      throw new ShmzoneArgumentError('ERR_SLAB_OWNER', `slab recoverFrom: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`);
+    }
+    const self = this.owner.selfId;
+    if (Atomics.compareExchange(this.i32, this.lockWord, deadOwnerId, self) !== deadOwnerId) return false;
+    try {
+      this.recoverLocked(deadOwnerId);
+    } finally {
+      this.unlock();
+    }
+    return true;
+  }
+
+  /** CAS dead -> self; on success repair. Only after isOwnerDead(dead) said so. */
+  private takeOver(dead: number): boolean {
+    // LMDB's double check: the CAS only succeeds if the word still holds the dead id.
+    if (Atomics.compareExchange(this.i32, this.lockWord, dead, this.owner.selfId) !== dead) return false;
+    this.recoverLocked(dead);
+    return true;
+  }
+
+  /** Under the lock: undo the journal, rebuild derived counters, verify; reset if that fails. */
+  private recoverLocked(deadOwnerId: number): void {
+    let undone = 0;
+    let reason: string | undefined;
+    try {
+      undone = journalRollback(this);
+      recount(this);
+      verifyPool(this);
+    } catch (err) {
+      reason = (err as Error).message;
+    }
+    const reset = reason !== undefined;
+    if (reset) {
+      this.format(this.generation + 1);
+      console.warn(
+        `shmzone: slab pool at byte ${this.byteOffset} could not be repaired after owner ${deadOwnerId} died (${reason}); ` +
+          `it was re-initialised EMPTY, generation ${this.generation}`,
+      );
+    }
+    this.u32[this.base + H_LOCK_RECOVERIES]++;
+    const report: RecoveryReport = reason === undefined ? { deadOwnerId, undone, reset } : { deadOwnerId, undone, reset, reason };
+    for (const listener of this.listeners) {
+      try {
+        listener(report);
+      } catch (err) {
+        console.error('shmzone: a slab recovery listener threw:', err);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- inspection
+
+  stats(): PoolStats {
+    return collectStats(this);
+  }
+
+  /** Throws SlabCorruptionError naming the first broken invariant. Call with the lock held for a stable answer. */
+  verify(): void {
+    verifyPool(this);
+  }
+}

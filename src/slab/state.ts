@@ -1,0 +1,65 @@
+/**
+ * The per-process view of one pool: typed arrays over the whole zone buffer plus the pool's
+ * geometry copied into plain fields (read on every call, so never re-read from shared memory).
+ * `pages.ts`, `chunks.ts`, `journal.ts`, `verify.ts` are functions over this state; `pool.ts`
+ * composes them behind the public class.
+ */
+import type { Geometry } from './layout.js';
+import { H_JOURNAL_COUNT, H_LOCK, H_WAITERS } from './layout.js';
+import type { SizeClassTable } from './sizeclass.js';
+
+export class PoolState {
+  readonly buffer: SharedArrayBuffer;
+  readonly u8: Uint8Array;
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly classes: SizeClassTable;
+
+  /** First word of the pool (header word 0). */
+  readonly base: number;
+  readonly byteOffset: number;
+  readonly length: number;
+  readonly journalWord: number;
+  readonly journalCountWord: number;
+  readonly lockWord: number;
+  readonly waitersWord: number;
+  readonly statsWord: number;
+  readonly descWord: number;
+  readonly firstDesc: number;
+  readonly freeSentinel: number;
+  readonly dataStart: number;
+  readonly pagesTotal: number;
+  readonly dataEnd: number;
+
+  /** Set by pool.ts: verify after every mutation (SHMZONE_DEBUG=1). */
+  debug = false;
+  /** Set by pool.ts from the header: poison freed memory and check it on reuse. */
+  poison = false;
+
+  /** Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
+  locDesc = 0;
+  locClass = 0;
+  locIndex = 0;
+
+  constructor(buffer: SharedArrayBuffer, g: Geometry, classes: SizeClassTable) {
+    this.buffer = buffer;
+    this.u8 = new Uint8Array(buffer);
+    this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.u32 = new Uint32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
+    this.classes = classes;
+    this.base = g.base;
+    this.byteOffset = g.base * 4;
+    this.length = g.length;
+    this.journalWord = g.journalWord;
+    this.journalCountWord = g.base + H_JOURNAL_COUNT;
+    this.lockWord = g.base + H_LOCK;
+    this.waitersWord = g.base + H_WAITERS;
+    this.statsWord = g.statsWord;
+    this.descWord = g.descWord;
+    this.firstDesc = g.firstDesc;
+    this.freeSentinel = g.freeSentinel;
+    this.dataStart = g.dataStart;
+    this.pagesTotal = g.pagesTotal;
+    this.dataEnd = g.dataStart + g.pagesTotal * 4096;
+  }
+}

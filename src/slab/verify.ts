@@ -1,0 +1,216 @@
+/**
+ * `verify()`: walks every page descriptor, both kinds of list and every bitmap, and checks each
+ * invariant; throws SlabCorruptionError naming the first violation. `recount()` is the same
+ * walk, used after a takeover to rebuild the derived counters (free pages, per-class total and
+ * used), which are not journaled.
+ *
+ * Invariants:
+ * - the header's geometry matches what this process computed; journal count <= capacity;
+ * - pages form a sequence of runs, each starting with a head descriptor (free, run or slab)
+ *   whose inner descriptors are all zero; a free run of >= 2 pages ends with a tail pointing
+ *   back at its head; no two free runs touch (coalesced);
+ * - the free list holds exactly the free runs (prev/next consistent, no cycle);
+ * - a slab's used count equals its bitmap's set bits (padding bits set), 1 <= used <= count,
+ *   and it is in its class list exactly when used < count;
+ * - free pages and per-class total/used equal the counters.
+ */
+import { SlabCorruptionError } from '../errors.js';
+import {
+  CLASS_MASK,
+  CLASS_SHIFT,
+  DESC_WORDS,
+  D_INFO,
+  D_MAP,
+  D_NEXT,
+  D_PREV,
+  H_DATA_START,
+  H_DESC_START,
+  H_JOURNAL_COUNT,
+  H_MAGIC,
+  H_N_CLASSES,
+  H_PAGES_FREE,
+  H_PAGES_TOTAL,
+  H_VERSION,
+  JOURNAL_CAPACITY,
+  PAGE_SIZE,
+  POOL_MAGIC,
+  POOL_VERSION,
+  STAT_WORDS,
+  S_TOTAL,
+  S_USED,
+  TYPE_MASK,
+  T_FREE,
+  T_FREE_TAIL,
+  T_RUN,
+  T_SLAB,
+  USED_SHIFT,
+} from './layout.js';
+import type { PoolState } from './state.js';
+
+function fail(msg: string): never {
+  throw new SlabCorruptionError(`slab verify: ${msg}`);
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Throws SlabCorruptionError at the first broken invariant. */
+export function verifyPool(s: PoolState): void {
+  walk(s, false);
+}
+
+/** Rebuilds the derived counters from the descriptors, checking structure on the way. */
+export function recount(s: PoolState): void {
+  walk(s, true);
+}
+
+function walk(s: PoolState, fix: boolean): void {
+  const u32 = s.u32;
+  const b = s.base;
+  const t = s.classes;
+  const D = s.descWord;
+  const first = s.firstDesc;
+  const P = s.pagesTotal;
+  if (u32[b + H_MAGIC] !== POOL_MAGIC) fail(`bad magic 0x${u32[b + H_MAGIC].toString(16)}`);
+  if (u32[b + H_VERSION] !== POOL_VERSION) fail(`bad layout version ${u32[b + H_VERSION]}`);
+  if (u32[b + H_PAGES_TOTAL] !== P || u32[b + H_DATA_START] !== s.dataStart || u32[b + H_DESC_START] !== D || u32[b + H_N_CLASSES] !== t.n) {
+    fail('header geometry does not match the pool layout');
+  }
+  if (u32[b + H_JOURNAL_COUNT] > JOURNAL_CAPACITY) fail(`journal count ${u32[b + H_JOURNAL_COUNT]} > capacity`);
+  for (let i = 0; i < DESC_WORDS; i++) if (u32[D + i] !== 0) fail('the null descriptor is not zero');
+
+  const total = new Array<number>(t.n).fill(0);
+  const used = new Array<number>(t.n).fill(0);
+  const partial = new Array<number>(t.n).fill(0);
+  let freePages = 0;
+  let freeRuns = 0;
+  let prevFree = false;
+  const innerZero = (from: number, to: number, what: string): void => {
+    for (let q = from; q < to; q++) {
+      const w = D + (first + q) * DESC_WORDS;
+      if (u32[w] !== 0 || u32[w + 1] !== 0 || u32[w + 2] !== 0 || u32[w + 3] !== 0) {
+        fail(`page ${q} inside the ${what} has a non-zero descriptor`);
+      }
+    }
+  };
+
+  let p = 0;
+  while (p < P) {
+    const d = first + p;
+    const w = D + d * DESC_WORDS;
+    const info = u32[w + D_INFO];
+    const type = info & TYPE_MASK;
+    if (type === T_FREE) {
+      const len = u32[w + D_MAP];
+      if (info !== T_FREE) fail(`free run at page ${p} has stray INFO bits 0x${info.toString(16)}`);
+      if (len < 1 || len > P - p) fail(`free run at page ${p} has bad length ${len}`);
+      if (prevFree) fail(`free run at page ${p} touches the free run before it (not coalesced)`);
+      if (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0) fail(`free run at page ${p} is not linked in the free list`);
+      innerZero(p + 1, p + len - 1, `free run at page ${p}`);
+      if (len > 1) {
+        const tw = D + (d + len - 1) * DESC_WORDS;
+        if (u32[tw + D_INFO] !== T_FREE_TAIL || u32[tw + D_MAP] !== d || u32[tw + D_NEXT] !== 0 || u32[tw + D_PREV] !== 0) {
+          fail(`free run at page ${p} (length ${len}) has no proper tail at page ${p + len - 1}`);
+        }
+      }
+      freePages += len;
+      freeRuns++;
+      prevFree = true;
+      p += len;
+    } else if (type === T_RUN) {
+      const len = u32[w + D_MAP];
+      if (info !== T_RUN) fail(`page run at page ${p} has stray INFO bits`);
+      if (len < 1 || len > P - p) fail(`page run at page ${p} has bad length ${len}`);
+      if (u32[w + D_NEXT] !== 0 || u32[w + D_PREV] !== 0) fail(`page run at page ${p} is linked in a list`);
+      innerZero(p + 1, p + len, `page run at page ${p}`);
+      prevFree = false;
+      p += len;
+    } else if (type === T_SLAB) {
+      const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+      if (c >= t.n) fail(`slab at page ${p} has class ${c} (only ${t.n})`);
+      const span = t.span[c];
+      const count = t.count[c];
+      const u = info >>> USED_SHIFT;
+      if (span > P - p) fail(`slab at page ${p} runs past the last page`);
+      if (u < 1 || u > count) fail(`slab at page ${p} (${t.size[c]} B) has used ${u} of ${count}`);
+      innerZero(p + 1, p + span, `slab at page ${p}`);
+      const bw = t.bitmapWords[c];
+      let bits = 0;
+      if (bw === 0) {
+        const map = u32[w + D_MAP];
+        if ((map & t.emptyMap[c]) >>> 0 !== t.emptyMap[c]) fail(`slab at page ${p}: bitmap padding bits cleared`);
+        bits = popcount(map) - popcount(t.emptyMap[c]);
+      } else {
+        if (u32[w + D_MAP] !== 0) fail(`slab at page ${p}: MAP word set for an in-page bitmap`);
+        const bm = (s.dataStart + p * PAGE_SIZE) >>> 2;
+        for (let i = 0; i < bw; i++) bits += popcount(u32[bm + i]);
+        const last = u32[bm + bw - 1];
+        if ((last & t.emptyMap[c]) >>> 0 !== t.emptyMap[c]) fail(`slab at page ${p}: bitmap padding bits cleared`);
+        bits -= popcount(t.emptyMap[c]);
+      }
+      if (bits !== u) fail(`slab at page ${p} (${t.size[c]} B): bitmap has ${bits} chunks set, used count says ${u}`);
+      const linked = u32[w + D_NEXT] !== 0;
+      if (linked !== u < count || (u32[w + D_PREV] !== 0) !== linked) {
+        fail(`slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is ${linked ? '' : 'not '}in its class list`);
+      }
+      if (u < count) partial[c]++;
+      total[c] += count;
+      used[c] += u;
+      prevFree = false;
+      p += span;
+    } else {
+      fail(`page ${p} has descriptor type ${type} where a run should start`);
+    }
+  }
+
+  // The free list: exactly the free runs, consistent links, no cycle.
+  walkList(s, s.freeSentinel, freeRuns, 'free list', (d) => {
+    if ((u32[D + d * DESC_WORDS + D_INFO] & TYPE_MASK) !== T_FREE) fail(`free list holds descriptor ${d}, not a free run head`);
+  });
+  for (let c = 0; c < t.n; c++) {
+    walkList(s, c + 1, partial[c], `${t.size[c]} B class list`, (d) => {
+      const info = u32[D + d * DESC_WORDS + D_INFO];
+      if ((info & TYPE_MASK) !== T_SLAB || ((info >>> CLASS_SHIFT) & CLASS_MASK) !== c) {
+        fail(`${t.size[c]} B class list holds descriptor ${d}, not a slab of that class`);
+      }
+    });
+  }
+
+  if (fix) {
+    u32[b + H_PAGES_FREE] = freePages;
+    for (let c = 0; c < t.n; c++) {
+      u32[s.statsWord + c * STAT_WORDS + S_TOTAL] = total[c];
+      u32[s.statsWord + c * STAT_WORDS + S_USED] = used[c];
+    }
+    return;
+  }
+  if (u32[b + H_PAGES_FREE] !== freePages) fail(`free page counter ${u32[b + H_PAGES_FREE]}, but ${freePages} pages are free`);
+  for (let c = 0; c < t.n; c++) {
+    const sw = s.statsWord + c * STAT_WORDS;
+    if (u32[sw + S_TOTAL] !== total[c] || u32[sw + S_USED] !== used[c]) {
+      fail(`${t.size[c]} B class stats say ${u32[sw + S_TOTAL]}/${u32[sw + S_USED]} total/used, pages hold ${total[c]}/${used[c]}`);
+    }
+  }
+}
+
+function walkList(s: PoolState, sent: number, expected: number, name: string, check: (d: number) => void): void {
+  const u32 = s.u32;
+  const D = s.descWord;
+  const limit = s.firstDesc + s.pagesTotal;
+  let prev = sent;
+  let d = u32[D + sent * DESC_WORDS + D_NEXT];
+  let n = 0;
+  while (d !== sent) {
+    if (d < s.firstDesc || d >= limit) fail(`${name}: link to descriptor ${d} outside the page descriptors`);
+    if (u32[D + d * DESC_WORDS + D_PREV] !== prev) fail(`${name}: descriptor ${d} has a wrong prev link`);
+    check(d);
+    if (++n > expected) fail(`${name}: more entries than the ${expected} expected (or a cycle)`);
+    prev = d;
+    d = u32[D + d * DESC_WORDS + D_NEXT];
+  }
+  if (u32[D + sent * DESC_WORDS + D_PREV] !== prev) fail(`${name}: sentinel's prev link is wrong`);
+  if (n !== expected) fail(`${name}: ${n} entries, expected ${expected}`);
+}
