@@ -1,0 +1,139 @@
+/**
+ * Layout of a zone segment: the header at byte 0, the peer table after it, the slab pool from
+ * the first page boundary after the peer table to the end of the segment.
+ *
+ * ```
+ * byte 0      word:  0        1        2        3        4        5        6        7
+ *            +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            | MAGIC  |VERSION |HDR_SIZE|SIZE_LO |SIZE_HI | STATE  |  GEN   |  ROOT  |
+ * byte 32    +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            | FLAGS  |CR_PID  |CR_ST_LO|CR_ST_HI|CREATED |N_SLOTS |SLOT_SZ |PEER_OFF|
+ * byte 64    +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            |TOKEN_AT|TOK_SIZE|POOL_OFF|TAG_LEN |NAME_LEN| NS_LEN | (reserved, 0)   |
+ * byte 128   +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            | TAG (UTF-8, up to 64 bytes) | NAME (64 bytes) | NAMESPACE (64 bytes) |
+ * byte 320   +-----------------------------+-----------------+----------------------+
+ *            | reserved, 0                                                          |
+ * byte 512   +----------------------------------------------------------------------+
+ *            | PEER TABLE: N_SLOTS slots of SLOT_SZ bytes (below)                   |
+ * PEER_OFF + +----------------------------------------------------------------------+
+ * N*SLOT_SZ  | padding to the next 4 KiB page                                       |
+ * POOL_OFF   +----------------------------------------------------------------------+
+ *            | slab pool (src/slab/), SIZE - POOL_OFF bytes                         |
+ * SIZE       +----------------------------------------------------------------------+
+ *
+ * peer slot  word:  0        1        2        3        4        5        6        7
+ *            +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            | STATE  |  PID   |THREADID|  TID   |ST_LO   |ST_HI   |ATTACHED|(resvd) |
+ * +32        +--------+--------+--------+--------+--------+--------+--------+--------+
+ *            | liveness token: robust process-shared pthread mutex, TOK_SIZE bytes   |
+ *            +----------------------------------------------------------------------+
+ * ```
+ *
+ * All words are unsigned 32-bit, native endianness (zones never leave the host). SIZE is
+ * split in two words because 4 GiB (the largest zone) needs 33 bits. CR_ST / ST are process
+ * start times in clock ticks since boot (`/proc/<pid>/stat` field 22), split the same way.
+ * CREATED and ATTACHED are seconds since the epoch. ROOT is a byte offset into the zone (0 =
+ * unset), nginx's `shpool->data`. STATE, ROOT, GEN, MAGIC and peer STATE are only accessed
+ * with Atomics; the rest is written once by the creator before MAGIC is published.
+ */
+import { PAGE_SIZE, roundToPages } from './size.js';
+
+/** "SHMZ" read as a little-endian 32-bit word. */
+export const ZONE_MAGIC = 0x5a4d4853;
+/** Bumped on every incompatible change of this layout (or the slab pool's). */
+export const LAYOUT_VERSION = 1;
+
+// Header word indices.
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_HEADER_SIZE = 2;
+export const H_SIZE_LO = 3;
+export const H_SIZE_HI = 4;
+export const H_STATE = 5;
+export const H_GENERATION = 6;
+export const H_ROOT = 7;
+export const H_FLAGS = 8;
+export const H_CREATOR_PID = 9;
+export const H_CREATOR_START_LO = 10;
+export const H_CREATOR_START_HI = 11;
+export const H_CREATED_AT = 12;
+export const H_PEER_SLOTS = 13;
+export const H_PEER_SLOT_SIZE = 14;
+export const H_PEER_TABLE = 15;
+export const H_TOKEN_AT = 16;
+export const H_TOKEN_SIZE = 17;
+export const H_POOL_OFFSET = 18;
+export const H_TAG_LENGTH = 19;
+export const H_NAME_LENGTH = 20;
+export const H_NAMESPACE_LENGTH = 21;
+/** Words in the numeric part of the header. */
+export const H_WORDS = 32;
+
+// Byte offsets and lengths of the string fields.
+export const TAG_AT = 128;
+export const NAME_AT = 192;
+export const NAMESPACE_AT = 256;
+/** Longest tag, in UTF-8 bytes (names and namespaces are at most 64 ASCII characters). */
+export const STRING_FIELD_BYTES = 64;
+/** Bytes of the fixed header; the peer table starts here. */
+export const HEADER_SIZE = 512;
+
+/** FLAGS bit: the zone outlives its processes (`persist: true`). */
+export const FLAG_PERSIST = 0x1;
+
+/** Values of the STATE word. */
+export const enum ZoneState {
+  /** Header written, pool or `init` still running. Attachers wait. */
+  Creating = 1,
+  /** Fully initialised; attachers may use it. */
+  Ready = 2,
+  /** Abandoned: its creator died before ready and someone took over creation. Never reused. */
+  Corrupt = 3,
+  /** Its last user is removing it; newcomers retry by name. */
+  Closing = 4,
+}
+
+/** Peer slots per zone: threads (over all processes) that can use one zone at a time. */
+export const PEER_SLOTS = 128;
+// Peer slot word indices.
+export const P_STATE = 0;
+export const P_PID = 1;
+export const P_THREAD_ID = 2;
+export const P_TID = 3;
+export const P_START_LO = 4;
+export const P_START_HI = 5;
+export const P_ATTACHED_AT = 6;
+/** Bytes of a slot's numeric fields; the token follows, 32-byte aligned. */
+export const PEER_FIELDS_SIZE = 32;
+
+/** Values of a peer slot's STATE word. */
+export const enum PeerState {
+  Free = 0,
+  Live = 1,
+}
+
+/** Geometry derived from the addon's token size; recorded in the header and checked on attach. */
+export interface ZoneGeometry {
+  slotSize: number;
+  tokenAt: number;
+  peerTable: number;
+  poolOffset: number;
+}
+
+/** Computes where the peer table, tokens and pool go for a given token size (bytes). */
+export function zoneGeometry(tokenSize: number): ZoneGeometry {
+  // Slots are multiples of 32 bytes starting at byte 512, so the token, 32 bytes into its
+  // slot, is 32-byte aligned: more than any pthread_mutex_t needs (8 on Linux x86-64/arm64).
+  const slotSize = Math.ceil((PEER_FIELDS_SIZE + tokenSize) / 32) * 32;
+  const peerTable = HEADER_SIZE;
+  const poolOffset = roundToPages(peerTable + PEER_SLOTS * slotSize);
+  return { slotSize, tokenAt: PEER_FIELDS_SIZE, peerTable, poolOffset };
+}
+
+/** Byte offset of peer slot `slot` (0-based). */
+export function slotOffset(geometry: ZoneGeometry, slot: number): number {
+  return geometry.peerTable + slot * geometry.slotSize;
+}
+
+export { PAGE_SIZE };

@@ -1,0 +1,254 @@
+/**
+ * The peer table: one slot per thread (in any process) that uses the zone. A slot's number
+ * + 1 is that thread's owner id in the slab pool's lock word, and the slot's liveness token
+ * (a robust process-shared mutex the thread holds for life, RELIABILITY.md 5) is how anyone
+ * learns, without pid-reuse races, that the thread or its process has died.
+ *
+ * Holding a slot's token IS owning the slot: claiming, releasing and reaping all go through
+ * `tokenAcquire`, so two threads can never believe they own one slot.
+ */
+import { threadId } from 'node:worker_threads';
+import { ZoneError } from '../errors.js';
+import { native, TokenAcquire, TokenState } from '../native.js';
+import type { OwnerIdentity } from '../slab/api.js';
+import {
+  P_ATTACHED_AT,
+  P_PID,
+  P_START_HI,
+  P_START_LO,
+  P_STATE,
+  P_THREAD_ID,
+  P_TID,
+  PEER_FIELDS_SIZE,
+  PEER_SLOTS,
+  PeerState,
+  slotOffset,
+  type ZoneGeometry,
+} from './layout.js';
+
+const TWO_32 = 2 ** 32;
+
+/** What the peer table needs from the slab pool to repair a lock left by a dead slot owner. */
+export interface LockRecovery {
+  /** Owner id in the pool's lock word, 0 = free. */
+  lockOwner(): number;
+  /** Takes the lock over from dead owner `id`, rolls its journal back, releases it. */
+  recoverFrom(id: number): boolean;
+}
+
+/** One occupied slot, as `livePeers()` and the CLI report it. */
+export interface PeerInfo {
+  /** Slot number, 0-based. */
+  slot: number;
+  /** Owner id in lock words (slot + 1). */
+  id: number;
+  pid: number;
+  /** `worker_threads.threadId` of the thread (0 = main thread). */
+  threadId: number;
+  /** Kernel thread id. */
+  tid: number;
+  /** Process start time, clock ticks since boot. */
+  startTime: number;
+  /** Seconds since the epoch. */
+  attachedAt: number;
+}
+
+let cachedStart = 0;
+function ownStartTime(): number {
+  if (cachedStart === 0) cachedStart = native.processStartTime(process.pid);
+  return cachedStart;
+}
+
+/** A thread's view of one zone's peer table; implements the pool's {@link OwnerIdentity}. */
+export class PeerTable implements OwnerIdentity {
+  /** This thread's owner id (slot + 1), 0 until `claim()`. */
+  selfId = 0;
+  private readonly words: Uint32Array;
+
+  constructor(
+    private readonly buffer: SharedArrayBuffer,
+    private readonly geometry: ZoneGeometry,
+  ) {
+    this.words = new Uint32Array(buffer, 0, geometry.poolOffset / 4);
+  }
+
+  private wordAt(slot: number): number {
+    return slotOffset(this.geometry, slot) / 4;
+  }
+
+  private tokenAt(slot: number): number {
+    return slotOffset(this.geometry, slot) + this.geometry.tokenAt;
+  }
+
+  /** Creator only, on zero-filled memory before the header is published: makes every token. */
+  initTokens(): void {
+    for (let slot = 0; slot < PEER_SLOTS; slot++) native.tokenInit(this.buffer, this.tokenAt(slot));
+  }
+
+  /** Reads a slot's fields (whatever their state). */
+  info(slot: number): PeerInfo {
+    const w = this.wordAt(slot);
+    return {
+      slot,
+      id: slot + 1,
+      pid: this.words[w + P_PID],
+      threadId: this.words[w + P_THREAD_ID],
+      tid: this.words[w + P_TID],
+      startTime: this.words[w + P_START_LO] + this.words[w + P_START_HI] * TWO_32,
+      attachedAt: this.words[w + P_ATTACHED_AT],
+    };
+  }
+
+  /** True when the slot's STATE word says someone registered there (alive or not). */
+  occupied(slot: number): boolean {
+    return Atomics.load(this.words, this.wordAt(slot) + P_STATE) === PeerState.Live;
+  }
+
+  /** Asks the slot's token (addon call). A dead holder's token is freed by the probe. */
+  probe(slot: number): TokenState {
+    return native.tokenProbe(this.buffer, this.tokenAt(slot));
+  }
+
+  /**
+   * Claims a slot for the calling thread and returns its owner id. A slot left by a dead
+   * thread is taken over. If that dead thread still owns the pool's lock, the slot is not used
+   * as is: its token is kept (so no prober takes the lock meanwhile), another slot is claimed,
+   * and with that new id the lock is taken over and rolled back (`recoverFrom`), then the dead
+   * slot is cleared and released. (Recovering under the dead id itself would let a waiter's
+   * takeover CAS succeed at the same time.) `only` restricts the search to one slot (the
+   * creator takes slot 0). Throws ZoneError `ERR_ZONE_PEERS_FULL` when every slot is held by
+   * a live thread.
+   */
+  claim(pool: LockRecovery | undefined, only?: number): number {
+    if (this.selfId !== 0) return this.selfId;
+    const first = only ?? 0;
+    const last = only ?? PEER_SLOTS - 1;
+    const lockedByDead: number[] = [];
+    try {
+      for (let slot = first; slot <= last; slot++) {
+        const got = native.tokenAcquire(this.buffer, this.tokenAt(slot));
+        if (got === TokenAcquire.Busy) continue;
+        // A prober may have freed a dead holder's token already: a stale STATE word means the
+        // same as AcquiredFromDead.
+        const stale = got === TokenAcquire.AcquiredFromDead || this.occupied(slot);
+        if (stale && pool !== undefined && pool.lockOwner() === slot + 1) {
+          lockedByDead.push(slot);
+          continue;
+        }
+        this.fill(slot);
+        this.selfId = slot + 1;
+        return this.selfId;
+      }
+      throw new ZoneError(
+        'ERR_ZONE_PEERS_FULL',
+        `All ${last - first + 1} peer slot(s) of the zone are held by live threads; ` +
+          `at most ${PEER_SLOTS} threads can use one zone at a time`,
+      );
+    } finally {
+      for (const slot of lockedByDead) {
+        // With our own id now set, the CAS dead -> self is the only one that can succeed.
+        if (this.selfId !== 0) pool?.recoverFrom(slot + 1);
+        this.clear(slot);
+        native.tokenRelease(this.buffer, this.tokenAt(slot));
+      }
+    }
+  }
+
+  private fill(slot: number): void {
+    const w = this.wordAt(slot);
+    const start = ownStartTime();
+    this.words[w + P_PID] = process.pid;
+    this.words[w + P_THREAD_ID] = threadId;
+    this.words[w + P_TID] = native.gettid();
+    this.words[w + P_START_LO] = start % TWO_32;
+    this.words[w + P_START_HI] = Math.floor(start / TWO_32);
+    this.words[w + P_ATTACHED_AT] = Math.floor(Date.now() / 1000);
+    // Published last: readers (livePeers, the CLI) that see Live see the fields above.
+    Atomics.store(this.words, w + P_STATE, PeerState.Live);
+  }
+
+  private clear(slot: number): void {
+    const w = this.wordAt(slot);
+    Atomics.store(this.words, w + P_STATE, PeerState.Free);
+    for (let i = 1; i < PEER_FIELDS_SIZE / 4; i++) this.words[w + i] = 0;
+  }
+
+  /** Gives the calling thread's slot back (idempotent). */
+  release(): void {
+    if (this.selfId === 0) return;
+    const slot = this.selfId - 1;
+    this.clear(slot);
+    this.selfId = 0;
+    native.tokenRelease(this.buffer, this.tokenAt(slot));
+  }
+
+  /** OwnerIdentity: slow path only. Dead or free token = the owner is gone for certain. */
+  isOwnerDead(ownerId: number): boolean {
+    if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > PEER_SLOTS) return false;
+    if (ownerId === this.selfId) return false;
+    return this.probe(ownerId - 1) !== TokenState.Alive;
+  }
+
+  /** Occupied slots whose token says alive (one addon call per occupied slot). */
+  livePeers(): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    for (let slot = 0; slot < PEER_SLOTS; slot++) {
+      if (slot + 1 === this.selfId) {
+        out.push(this.info(slot));
+        continue;
+      }
+      if (this.occupied(slot) && this.probe(slot) === TokenState.Alive) out.push(this.info(slot));
+    }
+    return out;
+  }
+
+  /** Live peers other than the calling thread's own slot. */
+  liveOthers(): number {
+    return this.livePeers().filter((p) => p.id !== this.selfId).length;
+  }
+
+  /**
+   * Frees every occupied slot whose thread is dead, recovering the pool's lock first when a
+   * dead slot holds it. `pid` restricts it to one process's slots. Returns the reaped slots
+   * and whether a lock was recovered.
+   */
+  reapDeadPeers(pool: LockRecovery | undefined, pid?: number): { reaped: PeerInfo[]; recovered: number[] } {
+    const reaped: PeerInfo[] = [];
+    const recovered: number[] = [];
+    for (let slot = 0; slot < PEER_SLOTS; slot++) {
+      if (slot + 1 === this.selfId || !this.occupied(slot)) continue;
+      const info = this.info(slot);
+      if (pid !== undefined && info.pid !== pid) continue;
+      // Taking the token makes the slot ours for the moment: a newcomer cannot claim it while
+      // we clear it, and a live holder makes the acquire answer Busy.
+      const got = native.tokenAcquire(this.buffer, this.tokenAt(slot));
+      if (got === TokenAcquire.Busy) continue;
+      if (!this.occupied(slot)) {
+        native.tokenRelease(this.buffer, this.tokenAt(slot));
+        continue;
+      }
+      if (pool !== undefined && pool.lockOwner() === slot + 1) {
+        // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
+        if (this.selfId === 0) {
+          native.tokenRelease(this.buffer, this.tokenAt(slot));
+          continue;
+        }
+        if (pool.recoverFrom(slot + 1)) recovered.push(slot + 1);
+      }
+      this.clear(slot);
+      native.tokenRelease(this.buffer, this.tokenAt(slot));
+      reaped.push(info);
+    }
+    return { reaped, recovered };
+  }
+
+  /** The first slot's token (the creator's while the zone is being created). */
+  acquireCreatorToken(): TokenAcquire {
+    return native.tokenAcquire(this.buffer, this.tokenAt(0));
+  }
+
+  /** Releases the first slot's token taken with {@link acquireCreatorToken}. */
+  releaseCreatorToken(): void {
+    native.tokenRelease(this.buffer, this.tokenAt(0));
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * The zone registry, in the manner of nginx's `ngx_shared_memory_add` + `ngx_init_cycle`:
+ * zones are declared with `add()` (name, size, tag, init) before start; `start()` creates and
+ * initialises them (owner, first standalone process) or attaches to them and waits until they
+ * are ready (cluster workers, later standalone processes); `stop()` leaves them.
+ *
+ * ```ts
+ * import { zones } from 'shmzone';
+ * const counters = zones.add('counters', '1m', {
+ *   tag: 'myapp',
+ *   init(zone, reused) { if (!reused) zone.root = zone.pool.calloc(64); },
+ * });
+ * await zones.start();
+ * ```
+ */
+import { ShmzoneArgumentError, ZoneError, describeValue } from '../errors.js';
+import { exportNamespace, inheritedNamespace, isClusterWorker, watchClusterWorkers } from './cluster.js';
+import { tagByteLength } from './header.js';
+import { STRING_FIELD_BYTES } from './layout.js';
+import { segmentName, validateNamespace, validateZoneName } from './names.js';
+import type { PeerInfo } from './peers.js';
+import { parseSize } from './size.js';
+import { abandonCreated, markReady, startZone, type OpenedZone, type StartRole, type ZoneSpec } from './startup.js';
+import { Zone, type ZoneDeclaration } from './zone.js';
+
+/** How this process takes part in its zones. */
+export type ZoneMode = 'auto' | 'owner' | 'attach' | 'standalone';
+
+/** Options of a registry (constructor or `configure()`, before start). */
+export interface ZoneRegistryOptions {
+  /**
+   * Namespace of the segments, `[A-Za-z0-9_-]{1,64}`. Default: owner mode: a fresh
+   * `p<pid>` per primary, exported to forked workers in `SHMZONE_NAMESPACE`; attach and
+   * standalone modes: `SHMZONE_NAMESPACE` from the environment, else (standalone) `default`.
+   */
+  namespace?: string;
+  /**
+   * - `owner`: create the zones (O_EXCL), remove them at exit. Replaces a stale segment of a
+   *   dead process; refuses (`ERR_ZONE_IN_USE`) one that live processes use.
+   * - `attach`: never create; wait until the owner made them ready (cluster workers, tools).
+   * - `standalone`: no primary (PM2, independent services): the first process creates, the
+   *   others attach; a creator that died before ready is taken over; the last one out removes
+   *   the zone unless `persist`.
+   * - `auto` (default): `attach` in a cluster worker whose primary exported a namespace,
+   *   otherwise `owner`. Under PM2 cluster mode (no primary of ours) use `standalone`.
+   */
+  mode?: ZoneMode;
+  /** Zones outlive their processes (warm restarts reuse them when size and tag match). Default false. */
+  persist?: boolean;
+  /** An existing zone with another size or tag: fail (`'error'`, default) or re-create it when unused. */
+  onMismatch?: 'error' | 'recreate';
+  /** Permission bits of created segments; attach refuses looser ones. Default 0o600. */
+  segmentMode?: number;
+  /** Bound on waiting for a zone to appear and become ready, ms. Default 10000. */
+  readyTimeoutMs?: number;
+  /** Where one-line recovery notices go. Default `console.warn`. */
+  log?: (line: string) => void;
+}
+
+interface ResolvedOptions {
+  namespace: string | undefined;
+  mode: ZoneMode;
+  persist: boolean;
+  onMismatch: 'error' | 'recreate';
+  segmentMode: number;
+  readyTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+/** What `recoverProcess()` did in one zone. */
+export interface ProcessRecovery {
+  zone: string;
+  reaped: PeerInfo[];
+  /** Owner ids whose pool lock was taken over and rolled back. */
+  recoveredLocks: number[];
+}
+
+function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `Registry options must be an object, got ${describeValue(options)}`);
+  }
+  const out = { ...base };
+  if (options.namespace !== undefined) out.namespace = validateNamespace(options.namespace);
+  if (options.mode !== undefined) {
+    if (!['auto', 'owner', 'attach', 'standalone'].includes(options.mode)) {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The mode option must be 'auto', 'owner', 'attach' or 'standalone', got ${describeValue(options.mode)}`,
+      );
+    }
+    out.mode = options.mode;
+  }
+  if (options.persist !== undefined) {
+    if (typeof options.persist !== 'boolean') {
+      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The persist option must be a boolean, got ${describeValue(options.persist)}`);
+    }
+    out.persist = options.persist;
+  }
+  if (options.onMismatch !== undefined) {
+    if (options.onMismatch !== 'error' && options.onMismatch !== 'recreate') {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The onMismatch option must be 'error' or 'recreate', got ${describeValue(options.onMismatch)}`,
+      );
+    }
+    out.onMismatch = options.onMismatch;
+  }
+  if (options.segmentMode !== undefined) {
+    const m = options.segmentMode;
+    if (!Number.isInteger(m) || m < 0o400 || m > 0o777 || (m & 0o600) !== 0o600) {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The segmentMode option must be permission bits between 0o600 and 0o777 that include owner ` +
+          `read and write, got ${describeValue(m)}`,
+      );
+    }
+    out.segmentMode = m;
+  }
+  if (options.readyTimeoutMs !== undefined) {
+    const t = options.readyTimeoutMs;
+    if (!Number.isSafeInteger(t) || t < 0) {
+      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The readyTimeoutMs option must be a whole number of ms >= 0, got ${describeValue(t)}`);
+    }
+    out.readyTimeoutMs = t;
+  }
+  if (options.log !== undefined) {
+    if (typeof options.log !== 'function') {
+      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The log option must be a function, got ${describeValue(options.log)}`);
+    }
+    out.log = options.log;
+  }
+  return out;
+}
+
+const DEFAULTS: ResolvedOptions = {
+  namespace: undefined,
+  mode: 'auto',
+  persist: false,
+  onMismatch: 'error',
+  segmentMode: 0o600,
+  readyTimeoutMs: 10_000,
+  log: (line) => console.warn(line),
+};
+
+/** A set of zones started and stopped together. `zones` is the default one. */
+export class ZoneRegistry {
+  private options: ResolvedOptions;
+  private readonly declared = new Map<string, Zone>();
+  private phase: 'declaring' | 'starting' | 'started' | 'stopped' = 'declaring';
+  private starting: Promise<void> | undefined;
+  private role: StartRole | undefined;
+  private resolvedNamespace: string | undefined;
+  private unwatch: (() => void) | undefined;
+  private recovering = false;
+
+  constructor(options: ZoneRegistryOptions = {}) {
+    this.options = checkOptions(options, DEFAULTS);
+  }
+
+  /** Changes options before `start()`. Throws ZoneError `ERR_ZONE_STARTED` afterwards. */
+  configure(options: ZoneRegistryOptions): this {
+    this.assertDeclaring('configure');
+    this.options = checkOptions(options, this.options);
+    return this;
+  }
+
+  private assertDeclaring(what: string): void {
+    if (this.phase !== 'declaring') {
+      throw new ZoneError('ERR_ZONE_STARTED', `Cannot ${what} after the registry was started; declare every zone before start()`);
+    }
+  }
+
+  /**
+   * Declares a zone (nginx's `ngx_shared_memory_add`). The same name with the same size and
+   * tag returns the same Zone (a further `init` is appended and run too). Size: bytes or
+   * `'512k'`/`'64m'`/`'1g'`, rounded up to pages; 0 = a reference only, which adopts a size
+   * declared later.
+   *
+   * Throws ZoneError `ERR_ZONE_NAME`, `ERR_ZONE_SIZE`, `ERR_ZONE_TAG` (another tag),
+   * `ERR_ZONE_SIZE_CONFLICT` (another non-zero size), `ERR_ZONE_STARTED` (after start);
+   * ShmzoneArgumentError `ERR_ZONE_OPTIONS` (bad tag or init).
+   */
+  add(name: string, size: number | string, declaration: ZoneDeclaration = {}): Zone {
+    validateZoneName(name);
+    const bytes = parseSize(size, name, true);
+    if (typeof declaration !== 'object' || declaration === null) {
+      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The declaration of zone "${name}" must be an object, got ${describeValue(declaration)}`);
+    }
+    const tag = declaration.tag ?? '';
+    if (typeof tag !== 'string' || tagByteLength(tag) > STRING_FIELD_BYTES) {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The tag of zone "${name}" must be a string of at most ${STRING_FIELD_BYTES} UTF-8 bytes, got ${describeValue(tag)}`,
+      );
+    }
+    if (declaration.init !== undefined && typeof declaration.init !== 'function') {
+      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The init of zone "${name}" must be a function, got ${describeValue(declaration.init)}`);
+    }
+    this.assertDeclaring(`add zone "${name}"`);
+    let zone = this.declared.get(name);
+    if (zone === undefined) {
+      zone = new Zone(name, bytes, tag);
+      this.declared.set(name, zone);
+    } else {
+      if (zone.tag !== tag) {
+        throw new ZoneError('ERR_ZONE_TAG', `The zone "${name}" is already declared for a different use (tag ${JSON.stringify(zone.tag)}, not ${JSON.stringify(tag)})`);
+      }
+      if (zone.size === 0) {
+        zone._setSize(bytes);
+      } else if (bytes !== 0 && bytes !== zone.size) {
+        throw new ZoneError('ERR_ZONE_SIZE_CONFLICT', `The size ${bytes} of zone "${name}" conflicts with already declared size ${zone.size}`);
+      }
+    }
+    if (declaration.init !== undefined) zone._inits.push(declaration.init);
+    if (declaration.pool !== undefined) zone._poolOptions = declaration.pool;
+    return zone;
+  }
+
+  /** The declared zone `name`. Throws ZoneError `ERR_ZONE_UNKNOWN` when there is none. */
+  get(name: string): Zone {
+    const zone = this.declared.get(name);
+    if (zone === undefined) {
+      throw new ZoneError('ERR_ZONE_UNKNOWN', `No zone named ${describeValue(name)} is declared in this registry`);
+    }
+    return zone;
+  }
+
+  /** True when `name` is declared. */
+  has(name: string): boolean {
+    return this.declared.has(name);
+  }
+
+  /** Every declared zone, in declaration order. */
+  list(): Zone[] {
+    return [...this.declared.values()];
+  }
+
+  /** True once `start()` has completed (until `stop()`). */
+  get started(): boolean {
+    return this.phase === 'started';
+  }
+
+  /** The namespace in use (resolved at start; before it, what start would use). */
+  get namespace(): string {
+    return this.resolvedNamespace ?? this.resolveNamespace(this.resolveRole());
+  }
+
+  /** The effective mode (`auto` resolved). */
+  get mode(): StartRole {
+    return this.role ?? this.resolveRole();
+  }
+
+  private resolveRole(): StartRole {
+    const mode = this.options.mode;
+    if (mode !== 'auto') return mode;
+    return isClusterWorker() && inheritedNamespace() !== undefined ? 'attach' : 'owner';
+  }
+
+  private resolveNamespace(role: StartRole): string {
+    if (this.options.namespace !== undefined) return this.options.namespace;
+    if (role === 'owner') return `p${process.pid}`;
+    const inherited = inheritedNamespace();
+    if (inherited !== undefined) return validateNamespace(inherited);
+    if (role === 'standalone') return 'default';
+    throw new ZoneError(
+      'ERR_ZONE_NAMESPACE',
+      'Attach mode needs a namespace: pass { namespace } or set SHMZONE_NAMESPACE (a cluster primary exports it)',
+    );
+  }
+
+  /**
+   * Creates or attaches every declared zone, runs their `init` callbacks and resolves when
+   * all are ready. Calling it again returns the same promise. On failure every zone this call
+   * opened is left again (and removed if this process created it) before the error is thrown.
+   * Throws ZoneError `ERR_ZONE_UNSIZED` (a zone only referenced with size 0) and every error
+   * of `startZone` (`ERR_ZONE_TIMEOUT`, `ERR_ZONE_MISMATCH`, `ERR_ZONE_IN_USE`, ...).
+   */
+  start(): Promise<void> {
+    if (this.starting !== undefined) return this.starting;
+    if (this.phase === 'stopped') {
+      return Promise.reject(new ZoneError('ERR_ZONE_STARTED', 'This registry was stopped; create a new ZoneRegistry to start again'));
+    }
+    this.starting = this.startAll();
+    return this.starting;
+  }
+
+  private async startAll(): Promise<void> {
+    for (const zone of this.declared.values()) {
+      if (zone.size === 0) {
+        throw new ZoneError('ERR_ZONE_UNSIZED', `Zero size shared memory zone "${zone.name}": it is referenced but never declared with a size`);
+      }
+    }
+    const role = this.resolveRole();
+    const namespace = this.resolveNamespace(role);
+    this.role = role;
+    this.resolvedNamespace = namespace;
+    this.phase = 'starting';
+    if (role === 'owner') exportNamespace(namespace);
+    const done: Zone[] = [];
+    try {
+      for (const zone of this.declared.values()) {
+        await this.startOne(zone, role, namespace);
+        done.push(zone);
+      }
+    } catch (err) {
+      for (const zone of done.reverse()) zone.close();
+      this.phase = 'stopped';
+      throw err;
+    }
+    if (role === 'owner') this.unwatch = watchClusterWorkers((pid) => this.recoverProcess(pid));
+    this.phase = 'started';
+  }
+
+  private async startOne(zone: Zone, role: StartRole, namespace: string): Promise<void> {
+    const o = this.options;
+    const spec: ZoneSpec = {
+      name: zone.name,
+      namespace,
+      segment: segmentName(namespace, zone.name),
+      size: zone.size,
+      tag: zone.tag,
+      persist: o.persist,
+      segmentMode: o.segmentMode,
+      readyTimeoutMs: o.readyTimeoutMs,
+      onMismatch: o.onMismatch,
+      poolOptions: zone._poolOptions,
+    };
+    zone._beginStart(namespace);
+    let opened: OpenedZone;
+    try {
+      opened = await startZone(spec, role);
+    } catch (err) {
+      zone._failStart();
+      throw err;
+    }
+    const persist = opened.persist || o.persist;
+    zone._open(opened, persist ? 'keep' : role === 'owner' ? 'owner' : 'last-out');
+    opened.pool.onRecovery((report) => {
+      if (report.reset) opened.header.bumpGeneration();
+      // recoverProcess() logs its own line (with the pid); this one covers takeovers by a
+      // waiter of this process.
+      if (this.recovering) return;
+      o.log(
+        `shmzone: zone "${zone.name}": took over the lock of dead owner ${report.deadOwnerId}, ` +
+          (report.reset ? `repair failed (${report.reason ?? 'unknown'}), pool reset empty` : `${report.undone} write(s) rolled back`),
+      );
+    });
+    try {
+      for (const init of zone._inits) await init(zone, !opened.created);
+    } catch (err) {
+      if (opened.created) {
+        abandonCreated(opened, spec.segment);
+        zone._failStart();
+      } else {
+        zone.close();
+      }
+      throw err;
+    }
+    if (opened.created) markReady(opened);
+  }
+
+  /**
+   * Leaves every zone: releases this process's peer slots and removes the segments this
+   * process owns (owner mode) or was the last live user of (standalone, attach), unless
+   * persistent. Synchronous (also runs from the exit handler). Idempotent.
+   */
+  stop(): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    this.unwatch?.();
+    for (const zone of [...this.declared.values()].reverse()) zone.close();
+  }
+
+  /**
+   * After process `pid` died (the cluster primary calls it on every worker `exit`): in each
+   * zone, frees that process's dead peer slots and, where one of them held the pool lock,
+   * takes the lock over and rolls its journal back, logging one line per recovered lock.
+   */
+  recoverProcess(pid: number): ProcessRecovery[] {
+    const out: ProcessRecovery[] = [];
+    for (const zone of this.declared.values()) {
+      if (!zone.started) continue;
+      let result: { reaped: PeerInfo[]; recovered: number[] };
+      this.recovering = true;
+      try {
+        result = zone._reap(pid);
+      } finally {
+        this.recovering = false;
+      }
+      const { reaped, recovered } = result;
+      if (recovered.length > 0) {
+        this.options.log(`shmzone: zone "${zone.name}": recovered the lock held by dead pid ${pid} (owner ${recovered.join(', ')})`);
+      }
+      if (reaped.length > 0) out.push({ zone: zone.name, reaped, recoveredLocks: recovered });
+    }
+    return out;
+  }
+}
+
+/** The default registry. */
+export const zones = new ZoneRegistry();

@@ -1,0 +1,77 @@
+/**
+ * The zone layer's only door to the addon's segment calls. Every addon error is rethrown as
+ * a {@link SegmentError} with the errno name (or the addon's `ERR_SEGMENT_*` code) as `code`,
+ * plus `errno`, `syscall` and `path` (the segment name), like Node's `fs` errors.
+ */
+import { SegmentError } from '../errors.js';
+import { native, type Mapping, type SegmentListing, type SegmentStat } from '../native.js';
+
+interface AddonError {
+  code?: unknown;
+  errno?: unknown;
+  syscall?: unknown;
+  path?: unknown;
+  message?: unknown;
+}
+
+/** Converts anything the addon threw into a SegmentError (kept as is if it already is one). */
+export function toSegmentError(err: unknown, name: string): SegmentError {
+  if (err instanceof SegmentError) return err;
+  const e = (typeof err === 'object' && err !== null ? err : {}) as AddonError;
+  const code = typeof e.code === 'string' ? e.code : 'ERR_SEGMENT';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  return new SegmentError(code, message, {
+    errno: typeof e.errno === 'number' ? e.errno : undefined,
+    syscall: typeof e.syscall === 'string' ? e.syscall : undefined,
+    path: typeof e.path === 'string' && e.path !== '' ? e.path : name,
+    cause: err,
+  });
+}
+
+function call<T>(name: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw toSegmentError(err, name);
+  }
+}
+
+/**
+ * Creates a segment with O_EXCL (zero-filled, fully allocated, mapped). Throws SegmentError
+ * `EEXIST` when the name is taken, `ENOSPC` when /dev/shm is full, other errno names otherwise;
+ * on failure nothing is left behind.
+ */
+export function createSegment(name: string, size: number, mode: number): Mapping {
+  return call(name, () => native.createSegment(name, size, mode));
+}
+
+/**
+ * Opens and maps an existing segment after checking it on the descriptor. Throws SegmentError
+ * `ENOENT`, `ERR_SEGMENT_OWNER` (another uid), `ERR_SEGMENT_MODE` (permission bits outside
+ * `maxMode`), `ERR_SEGMENT_SIZE` (smaller than `minSize`).
+ */
+export function openSegment(name: string, maxMode: number, minSize: number): Mapping {
+  return call(name, () => native.openSegment(name, maxMode, minSize));
+}
+
+/** `fstat` by name; throws SegmentError (`ENOENT`, ...). */
+export function statSegment(name: string): SegmentStat {
+  return call(name, () => native.statSegment(name));
+}
+
+/** Removes a name. Returns false when it was already gone; throws SegmentError otherwise. */
+export function unlinkSegment(name: string): boolean {
+  try {
+    native.unlinkSegment(name);
+    return true;
+  } catch (err) {
+    const e = toSegmentError(err, name);
+    if (e.code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/** The library's segments whose names (without `/`) start with `prefix`. */
+export function listSegments(prefix: string): SegmentListing[] {
+  return call(prefix, () => native.listSegments(prefix));
+}

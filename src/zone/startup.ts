@@ -1,0 +1,346 @@
+/**
+ * Start-up of one zone in one process: create it, or attach to it, or take over a dead
+ * creator's half-made segment, or replace a stale one. The state machine (ngx_init_cycle's
+ * "create or reuse", made safe for processes that are not forks of one master):
+ *
+ * ```
+ *          create O_EXCL ──ok──► write header (CREATING, creator holds slot 0) ─► pool ─► init ─► READY
+ *               │EEXIST (not in attach mode)
+ *               ▼
+ *   open + fstat checks (owner, mode) ─ENOENT─► retry (create again, or wait in attach mode)
+ *               │
+ *      header validated ──garbage──► ZoneError (never touched further)
+ *               │
+ *   MAGIC 0 ─► wait (creator writing)          CLOSING / CORRUPT ─► wait, then retry by name
+ *   CREATING ─ slot-0 token busy ─► wait (bounded)
+ *            └ slot-0 token free/dead (creator died) ─► attach mode: ERR_ZONE_CREATOR_DIED
+ *                                   otherwise: mark CORRUPT, unlink, create again
+ *   READY ─► open pool, claim a peer slot, take the pool lock, decide under it:
+ *            attach/reuse | mismatch → error, or (recreate) mark CLOSING + unlink + create again
+ * ```
+ *
+ * Only a holder of the lock (READY) or of the creator's token (CREATING) may unlink a name,
+ * after marking the header CLOSING / CORRUPT, so whoever opened the old segment by name sees
+ * the mark and retries instead of using or unlinking a newer segment under the same name.
+ */
+import { SegmentError, ShmzoneError, ZoneError } from '../errors.js';
+import { native, TokenAcquire } from '../native.js';
+import { SlabPool } from '../slab/pool.js';
+import { HeaderView, publishHeader, readHeader, writeHeader, type HeaderExpectation, type HeaderInfo } from './header.js';
+import { HEADER_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
+import { PeerTable } from './peers.js';
+import { createSegment, openSegment, statSegment, unlinkSegment } from './segment.js';
+
+/** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
+export type StartRole = 'owner' | 'attach' | 'standalone';
+
+/** Everything start-up needs to know about one zone. */
+export interface ZoneSpec {
+  name: string;
+  namespace: string;
+  /** `/shmzone.<namespace>.<name>`. */
+  segment: string;
+  /** Bytes, whole pages. */
+  size: number;
+  tag: string;
+  persist: boolean;
+  /** Mode bits to create with, and the loosest mode accepted on attach. */
+  segmentMode: number;
+  readyTimeoutMs: number;
+  onMismatch: 'error' | 'recreate';
+  /** Passed to `SlabPool.create`. */
+  poolOptions?: Parameters<typeof SlabPool.create>[4];
+}
+
+/** A zone this thread has mapped, registered in and holds a peer slot of. */
+export interface OpenedZone {
+  buffer: SharedArrayBuffer;
+  header: HeaderView;
+  peers: PeerTable;
+  pool: SlabPool;
+  geometry: ZoneGeometry;
+  /** True when this process created the memory (init must build the structures). */
+  created: boolean;
+  /** The zone's persist flag as recorded in its header. */
+  persist: boolean;
+}
+
+/** This build's geometry (depends on the addon's token size). */
+export function currentGeometry(): ZoneGeometry {
+  return zoneGeometry(native.tokenSize);
+}
+
+function expectation(spec: ZoneSpec): HeaderExpectation {
+  return {
+    name: spec.name,
+    namespace: spec.namespace,
+    geometry: currentGeometry(),
+    tokenSize: native.tokenSize,
+    segment: spec.segment,
+  };
+}
+
+/** True when `pid` runs and, if `startTime` is known, is the same process as recorded. */
+export function processAlive(pid: number, startTime: number): boolean {
+  if (pid <= 0) return false;
+  const now = native.processStartTime(pid);
+  return now !== 0 && (startTime === 0 || now === startTime);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates the segment and publishes a CREATING header with the calling thread in slot 0.
+ * Throws SegmentError `EEXIST` when the name is taken. The caller runs `init` and then calls
+ * {@link markReady}, or {@link abandonCreated} on failure.
+ */
+export function createZone(spec: ZoneSpec): OpenedZone {
+  const mapping = createSegment(spec.segment, spec.size, spec.segmentMode);
+  const geometry = currentGeometry();
+  const buffer = mapping.buffer;
+  const peers = new PeerTable(buffer, geometry);
+  try {
+    writeHeader(buffer, {
+      size: spec.size,
+      tag: spec.tag,
+      name: spec.name,
+      namespace: spec.namespace,
+      persist: spec.persist,
+      creatorPid: process.pid,
+      creatorStart: native.processStartTime(process.pid),
+      geometry,
+      tokenSize: native.tokenSize,
+    });
+    peers.initTokens();
+    // Slot 0 is taken BEFORE the header is published: whoever sees MAGIC and finds slot 0's
+    // token not alive knows for certain that the creator is gone.
+    peers.claim(undefined, 0);
+    publishHeader(buffer);
+    const pool = SlabPool.create(buffer, geometry.poolOffset, spec.size - geometry.poolOffset, peers, spec.poolOptions);
+    return { buffer, header: new HeaderView(buffer), peers, pool, geometry, created: true, persist: spec.persist };
+  } catch (err) {
+    new HeaderView(buffer).state = ZoneState.Corrupt;
+    if (peers.selfId !== 0) peers.release();
+    unlinkSegment(spec.segment);
+    throw err;
+  }
+}
+
+/** Publishes READY: attachers waiting on the state word proceed. */
+export function markReady(zone: OpenedZone): void {
+  zone.header.state = ZoneState.Ready;
+}
+
+/** Backs out a zone whose `init` failed: CORRUPT, slot released, name removed. */
+export function abandonCreated(zone: OpenedZone, segment: string): void {
+  zone.header.state = ZoneState.Corrupt;
+  zone.peers.release();
+  unlinkSegment(segment);
+}
+
+type Step = { kind: 'opened'; zone: OpenedZone } | { kind: 'wait'; why: string } | { kind: 'retry'; why: string };
+
+function timeoutError(spec: ZoneSpec, why: string): ZoneError {
+  return new ZoneError(
+    'ERR_ZONE_TIMEOUT',
+    `Zone "${spec.name}" (${spec.segment}) was not ready within ${spec.readyTimeoutMs} ms: ${why}`,
+  );
+}
+
+/**
+ * Brings one zone up for the calling thread, per the state machine above, within
+ * `spec.readyTimeoutMs`. Throws ZoneError `ERR_ZONE_TIMEOUT`, `ERR_ZONE_HEADER`,
+ * `ERR_ZONE_VERSION`, `ERR_ZONE_MISMATCH`, `ERR_ZONE_IN_USE`, `ERR_ZONE_CREATOR_DIED`,
+ * `ERR_ZONE_PEERS_FULL`; SegmentError (`ERR_SEGMENT_OWNER`, `ERR_SEGMENT_MODE`, `ENOSPC`, ...).
+ */
+export async function startZone(spec: ZoneSpec, role: StartRole): Promise<OpenedZone> {
+  const deadline = Date.now() + spec.readyTimeoutMs;
+  let pause = 2;
+  for (;;) {
+    if (role !== 'attach') {
+      try {
+        return createZone(spec);
+      } catch (err) {
+        if (!(err instanceof SegmentError && err.code === 'EEXIST')) throw err;
+      }
+    }
+    const step = tryExisting(spec, role);
+    if (step.kind === 'opened') return step.zone;
+    if (Date.now() >= deadline) throw timeoutError(spec, step.why);
+    if (step.kind === 'retry') {
+      // Something was just removed or replaced: go again at once, but yield to the loop.
+      await sleep(0);
+      continue;
+    }
+    await sleep(pause);
+    pause = Math.min(pause * 2, 50);
+  }
+}
+
+function tryExisting(spec: ZoneSpec, role: StartRole): Step {
+  let buffer: SharedArrayBuffer;
+  try {
+    buffer = openSegment(spec.segment, spec.segmentMode, HEADER_SIZE).buffer;
+  } catch (err) {
+    if (!(err instanceof SegmentError)) throw err;
+    if (err.code === 'ENOENT') return { kind: role === 'attach' ? 'wait' : 'retry', why: 'the segment does not exist' };
+    if (err.code === 'ERR_SEGMENT_SIZE') {
+      let size = -1;
+      try {
+        size = statSegment(spec.segment).size;
+      } catch {
+        return { kind: 'retry', why: 'the segment vanished' };
+      }
+      // Size 0 is the instant between its creator's shm_open and ftruncate; any other size
+      // smaller than a header is never legitimate.
+      if (size === 0) return { kind: 'wait', why: 'its creator is still sizing it' };
+      throw new ZoneError(
+        'ERR_ZONE_HEADER',
+        `The segment ${spec.segment} is ${size} bytes, too small for a zone header: truncated or ` +
+          `not a shmzone segment. Refusing to use it.`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+  const read = readHeader(buffer, expectation(spec));
+  if (read.kind === 'blank') {
+    const dead = read.creatorPid !== 0 && !processAlive(read.creatorPid, read.creatorStart);
+    return {
+      kind: 'wait',
+      why: dead
+        ? `its creator (pid ${read.creatorPid}) died before writing the header; remove it with "shmzone rm"`
+        : 'its creator has not written the header yet',
+    };
+  }
+  const header = read.header;
+  const peers = new PeerTable(buffer, header.geometry);
+  switch (header.state) {
+    case ZoneState.Creating:
+      return creatorCheck(spec, role, buffer, peers, header);
+    case ZoneState.Closing:
+    case ZoneState.Corrupt:
+      return { kind: 'wait', why: 'the segment under this name is being removed' };
+    default:
+      return joinReady(spec, role, buffer, peers, header);
+  }
+}
+
+function creatorCheck(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, peers: PeerTable, header: HeaderInfo): Step {
+  const got = peers.acquireCreatorToken();
+  if (got === TokenAcquire.Busy) {
+    return { kind: 'wait', why: `it is still being initialised by pid ${header.creatorPid}` };
+  }
+  // We hold slot 0's token: the creator (who took it before publishing) is gone.
+  const view = new HeaderView(buffer);
+  try {
+    if (view.state !== ZoneState.Creating) return { kind: 'retry', why: 'its state changed' };
+    if (role === 'attach') {
+      throw new ZoneError(
+        'ERR_ZONE_CREATOR_DIED',
+        `Zone "${spec.name}" (${spec.segment}): its creator, pid ${header.creatorPid}, died before the ` +
+          `zone was ready`,
+      );
+    }
+    // Take over: mark it so that anyone else holding the old mapping retries by name, then
+    // remove the name and create afresh.
+    view.state = ZoneState.Corrupt;
+    unlinkSegment(spec.segment);
+    return { kind: 'retry', why: `its creator, pid ${header.creatorPid}, died before ready; re-creating` };
+  } finally {
+    peers.releaseCreatorToken();
+  }
+}
+
+function mismatchError(spec: ZoneSpec, header: HeaderInfo): ZoneError {
+  const what: string[] = [];
+  if (header.size !== spec.size) what.push(`size ${header.size} (declared ${spec.size})`);
+  if (header.tag !== spec.tag) what.push(`tag ${JSON.stringify(header.tag)} (declared ${JSON.stringify(spec.tag)})`);
+  return new ZoneError(
+    'ERR_ZONE_MISMATCH',
+    `The existing zone "${spec.name}" (${spec.segment}) has ${what.join(' and ')}; ` +
+      `use the same declaration, remove it, or pass onMismatch: 'recreate'`,
+  );
+}
+
+function joinReady(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, peers: PeerTable, header: HeaderInfo): Step {
+  const pool = SlabPool.open(buffer, header.geometry.poolOffset, peers);
+  peers.claim(pool);
+  peers.reapDeadPeers(pool);
+  const view = new HeaderView(buffer);
+  let decision: 'join' | 'close' | 'retry' = 'join';
+  let failure: ShmzoneError | undefined;
+  pool.lock();
+  try {
+    // Decided under the pool lock: a last user removing the zone marks CLOSING under the
+    // same lock, so either it sees our slot (and keeps the zone) or we see its mark.
+    if (view.state !== ZoneState.Ready) {
+      decision = 'retry';
+    } else {
+      const others = peers.liveOthers();
+      const mismatch = header.size !== spec.size || header.tag !== spec.tag;
+      if (mismatch) {
+        if (role !== 'attach' && spec.onMismatch === 'recreate' && others === 0) decision = 'close';
+        else failure = mismatchError(spec, header);
+      } else if (role === 'owner') {
+        if (others > 0) {
+          failure = new ZoneError(
+            'ERR_ZONE_IN_USE',
+            `Zone "${spec.name}" (${spec.segment}) already exists and is used by ${others} live ` +
+              `thread(s) of other processes; choose another namespace or stop them`,
+          );
+        } else if (!(header.persist && spec.persist)) {
+          decision = 'close';
+        }
+      } else if (role === 'standalone' && others === 0 && !header.persist) {
+        // Left behind by processes that all died without cleaning up: start afresh.
+        decision = 'close';
+      }
+      if (decision === 'close') view.state = ZoneState.Closing;
+    }
+  } finally {
+    pool.unlock();
+  }
+  if (failure !== undefined || decision !== 'join') {
+    peers.release();
+    if (failure !== undefined) throw failure;
+    if (decision === 'close') unlinkSegment(spec.segment);
+    if (decision === 'close') return { kind: 'retry', why: 'replacing a stale zone' };
+    return { kind: 'wait', why: 'the segment under this name is being removed' };
+  }
+  return { kind: 'opened', zone: { buffer, header: view, peers, pool, geometry: header.geometry, created: false, persist: header.persist } };
+}
+
+/**
+ * Leaves a zone: the calling thread's slot is released and, when `remove` says so (the
+ * owner leaving, or the last live user of a non-persistent zone), the name is unlinked after
+ * marking the header CLOSING. Returns true when the segment was removed.
+ */
+export function leaveZone(zone: OpenedZone, segment: string, mode: 'owner' | 'last-out' | 'keep'): boolean {
+  let remove = false;
+  if (mode === 'owner') {
+    remove = true;
+    // The owner is the authority for its zones; no lock: a dead worker's lock must not
+    // delay (or, while exiting, block) the primary's exit.
+    zone.header.state = ZoneState.Closing;
+  } else if (mode === 'last-out' && zone.peers.selfId !== 0) {
+    try {
+      zone.pool.lock();
+      try {
+        if (zone.header.state === ZoneState.Ready && zone.peers.liveOthers() === 0) {
+          zone.header.state = ZoneState.Closing;
+          remove = true;
+        }
+      } finally {
+        zone.pool.unlock();
+      }
+    } catch {
+      // The lock could not be taken (e.g. this thread died holding it inside an uncaught
+      // exception): keep the zone; the next start or `shmzone rm --stale` removes it.
+      remove = false;
+    }
+  }
+  zone.peers.release();
+  if (remove) unlinkSegment(segment);
+  return remove;
+}
