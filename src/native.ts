@@ -103,7 +103,12 @@ export interface NativeAddon {
    * `expected` is compared as a 32-bit pattern (an Int32 or a Uint32 value both work). `Woken`
    * may be spurious: re-check the word. Blocks the calling thread. Not Linux: polls every ~1 ms.
    */
-  futexWait(buffer: SharedArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): FutexResult;
+  futexWait(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    expected: number,
+    timeoutMs: number,
+  ): FutexResult;
   /**
    * Wakes up to `count` sleepers on that word, in any process (`Infinity` = all). Returns how
    * many woke (not Linux: always 0; pollers notice the change themselves).
@@ -143,7 +148,10 @@ export interface NativeAddon {
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/src/native.js -> package root is two levels up; src/native.ts is one level up when run
 // from source. node-gyp-build searches build/Release, build/Debug and prebuilds/.
-const packageRoot = path.basename(path.dirname(here)) === 'dist' ? path.resolve(here, '../..') : path.resolve(here, '..');
+const packageRoot =
+  path.basename(path.dirname(here)) === 'dist'
+    ? path.resolve(here, '../..')
+    : path.resolve(here, '..');
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);

@@ -83,6 +83,19 @@ describe('native liveness tokens', () => {
     expect(state).to.equal(TokenState.Dead);
   });
 
+  it('a terminated worker whose own mapping held the token is reported Dead (mapping kept while held)', async function () {
+    if (!isLinux) this.skip();
+    // The worker's mapping dies with the worker's isolate, before the thread exits; the addon must
+    // keep it mapped so the kernel can still mark the robust mutex owner-dead.
+    const worker = new Worker(fixture('native-token-worker'), { workerData: { name, offset: OFFSET } });
+    await until(() => Atomics.load(i32, 0) !== 0, 10_000, 'the worker to take its token');
+    expect(native.tokenProbe(buffer, OFFSET)).to.equal(TokenState.Alive);
+    await worker.terminate();
+    let state: number = TokenState.Alive;
+    await until(() => (state = native.tokenProbe(buffer, OFFSET)) !== TokenState.Alive, 5_000, 'owner-dead');
+    expect(state).to.equal(TokenState.Dead);
+  });
+
   it('tokens work in a plain JS SharedArrayBuffer too, and check bounds and alignment', () => {
     const sab = new SharedArrayBuffer(256);
     native.tokenInit(sab, 128);
