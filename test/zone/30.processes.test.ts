@@ -1,0 +1,96 @@
+/**
+ * Real processes: a cluster primary and its workers share a zone; another independent process
+ * opens a namespace's zone by name; the creator removes its segments however it exits; the
+ * primary recovers the pool lock of a worker SIGKILLed inside the critical section.
+ */
+import { expect } from 'chai';
+import { ZoneRegistry } from '../../src/index.js';
+import { uniqueNamespace } from '../helpers/shm.js';
+import { removeSegment, run, segmentExists, start } from './child.js';
+
+describe('zone across processes', () => {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const s of made.splice(0)) removeSegment(s);
+  });
+
+  it('cluster: 3 workers attach, each writes its region, all see all writes; nothing left after', async () => {
+    const ns = uniqueNamespace('cl');
+    made.push(`/shmzone.${ns}.z`);
+    const r = await run('zone-cluster', [ns, '3', 'share'], 30_000);
+    expect(r.code, r.stderr).to.equal(0);
+    const result = r.lines.find((l) => l.event === 'result') as { seen: Array<{ words: number[]; regions: boolean[]; mode: string; namespace: string; created: boolean }> };
+    expect(result.seen).to.have.length(3);
+    for (const s of result.seen) {
+      expect(s.mode).to.equal('attach');
+      expect(s.namespace).to.equal(ns);
+      expect(s.created).to.equal(false);
+      expect(s.words).to.deep.equal([1, 2, 3]);
+      expect(s.regions).to.deep.equal([true, true, true]);
+    }
+    expect(segmentExists(`/shmzone.${ns}.z`)).to.equal(false);
+  });
+
+  it('cluster: a worker SIGKILLed holding the pool lock is recovered by the primary (one log line)', async () => {
+    const ns = uniqueNamespace('cl');
+    made.push(`/shmzone.${ns}.z`);
+    const r = await run('zone-cluster', [ns, '1', 'kill-lock'], 30_000);
+    expect(r.code, r.stderr).to.equal(0);
+    const result = r.lines.find((l) => l.event === 'result') as { lockOwner: number; verified: boolean; logLines: string[]; livePeers: number; stats: number };
+    expect(result.lockOwner).to.equal(0);
+    expect(result.verified).to.equal(true);
+    expect(result.livePeers).to.equal(1);
+    expect(result.stats).to.equal(1);
+    expect(result.logLines).to.have.length(1);
+    expect(result.logLines[0]).to.match(/zone "z": recovered the lock held by dead pid \d+/);
+    expect(segmentExists(`/shmzone.${ns}.z`)).to.equal(false);
+  });
+
+  it('an independent process opens a namespace zone by name (attach mode) and sees its data', async () => {
+    const ns = uniqueNamespace('ind');
+    const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
+    const z = reg.add('z', '64k', { tag: 'proc', init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))) });
+    await reg.start();
+    try {
+      Atomics.store(new Int32Array(z.buffer, z.root, 4), 0, 41);
+      const r = await run('zone-proc', [JSON.stringify({ ns, mode: 'attach', action: 'incr' })]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.lines.find((l) => l.event === 'ready')).to.include({ created: false, reused: true, counter: 42, peers: 2 });
+      expect(Atomics.load(new Int32Array(z.buffer, z.root, 4), 0)).to.equal(42);
+      expect(segmentExists(z.segmentName)).to.equal(true); // the attacher never removes the owner's zone
+    } finally {
+      reg.stop();
+    }
+    expect(segmentExists(`/shmzone.${ns}.z`)).to.equal(false);
+  });
+
+  it('attach mode without an owner times out with ERR_ZONE_TIMEOUT', async () => {
+    const ns = uniqueNamespace('ind');
+    const r = await run('zone-proc', [JSON.stringify({ ns, mode: 'attach', action: 'report', readyTimeoutMs: 300 })]);
+    expect(r.code).to.equal(3);
+    expect(r.lines[0]).to.include({ event: 'error', code: 'ERR_ZONE_TIMEOUT' });
+  });
+
+  for (const how of ['normal exit', 'SIGTERM', 'SIGINT', 'uncaught exception'] as const) {
+    it(`the owner removes its segment on ${how}`, async () => {
+      const ns = uniqueNamespace('exit');
+      const segment = `/shmzone.${ns}.z`;
+      made.push(segment);
+      const action = how === 'uncaught exception' ? 'throw' : 'hold';
+      const p = start('zone-proc', [JSON.stringify({ ns, mode: 'owner', action })]);
+      await p.waitFor('ready');
+      expect(segmentExists(segment)).to.equal(action === 'throw' ? segmentExists(segment) : true);
+      if (how === 'normal exit') p.child.stdin!.end();
+      if (how === 'SIGTERM') p.child.kill('SIGTERM');
+      if (how === 'SIGINT') p.child.kill('SIGINT');
+      const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
+      const { code, signal } = await p.done;
+      clearTimeout(timer);
+      if (how === 'normal exit') expect(code).to.equal(0);
+      if (how === 'SIGTERM') expect(signal).to.equal('SIGTERM');
+      if (how === 'SIGINT') expect(signal).to.equal('SIGINT');
+      if (how === 'uncaught exception') expect(code).to.equal(1);
+      expect(segmentExists(segment)).to.equal(false);
+    });
+  }
+});

@@ -1,0 +1,70 @@
+/** worker_threads: a zone handed to a worker is the same memory; a terminated lock holder is recovered. */
+import { expect } from 'chai';
+import { Worker } from 'node:worker_threads';
+import { ZoneRegistry, Zone } from '../../src/index.js';
+import { uniqueNamespace } from '../helpers/shm.js';
+
+function worker(data: object): Worker {
+  return new Worker(new URL('../fixtures/zone-thread.js', import.meta.url), { workerData: data });
+}
+
+function message<T>(w: Worker, timeoutMs = 10_000): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('worker did not answer')), timeoutMs);
+    w.once('message', (m: T) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    w.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+describe('zone in worker threads', () => {
+  let reg: ZoneRegistry;
+  let zone: Zone;
+  let logged: string[];
+  beforeEach(async () => {
+    logged = [];
+    reg = new ZoneRegistry({ namespace: uniqueNamespace('thr'), mode: 'owner', log: (l) => logged.push(l) });
+    zone = reg.add('z', '64k', { init: (z, reused) => void (reused || (z.root = z.pool.calloc(128))) });
+    await reg.start();
+  });
+  afterEach(() => reg.stop());
+
+  it('sees the same memory and gets its own peer slot', async () => {
+    const words = new Int32Array(zone.buffer, zone.root, 32);
+    Atomics.store(words, 0, 7);
+    const w = worker({ zone: zone.transfer(), action: 'write' });
+    const m = await message<{ seenFromMain: number; peers: number; selfId: number }>(w);
+    await new Promise((r) => w.once('exit', r));
+    expect(m.seenFromMain).to.equal(7);
+    expect(m.peers).to.equal(2);
+    expect(m.selfId).to.not.equal(zone.owner.selfId);
+    expect(Atomics.load(words, 1)).to.equal(4242);
+    expect(new Uint8Array(zone.buffer, zone.root + 64, 64).every((b) => b === 9)).to.equal(true);
+    expect(zone.livePeers()).to.have.length(1); // the worker released its slot
+  });
+
+  it('refuses a bad handle with ERR_ZONE_HANDLE', () => {
+    expect(() => Zone.fromTransfer({} as never)).to.throw().with.property('code', 'ERR_ZONE_HANDLE');
+  });
+
+  it('recovers the lock of a worker terminated inside the critical section', async () => {
+    const w = worker({ zone: zone.transfer(), action: 'lock' });
+    const m = await message<{ locked: boolean; selfId: number }>(w);
+    expect(zone.pool.lockOwner()).to.equal(m.selfId);
+    await w.terminate();
+    const t0 = Date.now();
+    zone.pool.lock(); // spins, finds the owner's token dead, takes over and rolls back
+    zone.pool.unlock();
+    expect(Date.now() - t0).to.be.below(5000);
+    zone.pool.verify();
+    expect(zone.pool.stats().lock.recoveries).to.equal(1);
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.match(/took over the lock of dead owner \d+, \d+ write\(s\) rolled back/);
+    expect(zone.reapDeadPeers().map((p) => p.id)).to.deep.equal([m.selfId]);
+  });
+});
