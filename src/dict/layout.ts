@@ -1,0 +1,177 @@
+/**
+ * Where every word of a SharedDict lives. The dict keeps all of its state in slab chunks of
+ * its zone; the zone header's ROOT word holds the byte offset of the dict header.
+ *
+ * Links between dict structures are *refs*: a byte offset into the zone divided by 8 (every
+ * slab chunk is 8-byte aligned). A u32 ref reaches 32 GiB, so 4 GiB zones fit with room to
+ * spare. Ref 0 means "none": offset 0 is the zone header, never a chunk. Word index of a ref
+ * = ref * 2 (a multiplication, not a shift, so indices above 2^31 stay correct).
+ *
+ * Dict header (one chunk, HEADER_BYTES):
+ * ```
+ * word  0        1        2        3        4        5        6        7
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+
+ *      | MAGIC  |VERSION | TABLE  |  MASK  | COUNT  |LRU_HEAD|LRU_TAIL|FLUSHGEN|
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+
+ *      | BYTES8 |EVICTED |EXPIRED | REFBITS|REF_MASK| STATS  |  SEQ   |POOL_GEN|
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+
+ *      | GRAVE  | (reserved, 0)            |
+ *      +--------+--------+--------+--------+
+ * ```
+ * TABLE/REFBITS/STATS/SEQ are refs of the areas below; MASK = slots - 1; COUNT = entries in
+ * the index (live, and expired but not yet reclaimed); BYTES8 = bytes of entry and list
+ * element chunks / 8; EVICTED/EXPIRED count entries removed by eviction / by expiry (u32,
+ * they wrap). FLUSHGEN is the flush generation: an entry whose GEN differs is expired
+ * (flushAll is O(1)). GRAVE heads a list (through E_NEXT) of list entries already unlinked
+ * from the index and the LRU whose elements are being freed one commit at a time; whoever
+ * takes the lock next finishes the job, so a crash there leaks nothing. Every header word is written with `pool.write32` under the lock.
+ *
+ * Index table (TABLE): `MASK + 1` slots of two words, open addressing, linear probing,
+ * backward-shift deletion, no tombstones:
+ * ```
+ *      +--------+--------+
+ *      |  HASH  |  REF   |   REF 0 = empty slot; HASH = 32-bit hash of the key bytes
+ *      +--------+--------+
+ * ```
+ *
+ * Entry (one chunk per key, ENTRY_HEADER_BYTES + align8(keyLen) + value bytes):
+ * ```
+ * word  0        1        2        3        4        5        6        7        8        9
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+ *      |  HASH  |  PREV  |  NEXT  |  META  |  VLEN  | FLAGS  | EXP_LO | EXP_HI |  GEN   |(resvd) |
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+--------+--------+
+ *  +40 | key bytes ... padded to 8 | value bytes (8-aligned: a number is one float64)          |
+ *      +--------------------------------------------------------------------------------------+
+ * ```
+ * PREV/NEXT: LRU links (refs; head = most recently written). META: key length in bits 0..15,
+ * value type in bits 16..23. VLEN: value bytes, or element count for a list. EXP: absolute
+ * expiry in ms since the epoch as hi * 2^32 + lo, 0 = never. For a list the value area is two
+ * words: LIST_HEAD, LIST_TAIL (refs of elements).
+ *
+ * List element (one chunk per element, ELEMENT_HEADER_BYTES + bytes):
+ * ```
+ * word  0        1        2        3
+ *      +--------+--------+--------+--------+
+ *      |  PREV  |  NEXT  |  LEN   |  TYPE  |  then the bytes (8-aligned)
+ *      +--------+--------+--------+--------+
+ * ```
+ *
+ * SEQ area: seqlock words, one per 64-byte cache line so that a writer bumping one stripe does
+ * not invalidate the lines readers of other stripes spin on. Line 0 is the GLOBAL sequence
+ * (bumped by resizes, backward shifts and flushAll), lines 1..SEQ_STRIPES the per-hash
+ * stripes. Odd = a writer is inside. Only ever accessed with Atomics, never journaled.
+ *
+ * STATS area: STAT_LINES cache lines, one per reader stripe (owner id modulo STAT_LINES):
+ * float64 hits at word 0..1, float64 misses at word 2..3. Readers bump their own line with a
+ * plain add (no lock, no Atomics): two peers sharing a line may lose a count, nothing else.
+ *
+ * REFBITS: one byte per hash bucket (`hash & REF_MASK`), set to 1 by lock-free readers on a
+ * hit; the eviction clock gives an entry whose bit is set a second chance. Never freed while
+ * the dict lives, so a reader storing into it can never hit reused memory.
+ */
+
+export const DICT_MAGIC = 0x54434453; // 'SDCT' little-endian
+export const DICT_VERSION = 1;
+
+// Header words (relative to the header's first word).
+export const D_MAGIC = 0;
+export const D_VERSION = 1;
+export const D_TABLE = 2;
+export const D_MASK = 3;
+export const D_COUNT = 4;
+export const D_LRU_HEAD = 5;
+export const D_LRU_TAIL = 6;
+export const D_FLUSH_GEN = 7;
+export const D_BYTES8 = 8;
+export const D_EVICTED = 9;
+export const D_EXPIRED = 10;
+export const D_REFBITS = 11;
+export const D_REF_MASK = 12;
+export const D_STATS = 13;
+export const D_SEQ = 14;
+/** Pool generation (`pool.stats().generation`) the dict was built in: detects a reset pool. */
+export const D_POOL_GEN = 15;
+/** Graveyard: unlinked list entries whose elements are still being freed (via E_NEXT). */
+export const D_GRAVE = 16;
+export const HEADER_WORDS = 20;
+export const HEADER_BYTES = HEADER_WORDS * 4;
+
+// Index slots.
+export const SLOT_WORDS = 2;
+export const S_HASH = 0;
+export const S_REF = 1;
+export const TABLE_MIN_SLOTS = 1024;
+/** Grow when COUNT + 1 would exceed slots * GROW_NUM / GROW_DEN (0.75). */
+export const GROW_NUM = 3;
+export const GROW_DEN = 4;
+/** Refuse an insert (treat as no memory) when COUNT + 1 would exceed slots * 15/16. */
+export const FULL_NUM = 15;
+export const FULL_DEN = 16;
+
+// Entry words.
+export const E_HASH = 0;
+export const E_PREV = 1;
+export const E_NEXT = 2;
+export const E_META = 3;
+export const E_VLEN = 4;
+export const E_FLAGS = 5;
+export const E_EXP_LO = 6;
+export const E_EXP_HI = 7;
+export const E_GEN = 8;
+export const ENTRY_HEADER_WORDS = 10;
+export const ENTRY_HEADER_BYTES = ENTRY_HEADER_WORDS * 4;
+export const META_KEYLEN_MASK = 0xffff;
+export const META_TYPE_SHIFT = 16;
+export const META_TYPE_MASK = 0xff;
+/** Value area of a list entry: two refs. */
+export const LIST_HEAD = 0;
+export const LIST_TAIL = 1;
+export const LIST_VALUE_BYTES = 8;
+
+// List element words.
+export const L_PREV = 0;
+export const L_NEXT = 1;
+export const L_LEN = 2;
+export const L_TYPE = 3;
+export const ELEMENT_HEADER_WORDS = 4;
+export const ELEMENT_HEADER_BYTES = ELEMENT_HEADER_WORDS * 4;
+
+// Seqlock area.
+export const LINE_WORDS = 16;
+export const SEQ_STRIPES = 64;
+/** Stripe of a hash: its top 6 bits (the table index uses the low bits). */
+export const SEQ_STRIPE_SHIFT = 26;
+export const SEQ_BYTES = (1 + SEQ_STRIPES) * LINE_WORDS * 4;
+
+// Stats area.
+export const STAT_LINES = 64;
+export const STAT_HITS_F64 = 0;
+export const STAT_MISSES_F64 = 1;
+export const STATS_BYTES = STAT_LINES * LINE_WORDS * 4;
+
+/** Refbit bytes: a power of two, about one per 256 zone bytes, clamped. */
+export const REFBITS_MIN = 4096;
+export const REFBITS_MAX = 1 << 22;
+
+// Value types (Lua's codes where Lua has the type).
+export const T_BOOLEAN = 1;
+export const T_NUMBER = 3;
+export const T_STRING = 4;
+export const T_LIST = 5;
+export const T_BYTES = 6;
+
+/** Keys are at most this many bytes (the META key length field). */
+export const MAX_KEY_BYTES = 0xffff;
+
+/** Round up to a multiple of 8. */
+export function align8(n: number): number {
+  // `n & 7` keeps the low bits even above 2^31, where `(n + 7) & ~7` would wrap.
+  return n + ((8 - (n & 7)) & 7);
+}
+
+/** Largest refbits size for a zone of `capacity` bytes. */
+export function refbitsFor(capacity: number): number {
+  let n = REFBITS_MIN;
+  while (n < REFBITS_MAX && n * 256 < capacity) n *= 2;
+  return n;
+}

@@ -1,0 +1,41 @@
+/**
+ * What the dict needs from the slab layer: the subset of `SlabPool` (src/slab/pool.ts) it
+ * calls. Stated structurally so the dict's unit tests can run over any pool with this shape.
+ */
+import type { RecoveryReport } from '../slab/api.js';
+
+export interface DictPool {
+  /** Views over the whole zone buffer; offsets from `alloc` index `u8` directly. */
+  readonly u8: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  /** Zone size in bytes. */
+  readonly capacity: number;
+  /** Bytes in completely free pages. */
+  freeSpace(): number;
+  lock(): void;
+  unlock(): void;
+  holdsLock(): boolean;
+  /** Caller holds the lock. 0 = no memory. */
+  allocLocked(size: number): number;
+  callocLocked(size: number): number;
+  freeLocked(offset: number): void;
+  /** Journaled store of a metadata word (caller holds the lock). */
+  write32(wordIndex: number, value: number): void;
+  /** Checkpoint: everything written so far survives a crash of this thread. */
+  commit(): void;
+  /** Called under the lock after a dead owner's work was rolled back. */
+  onRecovery(listener: (report: RecoveryReport) => void): unknown;
+  /** Throws SlabCorruptionError on a broken invariant. */
+  verify(): unknown;
+}
+
+/**
+ * Where the dict finds its header: the zone's ROOT word (nginx's `shpool->data`). Read on
+ * every operation so that every process notices a rebuilt dict after a reset recovery.
+ */
+export interface DictHost {
+  readonly pool: DictPool;
+  /** Byte offset of the dict header, 0 = none yet. */
+  root: number;
+}

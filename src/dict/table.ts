@@ -1,0 +1,145 @@
+/**
+ * The index: open addressing with linear probing over `MASK + 1` two-word slots
+ * `[hash, ref]`, ref 0 = empty, backward-shift deletion (no tombstones, so a miss stops at
+ * the first empty slot and the table never degrades). Home slot of a hash = hash & MASK.
+ *
+ * Writers call these with the lock held; every slot and header store is journaled. A resize
+ * builds the new table in a freshly allocated chunk (no journal needed: nothing points at it
+ * yet), swaps the TABLE/MASK header words (journaled) and frees the old table, all inside one
+ * GLOBAL seqlock section so lock-free readers of the old table retry.
+ */
+import type { DictCore } from './core.js';
+import {
+  D_COUNT,
+  D_MASK,
+  D_SEQ,
+  D_TABLE,
+  FULL_DEN,
+  FULL_NUM,
+  GROW_DEN,
+  GROW_NUM,
+  SLOT_WORDS,
+  S_HASH,
+  S_REF,
+} from './layout.js';
+import { seqEnter, seqLeave } from './seqlock.js';
+
+/** Slot index of key `kb[0..klen)` with hash `h`, or -1. Caller holds the lock. */
+export function tableFind(c: DictCore, kb: Uint8Array, klen: number, h: number): number {
+  const u32 = c.u32;
+  const tw = u32[c.hw + D_TABLE] * 2;
+  const mask = u32[c.hw + D_MASK];
+  let i = h & mask;
+  for (;;) {
+    const sw = tw + i * SLOT_WORDS;
+    const ref = u32[sw + S_REF];
+    if (ref === 0) return -1;
+    if (u32[sw + S_HASH] === h && c.keyEquals(ref, kb, klen)) return i;
+    i = (i + 1) & mask;
+  }
+}
+
+/** Ref stored in slot `i`. */
+export function slotRef(c: DictCore, i: number): number {
+  return c.u32[c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS + S_REF];
+}
+
+/** Point slot `i` at entry `e` (same key). Journaled. */
+export function tableSetRef(c: DictCore, i: number, e: number): void {
+  c.w(c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS + S_REF, e);
+}
+
+/**
+ * Insert entry `e` with hash `h` (the key must be absent, and `tableHasRoom` true). The hash
+ * is stored before the ref: a reader that sees the ref sees a complete slot. Journaled.
+ */
+export function tableInsert(c: DictCore, h: number, e: number): void {
+  const u32 = c.u32;
+  const tw = u32[c.hw + D_TABLE] * 2;
+  const mask = u32[c.hw + D_MASK];
+  let i = h & mask;
+  while (u32[tw + i * SLOT_WORDS + S_REF] !== 0) i = (i + 1) & mask;
+  const sw = tw + i * SLOT_WORDS;
+  c.w(sw + S_HASH, h);
+  c.w(sw + S_REF, e);
+  c.w(c.hw + D_COUNT, u32[c.hw + D_COUNT] + 1);
+}
+
+/**
+ * Empty slot `i` and shift the following run back so every key stays reachable from its home
+ * slot. Moves other keys' slots, so it runs inside a GLOBAL seqlock section. Journaled.
+ */
+export function tableRemove(c: DictCore, i: number): void {
+  const u32 = c.u32;
+  const hw = c.hw;
+  const tw = u32[hw + D_TABLE] * 2;
+  const mask = u32[hw + D_MASK];
+  const gw = u32[hw + D_SEQ] * 2;
+  seqEnter(c.i32, gw);
+  let hole = i;
+  let j = i;
+  for (;;) {
+    j = (j + 1) & mask;
+    const jw = tw + j * SLOT_WORDS;
+    const ref = u32[jw + S_REF];
+    if (ref === 0) break;
+    const home = u32[jw + S_HASH] & mask;
+    // May the key in j move back to `hole`? Only if its home is not in the cyclic (hole, j].
+    const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+    if (stays) continue;
+    const hwd = tw + hole * SLOT_WORDS;
+    c.w(hwd + S_HASH, u32[jw + S_HASH]);
+    c.w(hwd + S_REF, ref);
+    hole = j;
+  }
+  c.w(tw + hole * SLOT_WORDS + S_REF, 0);
+  c.w(hw + D_COUNT, u32[hw + D_COUNT] - 1);
+  seqLeave(c.i32, gw);
+}
+
+/** May one more key be inserted without growing (below the grow threshold)? */
+export function tableBelowGrow(c: DictCore): boolean {
+  const slots = c.u32[c.hw + D_MASK] + 1;
+  return (c.u32[c.hw + D_COUNT] + 1) * GROW_DEN <= slots * GROW_NUM;
+}
+
+/** May one more key be inserted at all (below the hard fill limit)? */
+export function tableHasRoom(c: DictCore): boolean {
+  const slots = c.u32[c.hw + D_MASK] + 1;
+  return (c.u32[c.hw + D_COUNT] + 1) * FULL_DEN <= slots * FULL_NUM;
+}
+
+/**
+ * Double the table. Returns false (and changes nothing) when the new table cannot be
+ * allocated. Caller holds the lock; the caller commits afterwards.
+ */
+export function tableGrow(c: DictCore): boolean {
+  const u32 = c.u32;
+  const hw = c.hw;
+  const oldRef = u32[hw + D_TABLE];
+  const oldSlots = u32[hw + D_MASK] + 1;
+  const slots = oldSlots * 2;
+  const off = c.pool.callocLocked(slots * SLOT_WORDS * 4);
+  if (off === 0) return false;
+  // Fill the fresh table with plain stores: it is unreachable until TABLE is swapped, and a
+  // rollback of the allocation frees it again.
+  const nw = off / 4;
+  const mask = slots - 1;
+  const ow = oldRef * 2;
+  for (let k = 0; k < oldSlots; k++) {
+    const ref = u32[ow + k * SLOT_WORDS + S_REF];
+    if (ref === 0) continue;
+    const h = u32[ow + k * SLOT_WORDS + S_HASH];
+    let i = h & mask;
+    while (u32[nw + i * SLOT_WORDS + S_REF] !== 0) i = (i + 1) & mask;
+    u32[nw + i * SLOT_WORDS + S_HASH] = h;
+    u32[nw + i * SLOT_WORDS + S_REF] = ref;
+  }
+  const gw = u32[hw + D_SEQ] * 2;
+  seqEnter(c.i32, gw);
+  c.w(hw + D_TABLE, off / 8);
+  c.w(hw + D_MASK, mask);
+  c.pool.freeLocked(oldRef * 8);
+  seqLeave(c.i32, gw);
+  return true;
+}
