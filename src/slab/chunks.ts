@@ -34,7 +34,7 @@ import {
   H_PAGE_FAILS,
   H_PAGE_REQS,
 } from './layout.js';
-import { journalWrite as jw } from './journal.js';
+import { jw } from './journal.js';
 import { allocPages, checkPoison, freePages, POISON_BYTE, pushFront, unlink } from './pages.js';
 import type { PoolState } from './state.js';
 
@@ -185,7 +185,9 @@ export function locate(s: PoolState, offset: number): number {
   }
   rel -= dataOffset;
   const size = t.size[c];
-  const idx = Math.floor(rel / size);
+  // rel * (1/size) is within rounding of an integer exactly when rel is a multiple of size;
+  // round() then gives that integer, and the product check rejects everything else.
+  const idx = Math.round(rel * t.inverse[c]);
   if (idx * size !== rel || idx >= t.count[c]) {
     throw new SlabError('ERR_SLAB_WRONG_CHUNK', `slab free: offset ${offset} is not the start of a ${size} B chunk`, offset);
   }

@@ -38,12 +38,20 @@ import { ShmzoneError } from '../errors.js';
 import { JOURNAL_CAPACITY } from './layout.js';
 import type { PoolState } from './state.js';
 
-/** Journaled store of `value` into word `w` of the zone buffer. */
+/** Journaled store of `value` into word `w` of the zone buffer, with a capacity check. */
 export function journalWrite(s: PoolState, w: number, value: number): void {
+  if (s.u32[s.journalCountWord] >= JOURNAL_CAPACITY) journalOverflow(s);
+  jw(s, w, value);
+}
+
+/**
+ * The unchecked journaled store used inside the allocator: allocLocked/freeLocked check
+ * once that MAX_OP_WRITES entries are free before their first write.
+ */
+export function jw(s: PoolState, w: number, value: number): void {
   const u32 = s.u32;
   const cw = s.journalCountWord;
   const n = u32[cw];
-  if (n >= JOURNAL_CAPACITY) journalOverflow(s);
   const e = s.journalWord + n * 2;
   u32[e] = w;
   u32[e + 1] = u32[w];
@@ -58,8 +66,8 @@ export function journalCommit(s: PoolState): void {
 
 /**
  * Undoes every entry newest first and empties the journal. Returns the number undone.
- * Throws SlabCorruptionError-free plain Error text via `reason` when an entry points outside
- * the buffer (the caller then resets the pool).
+ * Throws a plain Error when the count or an entry is out of range (the caller then resets
+ * the pool).
  */
 export function journalRollback(s: PoolState): number {
   const u32 = s.u32;

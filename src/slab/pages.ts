@@ -23,8 +23,9 @@ import {
   T_FREE_TAIL,
 } from './layout.js';
 import { SlabCorruptionError } from '../errors.js';
-import { journalRollback, journalWrite as jw } from './journal.js';
+import { journalRollback, jw } from './journal.js';
 import type { PoolState } from './state.js';
+import { recount } from './verify.js';
 
 export const POISON_BYTE = 0xa5;
 
@@ -171,6 +172,7 @@ export function checkPoison(s: PoolState, start: number, bytes: number): void {
   for (let i = start; i < end; i++) {
     if (u8[i] !== POISON_BYTE) {
       journalRollback(s); // back to the last commit before throwing mid-operation
+      recount(s); // derived counters are not journaled
       throw new SlabCorruptionError(
         `use after free: byte ${i} of freed memory no longer holds the poison pattern 0xa5`,
       );

@@ -246,7 +246,7 @@ export class SlabPool extends PoolState {
 
   /** alloc() for a caller that holds the lock. Journaled; call commit() at consistent points. */
   allocLocked(size: number): number {
-    if (size >>> 0 !== size) return this.allocUnusual(size);
+    if (typeof size !== 'number' || size >>> 0 !== size) return this.allocUnusual(size);
     if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
     const t = this.classes;
     const off = size <= t.maxSize ? allocChunk(this, t.byEighth[(size + 7) >>> 3]) : allocRun(this, size);
@@ -289,7 +289,7 @@ export class SlabPool extends PoolState {
    * zone) written while holding the lock: rolled back if this thread dies before commit().
    */
   write32(wordIndex: number, value: number): void {
-    if (wordIndex >>> 0 !== wordIndex || wordIndex >= this.u32.length) {
+    if (typeof wordIndex !== 'number' || wordIndex >>> 0 !== wordIndex || wordIndex >= this.u32.length) {
       throw new ShmzoneArgumentError('ERR_SLAB_WORD', `slab write32: word index ${describeValue(wordIndex)} is outside the zone`);
     }
     if (this.debug && !this.holdsLock()) throw new LockError('ERR_LOCK_NOT_HELD', 'slab write32: the lock is not held');
@@ -334,7 +334,9 @@ export class SlabPool extends PoolState {
   unlock(): void {
     const self = this.owner.selfId;
     const i32 = this.i32;
-    if (Atomics.load(i32, this.lockWord) !== self) {
+    // A plain read is enough: if we hold the lock the word is ours and stable; if we do not,
+    // whatever value a racy read returns, it cannot be our id (only we store it).
+    if (i32[this.lockWord] !== self) {
       throw new LockError('ERR_LOCK_NOT_HELD', `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(i32, this.lockWord)})`);
     }
     if (this.debug) verifyPool(this);

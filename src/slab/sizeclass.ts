@@ -40,6 +40,8 @@ export interface SizeClassTable {
   bitmapWords: Uint32Array;
   /** Bytes from the slab start to chunk 0. */
   dataOffset: Uint32Array;
+  /** 1 / size, for the exact-division test in free(). */
+  inverse: Float64Array;
   /** MAP/last-bitmap-word value of an empty slab: padding bits (>= count) set. */
   emptyMap: Uint32Array;
   /** Class of a request, indexed by (size + 7) >> 3 for size 0..maxSize. */
@@ -90,6 +92,7 @@ export function buildSizeClasses(mode: SizeClassMode): SizeClassTable {
     bitmapWords: new Uint32Array(n),
     dataOffset: new Uint32Array(n),
     emptyMap: new Uint32Array(n),
+    inverse: new Float64Array(n),
     byEighth: new Uint8Array((sizes[n - 1] >> 3) + 1),
   };
   for (let c = 0; c < n; c++) {
@@ -112,6 +115,7 @@ export function buildSizeClasses(mode: SizeClassMode): SizeClassTable {
     t.count[c] = best.count;
     t.bitmapWords[c] = best.bitmapWords;
     t.dataOffset[c] = best.dataOffset;
+    t.inverse[c] = 1 / size;
     const usedBits = best.bitmapWords === 0 ? best.count : best.count - (best.bitmapWords - 1) * 32;
     t.emptyMap[c] = usedBits >= 32 ? 0 : (~0 << usedBits) >>> 0;
   }

@@ -1,0 +1,101 @@
+/** The lock in one process: misuse errors and counters. Cross-process tests: lock-mp.test.ts. */
+import { expect } from 'chai';
+import { SlabPool } from '../../src/slab/pool.js';
+import { makePool, owner, thrown } from './util.js';
+
+describe('slab lock (single process)', () => {
+  it('is not reentrant: the holder locking again gets ERR_LOCK_REENTRANT, not a deadlock', () => {
+    const pool = makePool();
+    pool.lock();
+    const err = thrown(() => pool.lock());
+    expect(err.code).to.equal('ERR_LOCK_REENTRANT');
+    expect(err.name).to.equal('LockError');
+    expect(thrown(() => pool.alloc(8)).code).to.equal('ERR_LOCK_REENTRANT');
+    expect(pool.holdsLock()).to.equal(true);
+    pool.unlock();
+    expect(pool.holdsLock()).to.equal(false);
+  });
+
+  it('unlock by a non-holder throws ERR_LOCK_NOT_HELD and leaves the lock alone', () => {
+    const sab = new SharedArrayBuffer(1 << 20);
+    const a = SlabPool.create(sab, 0, sab.byteLength, owner(1));
+    const b = SlabPool.open(sab, 0, owner(2));
+    expect(thrown(() => a.unlock()).code).to.equal('ERR_LOCK_NOT_HELD');
+    a.lock();
+    expect(thrown(() => b.unlock()).code).to.equal('ERR_LOCK_NOT_HELD');
+    expect(b.lockOwner()).to.equal(1);
+    a.unlock();
+    expect(b.lockOwner()).to.equal(0);
+  });
+
+  it('counts acquisitions in shared memory', () => {
+    const pool = makePool();
+    for (let i = 0; i < 10; i++) {
+      pool.lock();
+      pool.unlock();
+    }
+    pool.free(pool.alloc(8));
+    const st = pool.stats().lock;
+    expect(st).to.include({ acquisitions: 12, contended: 0, sleeps: 0, recoveries: 0 });
+  });
+
+  it('a thread-id style lock word: a waiter spins, finds the owner dead, takes over', () => {
+    const sab = new SharedArrayBuffer(1 << 20);
+    const a = SlabPool.create(sab, 0, sab.byteLength, owner(7));
+    let asked = 0;
+    const b = SlabPool.open(sab, 0, owner(8, (id) => {
+      asked++;
+      return id === 7;
+    }));
+    a.lock();
+    b.lock();
+    expect(asked).to.equal(1);
+    expect(b.holdsLock()).to.equal(true);
+    b.unlock();
+    const st = b.stats().lock;
+    expect(st.contended).to.equal(1);
+    expect(st.recoveries).to.equal(1);
+    expect(st.spins).to.be.above(1000);
+  });
+});
+
+describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.SHMZONE_DEBUG;
+    process.env.SHMZONE_DEBUG = '1';
+  });
+  after(() => {
+    if (saved === undefined) delete process.env.SHMZONE_DEBUG;
+    else process.env.SHMZONE_DEBUG = saved;
+  });
+
+  it('poisons freed chunks and reports a write after free when the chunk is reused', () => {
+    const pool = makePool(256 * 1024);
+    const a = pool.alloc(64);
+    pool.alloc(64);
+    pool.free(a);
+    expect(pool.u8[a]).to.equal(0xa5);
+    pool.u8[a + 3] = 1; // use after free
+    const err = thrown(() => pool.alloc(64));
+    expect(err.code).to.equal('ERR_SLAB_CORRUPT');
+    expect(err.message).to.match(/use after free/);
+    expect(pool.lockOwner()).to.equal(0);
+    pool.verify();
+  });
+
+  it('poisons freed pages and checks them when a run is reused', () => {
+    const pool = makePool(256 * 1024);
+    const a = pool.alloc(8192);
+    pool.free(a);
+    pool.u8[a + 5000] = 0;
+    expect(thrown(() => pool.alloc(8192)).code).to.equal('ERR_SLAB_CORRUPT');
+  });
+
+  it('verifies after every mutation: corruption is caught at the next call', () => {
+    const pool = makePool(256 * 1024);
+    pool.alloc(100);
+    pool.u32[pool.statsWord + 1] += 1; // class 0 "used"
+    expect(thrown(() => pool.alloc(100)).code).to.equal('ERR_SLAB_CORRUPT');
+  });
+});
