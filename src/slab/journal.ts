@@ -36,6 +36,7 @@
  */
 import { ShmzoneError } from '../errors.js';
 import { JOURNAL_CAPACITY } from './layout.js';
+import { CRASH_HOOK, crashTick } from './crashpoint.js';
 import type { PoolState } from './state.js';
 
 /** Journaled store of `value` into word `w` of the zone buffer, with a capacity check. */
@@ -57,6 +58,7 @@ export function jw(s: PoolState, w: number, value: number): void {
   u32[e + 1] = u32[w];
   u32[cw] = n + 1; // count after the entry: a counted entry is always complete
   u32[w] = value; // the store itself last
+  if (CRASH_HOOK) crashTick(s); // test-only crash point (crashpoint.ts); a constant false in production
 }
 
 /** Forgets the entries: the state at this point is consistent. One store. */
