@@ -24,6 +24,15 @@ import type { NativeAddon } from '../native.js';
 export const SPIN_LIMIT = 1024;
 /** Longest futex sleep before re-checking the lock and the owner's liveness. */
 export const SLEEP_MS = 50;
+let sleepMs = SLEEP_MS;
+
+/**
+ * Test knob: the sleep bound of this thread's waiters. A test sets it high to prove that a
+ * waiter was woken by unlock's futexWake rather than by its own timeout.
+ */
+export function setLockSleepMs(ms: number): void {
+  sleepMs = ms;
+}
 
 let nativeAddon: NativeAddon | null = null;
 try {
@@ -39,10 +48,10 @@ export function lockNative(): NativeAddon | null {
 
 const fallbackCell = new Int32Array(new SharedArrayBuffer(4));
 
-/** Sleeps while i32[word] === expected, at most SLEEP_MS. */
+/** Sleeps while i32[word] === expected, at most the sleep bound (SLEEP_MS by default). */
 export function sleepOnWord(buffer: SharedArrayBuffer, i32: Int32Array, word: number, expected: number): void {
   if (nativeAddon !== null) {
-    nativeAddon.futexWait(buffer, word * 4, expected, SLEEP_MS);
+    nativeAddon.futexWait(buffer, word * 4, expected, sleepMs);
   } else if (Atomics.load(i32, word) === expected) {
     Atomics.wait(fallbackCell, 0, 0, 1);
   }
