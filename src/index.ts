@@ -5,5 +5,12 @@
 export * from './errors.js';
 export * from './zone/index.js';
 export { SlabPool, type SlabPoolOptions } from './slab/pool.js';
-export type { OwnerIdentity, PoolStats, SlotStats, LockStats, RecoveryReport, SizeClassMode } from './slab/api.js';
+export type {
+  OwnerIdentity,
+  PoolStats,
+  SlotStats,
+  LockStats,
+  RecoveryReport,
+  SizeClassMode,
+} from './slab/api.js';
 // export * from './dict/index.js';

@@ -212,7 +212,10 @@ export class PeerTable implements OwnerIdentity {
    * dead slot holds it. `pid` restricts it to one process's slots. Returns the reaped slots
    * and whether a lock was recovered.
    */
-  reapDeadPeers(pool: LockRecovery | undefined, pid?: number): { reaped: PeerInfo[]; recovered: number[] } {
+  reapDeadPeers(
+    pool: LockRecovery | undefined,
+    pid?: number,
+  ): { reaped: PeerInfo[]; recovered: number[] } {
     const reaped: PeerInfo[] = [];
     const recovered: number[] = [];
     for (let slot = 0; slot < PEER_SLOTS; slot++) {

@@ -14,13 +14,25 @@
  * ```
  */
 import { ShmzoneArgumentError, ZoneError, describeValue } from '../errors.js';
-import { exportNamespace, inheritedNamespace, isClusterWorker, watchClusterWorkers } from './cluster.js';
+import {
+  exportNamespace,
+  inheritedNamespace,
+  isClusterWorker,
+  watchClusterWorkers,
+} from './cluster.js';
 import { tagByteLength } from './header.js';
 import { STRING_FIELD_BYTES } from './layout.js';
 import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
-import { abandonCreated, markReady, startZone, type OpenedZone, type StartRole, type ZoneSpec } from './startup.js';
+import {
+  abandonCreated,
+  markReady,
+  startZone,
+  type OpenedZone,
+  type StartRole,
+  type ZoneSpec,
+} from './startup.js';
 import { Zone, type ZoneDeclaration } from './zone.js';
 
 /** How this process takes part in its zones. */
@@ -77,7 +89,10 @@ export interface ProcessRecovery {
 
 function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `Registry options must be an object, got ${describeValue(options)}`);
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_OPTIONS',
+      `Registry options must be an object, got ${describeValue(options)}`,
+    );
   }
   const out = { ...base };
   if (options.namespace !== undefined) out.namespace = validateNamespace(options.namespace);
@@ -92,7 +107,10 @@ function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): Reso
   }
   if (options.persist !== undefined) {
     if (typeof options.persist !== 'boolean') {
-      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The persist option must be a boolean, got ${describeValue(options.persist)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The persist option must be a boolean, got ${describeValue(options.persist)}`,
+      );
     }
     out.persist = options.persist;
   }
@@ -119,13 +137,19 @@ function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): Reso
   if (options.readyTimeoutMs !== undefined) {
     const t = options.readyTimeoutMs;
     if (!Number.isSafeInteger(t) || t < 0) {
-      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The readyTimeoutMs option must be a whole number of ms >= 0, got ${describeValue(t)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The readyTimeoutMs option must be a whole number of ms >= 0, got ${describeValue(t)}`,
+      );
     }
     out.readyTimeoutMs = t;
   }
   if (options.log !== undefined) {
     if (typeof options.log !== 'function') {
-      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The log option must be a function, got ${describeValue(options.log)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The log option must be a function, got ${describeValue(options.log)}`,
+      );
     }
     out.log = options.log;
   }
@@ -166,7 +190,10 @@ export class ZoneRegistry {
 
   private assertDeclaring(what: string): void {
     if (this.phase !== 'declaring') {
-      throw new ZoneError('ERR_ZONE_STARTED', `Cannot ${what} after the registry was started; declare every zone before start()`);
+      throw new ZoneError(
+        'ERR_ZONE_STARTED',
+        `Cannot ${what} after the registry was started; declare every zone before start()`,
+      );
     }
   }
 
@@ -184,7 +211,10 @@ export class ZoneRegistry {
     validateZoneName(name);
     const bytes = parseSize(size, name, true);
     if (typeof declaration !== 'object' || declaration === null) {
-      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The declaration of zone "${name}" must be an object, got ${describeValue(declaration)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The declaration of zone "${name}" must be an object, got ${describeValue(declaration)}`,
+      );
     }
     const tag = declaration.tag ?? '';
     if (typeof tag !== 'string' || tagByteLength(tag) > STRING_FIELD_BYTES) {
@@ -194,7 +224,10 @@ export class ZoneRegistry {
       );
     }
     if (declaration.init !== undefined && typeof declaration.init !== 'function') {
-      throw new ShmzoneArgumentError('ERR_ZONE_OPTIONS', `The init of zone "${name}" must be a function, got ${describeValue(declaration.init)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The init of zone "${name}" must be a function, got ${describeValue(declaration.init)}`,
+      );
     }
     this.assertDeclaring(`add zone "${name}"`);
     let zone = this.declared.get(name);
@@ -203,12 +236,18 @@ export class ZoneRegistry {
       this.declared.set(name, zone);
     } else {
       if (zone.tag !== tag) {
-        throw new ZoneError('ERR_ZONE_TAG', `The zone "${name}" is already declared for a different use (tag ${JSON.stringify(zone.tag)}, not ${JSON.stringify(tag)})`);
+        throw new ZoneError(
+          'ERR_ZONE_TAG',
+          `The zone "${name}" is already declared for a different use (tag ${JSON.stringify(zone.tag)}, not ${JSON.stringify(tag)})`,
+        );
       }
       if (zone.size === 0) {
         zone._setSize(bytes);
       } else if (bytes !== 0 && bytes !== zone.size) {
-        throw new ZoneError('ERR_ZONE_SIZE_CONFLICT', `The size ${bytes} of zone "${name}" conflicts with already declared size ${zone.size}`);
+        throw new ZoneError(
+          'ERR_ZONE_SIZE_CONFLICT',
+          `The size ${bytes} of zone "${name}" conflicts with already declared size ${zone.size}`,
+        );
       }
     }
     if (declaration.init !== undefined) zone._inits.push(declaration.init);
@@ -220,7 +259,10 @@ export class ZoneRegistry {
   get(name: string): Zone {
     const zone = this.declared.get(name);
     if (zone === undefined) {
-      throw new ZoneError('ERR_ZONE_UNKNOWN', `No zone named ${describeValue(name)} is declared in this registry`);
+      throw new ZoneError(
+        'ERR_ZONE_UNKNOWN',
+        `No zone named ${describeValue(name)} is declared in this registry`,
+      );
     }
     return zone;
   }
@@ -278,7 +320,12 @@ export class ZoneRegistry {
   start(): Promise<void> {
     if (this.starting !== undefined) return this.starting;
     if (this.phase === 'stopped') {
-      return Promise.reject(new ZoneError('ERR_ZONE_STARTED', 'This registry was stopped; create a new ZoneRegistry to start again'));
+      return Promise.reject(
+        new ZoneError(
+          'ERR_ZONE_STARTED',
+          'This registry was stopped; create a new ZoneRegistry to start again',
+        ),
+      );
     }
     this.starting = this.startAll();
     return this.starting;
@@ -287,7 +334,10 @@ export class ZoneRegistry {
   private async startAll(): Promise<void> {
     for (const zone of this.declared.values()) {
       if (zone.size === 0) {
-        throw new ZoneError('ERR_ZONE_UNSIZED', `Zero size shared memory zone "${zone.name}": it is referenced but never declared with a size`);
+        throw new ZoneError(
+          'ERR_ZONE_UNSIZED',
+          `Zero size shared memory zone "${zone.name}": it is referenced but never declared with a size`,
+        );
       }
     }
     const role = this.resolveRole();
@@ -342,7 +392,9 @@ export class ZoneRegistry {
       if (this.recovering) return;
       o.log(
         `shmzone: zone "${zone.name}": took over the lock of dead owner ${report.deadOwnerId}, ` +
-          (report.reset ? `repair failed (${report.reason ?? 'unknown'}), pool reset empty` : `${report.undone} write(s) rolled back`),
+          (report.reset
+            ? `repair failed (${report.reason ?? 'unknown'}), pool reset empty`
+            : `${report.undone} write(s) rolled back`),
       );
     });
     try {
@@ -389,7 +441,9 @@ export class ZoneRegistry {
       }
       const { reaped, recovered } = result;
       if (recovered.length > 0) {
-        this.options.log(`shmzone: zone "${zone.name}": recovered the lock held by dead pid ${pid} (owner ${recovered.join(', ')})`);
+        this.options.log(
+          `shmzone: zone "${zone.name}": recovered the lock held by dead pid ${pid} (owner ${recovered.join(', ')})`,
+        );
       }
       if (reaped.length > 0) out.push({ zone: zone.name, reaped, recoveredLocks: recovered });
     }

@@ -44,7 +44,10 @@ function sizeError(zone: string | undefined, what: string): ZoneError {
 export function parseSizeValue(value: unknown, zone?: string): number {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value) || value < 0) {
-      throw sizeError(zone, `must be a whole, non-negative number of bytes, got ${describeValue(value)}`);
+      throw sizeError(
+        zone,
+        `must be a whole, non-negative number of bytes, got ${describeValue(value)}`,
+      );
     }
     return value;
   }
@@ -58,7 +61,8 @@ export function parseSizeValue(value: unknown, zone?: string): number {
       );
     }
     const bytes = Number(match[1]) * UNITS[match[2].toLowerCase()];
-    if (!Number.isSafeInteger(bytes)) throw sizeError(zone, `is too large: ${describeValue(value)}`);
+    if (!Number.isSafeInteger(bytes))
+      throw sizeError(zone, `is too large: ${describeValue(value)}`);
     return bytes;
   }
   throw sizeError(zone, `must be a number or a string, got ${describeValue(value)}`);
@@ -73,10 +77,16 @@ export function parseSize(value: unknown, zone?: string, allowZero = false): num
   const bytes = parseSizeValue(value, zone);
   if (bytes === 0 && allowZero) return 0;
   if (bytes < MIN_ZONE_SIZE) {
-    throw sizeError(zone, `must be at least ${MIN_ZONE_SIZE} bytes (8 pages), got ${describeValue(value)}`);
+    throw sizeError(
+      zone,
+      `must be at least ${MIN_ZONE_SIZE} bytes (8 pages), got ${describeValue(value)}`,
+    );
   }
   if (bytes > MAX_ZONE_SIZE) {
-    throw sizeError(zone, `must be at most ${MAX_ZONE_SIZE} bytes (4 GiB), got ${describeValue(value)}`);
+    throw sizeError(
+      zone,
+      `must be at most ${MAX_ZONE_SIZE} bytes (4 GiB), got ${describeValue(value)}`,
+    );
   }
   return roundToPages(bytes);
 }

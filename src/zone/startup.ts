@@ -26,7 +26,14 @@
 import { SegmentError, ShmzoneError, ZoneError } from '../errors.js';
 import { native, TokenAcquire } from '../native.js';
 import { SlabPool } from '../slab/pool.js';
-import { HeaderView, publishHeader, readHeader, writeHeader, type HeaderExpectation, type HeaderInfo } from './header.js';
+import {
+  HeaderView,
+  publishHeader,
+  readHeader,
+  writeHeader,
+  type HeaderExpectation,
+  type HeaderInfo,
+} from './header.js';
 import { HEADER_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
 import { PeerTable } from './peers.js';
 import { createSegment, openSegment, statSegment, unlinkSegment } from './segment.js';
@@ -116,8 +123,22 @@ export function createZone(spec: ZoneSpec): OpenedZone {
     // token not alive knows for certain that the creator is gone.
     peers.claim(undefined, 0);
     publishHeader(buffer);
-    const pool = SlabPool.create(buffer, geometry.poolOffset, spec.size - geometry.poolOffset, peers, spec.poolOptions);
-    return { buffer, header: new HeaderView(buffer), peers, pool, geometry, created: true, persist: spec.persist };
+    const pool = SlabPool.create(
+      buffer,
+      geometry.poolOffset,
+      spec.size - geometry.poolOffset,
+      peers,
+      spec.poolOptions,
+    );
+    return {
+      buffer,
+      header: new HeaderView(buffer),
+      peers,
+      pool,
+      geometry,
+      created: true,
+      persist: spec.persist,
+    };
   } catch (err) {
     new HeaderView(buffer).state = ZoneState.Corrupt;
     if (peers.selfId !== 0) peers.release();
@@ -138,7 +159,10 @@ export function abandonCreated(zone: OpenedZone, segment: string): void {
   unlinkSegment(segment);
 }
 
-type Step = { kind: 'opened'; zone: OpenedZone } | { kind: 'wait'; why: string } | { kind: 'retry'; why: string };
+type Step =
+  | { kind: 'opened'; zone: OpenedZone }
+  | { kind: 'wait'; why: string }
+  | { kind: 'retry'; why: string };
 
 function timeoutError(spec: ZoneSpec, why: string): ZoneError {
   return new ZoneError(
@@ -183,9 +207,10 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     buffer = openSegment(spec.segment, spec.segmentMode, HEADER_SIZE).buffer;
   } catch (err) {
     if (!(err instanceof SegmentError)) throw err;
-    if (err.code === 'ENOENT') return { kind: role === 'attach' ? 'wait' : 'retry', why: 'the segment does not exist' };
+    if (err.code === 'ENOENT')
+      return { kind: role === 'attach' ? 'wait' : 'retry', why: 'the segment does not exist' };
     if (err.code === 'ERR_SEGMENT_SIZE') {
-      let size = -1;
+      let size: number;
       try {
         size = statSegment(spec.segment).size;
       } catch {
@@ -226,7 +251,13 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
   }
 }
 
-function creatorCheck(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, peers: PeerTable, header: HeaderInfo): Step {
+function creatorCheck(
+  spec: ZoneSpec,
+  role: StartRole,
+  buffer: SharedArrayBuffer,
+  peers: PeerTable,
+  header: HeaderInfo,
+): Step {
   const got = peers.acquireCreatorToken();
   if (got === TokenAcquire.Busy) {
     return { kind: 'wait', why: `it is still being initialised by pid ${header.creatorPid}` };
@@ -246,7 +277,10 @@ function creatorCheck(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer
     // remove the name and create afresh.
     view.state = ZoneState.Corrupt;
     unlinkSegment(spec.segment);
-    return { kind: 'retry', why: `its creator, pid ${header.creatorPid}, died before ready; re-creating` };
+    return {
+      kind: 'retry',
+      why: `its creator, pid ${header.creatorPid}, died before ready; re-creating`,
+    };
   } finally {
     peers.releaseCreatorToken();
   }
@@ -255,7 +289,8 @@ function creatorCheck(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer
 function mismatchError(spec: ZoneSpec, header: HeaderInfo): ZoneError {
   const what: string[] = [];
   if (header.size !== spec.size) what.push(`size ${header.size} (declared ${spec.size})`);
-  if (header.tag !== spec.tag) what.push(`tag ${JSON.stringify(header.tag)} (declared ${JSON.stringify(spec.tag)})`);
+  if (header.tag !== spec.tag)
+    what.push(`tag ${JSON.stringify(header.tag)} (declared ${JSON.stringify(spec.tag)})`);
   return new ZoneError(
     'ERR_ZONE_MISMATCH',
     `The existing zone "${spec.name}" (${spec.segment}) has ${what.join(' and ')}; ` +
@@ -263,7 +298,13 @@ function mismatchError(spec: ZoneSpec, header: HeaderInfo): ZoneError {
   );
 }
 
-function joinReady(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, peers: PeerTable, header: HeaderInfo): Step {
+function joinReady(
+  spec: ZoneSpec,
+  role: StartRole,
+  buffer: SharedArrayBuffer,
+  peers: PeerTable,
+  header: HeaderInfo,
+): Step {
   const pool = SlabPool.open(buffer, header.geometry.poolOffset, peers);
   peers.claim(pool);
   peers.reapDeadPeers(pool);
@@ -308,7 +349,18 @@ function joinReady(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, p
     if (decision === 'close') return { kind: 'retry', why: 'replacing a stale zone' };
     return { kind: 'wait', why: 'the segment under this name is being removed' };
   }
-  return { kind: 'opened', zone: { buffer, header: view, peers, pool, geometry: header.geometry, created: false, persist: header.persist } };
+  return {
+    kind: 'opened',
+    zone: {
+      buffer,
+      header: view,
+      peers,
+      pool,
+      geometry: header.geometry,
+      created: false,
+      persist: header.persist,
+    },
+  };
 }
 
 /**
@@ -316,7 +368,11 @@ function joinReady(spec: ZoneSpec, role: StartRole, buffer: SharedArrayBuffer, p
  * owner leaving, or the last live user of a non-persistent zone), the name is unlinked after
  * marking the header CLOSING. Returns true when the segment was removed.
  */
-export function leaveZone(zone: OpenedZone, segment: string, mode: 'owner' | 'last-out' | 'keep'): boolean {
+export function leaveZone(
+  zone: OpenedZone,
+  segment: string,
+  mode: 'owner' | 'last-out' | 'keep',
+): boolean {
   let remove = false;
   if (mode === 'owner') {
     remove = true;

@@ -65,7 +65,10 @@ export function openTransferred(handle: ZoneHandle): OpenedZone {
     segment: segmentName(handle.namespace, handle.name),
   });
   if (read.kind !== 'valid') {
-    throw new ShmzoneArgumentError('ERR_ZONE_HANDLE', `Zone "${handle.name}" was transferred before it was started`);
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_HANDLE',
+      `Zone "${handle.name}" was transferred before it was started`,
+    );
   }
   const peers = new PeerTable(handle.buffer, geometry);
   const pool = SlabPool.open(handle.buffer, geometry.poolOffset, peers);

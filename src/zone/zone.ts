@@ -93,7 +93,10 @@ export class Zone {
   private opened(): OpenedZone {
     if (this._opened !== undefined && this._phase === 'started') return this._opened;
     if (this._phase === 'closed') {
-      throw new ZoneError('ERR_ZONE_CLOSED', `Zone "${this.name}" was closed; its memory is no longer in use here`);
+      throw new ZoneError(
+        'ERR_ZONE_CLOSED',
+        `Zone "${this.name}" was closed; its memory is no longer in use here`,
+      );
     }
     throw new ZoneError(
       'ERR_ZONE_NOT_STARTED',
@@ -137,7 +140,11 @@ export class Zone {
 
   set root(offset: number) {
     const z = this.opened();
-    if (!Number.isSafeInteger(offset) || offset < 0 || (offset !== 0 && (offset < z.geometry.poolOffset || offset >= this._size))) {
+    if (
+      !Number.isSafeInteger(offset) ||
+      offset < 0 ||
+      (offset !== 0 && (offset < z.geometry.poolOffset || offset >= this._size))
+    ) {
       throw new ZoneError(
         'ERR_ZONE_ROOT',
         `zone.root must be 0 or an offset inside the pool of zone "${this.name}" ` +
@@ -175,7 +182,14 @@ export class Zone {
    */
   transfer(): ZoneHandle {
     const z = this.opened();
-    return { kind: HANDLE_KIND, buffer: z.buffer, name: this.name, namespace: this._namespace, size: this._size, tag: this.tag };
+    return {
+      kind: HANDLE_KIND,
+      buffer: z.buffer,
+      name: this.name,
+      namespace: this._namespace,
+      size: this._size,
+      tag: this.tag,
+    };
   }
 
   /**

@@ -28,13 +28,33 @@ describe('zone validation', () => {
       expect(parseSize(MIN_ZONE_SIZE + 1)).to.equal(MIN_ZONE_SIZE + 4096);
     });
 
-    const bad: unknown[] = [0, -1, NaN, Infinity, -Infinity, 1.5, '12q', '', 'k', '1.5m', '-1k', 4096, MIN_ZONE_SIZE - 1, MAX_ZONE_SIZE + 1, '5g', null, {}, 10n];
+    const bad: unknown[] = [
+      0,
+      -1,
+      NaN,
+      Infinity,
+      -Infinity,
+      1.5,
+      '12q',
+      '',
+      'k',
+      '1.5m',
+      '-1k',
+      4096,
+      MIN_ZONE_SIZE - 1,
+      MAX_ZONE_SIZE + 1,
+      '5g',
+      null,
+      {},
+      10n,
+    ];
     for (const value of bad) {
-      it(`refuses ${typeof value === 'bigint' ? '10n' : JSON.stringify(value) ?? String(value)} with ERR_ZONE_SIZE`, () => {
+      it(`refuses ${typeof value === 'bigint' ? '10n' : (JSON.stringify(value) ?? String(value))} with ERR_ZONE_SIZE`, () => {
         expect(codeOf(() => parseSize(value, 'x'))).to.equal('ERR_ZONE_SIZE');
         const r = new ZoneRegistry({ namespace: uniqueNamespace('v') });
         // 0 is the reference-only size in add(); everything else is refused there too.
-        if (value !== 0) expect(codeOf(() => r.add('x', value as number))).to.equal('ERR_ZONE_SIZE');
+        if (value !== 0)
+          expect(codeOf(() => r.add('x', value as number))).to.equal('ERR_ZONE_SIZE');
       });
     }
 
@@ -44,7 +64,18 @@ describe('zone validation', () => {
   });
 
   describe('names', () => {
-    const badNames: unknown[] = ['', 'a'.repeat(65), 'a/b', '/x', 'a\0b', 'a.b', 'é', 'a b', 42, undefined];
+    const badNames: unknown[] = [
+      '',
+      'a'.repeat(65),
+      'a/b',
+      '/x',
+      'a\0b',
+      'a.b',
+      'é',
+      'a b',
+      42,
+      undefined,
+    ];
     for (const name of badNames) {
       it(`refuses zone name ${JSON.stringify(name)} with ERR_ZONE_NAME`, () => {
         const r = new ZoneRegistry({ namespace: uniqueNamespace('v') });
@@ -58,15 +89,21 @@ describe('zone validation', () => {
     it('refuses bad namespaces with ERR_ZONE_NAMESPACE', () => {
       expect(codeOf(() => new ZoneRegistry({ namespace: 'a.b' }))).to.equal('ERR_ZONE_NAMESPACE');
       expect(codeOf(() => new ZoneRegistry({ namespace: '' }))).to.equal('ERR_ZONE_NAMESPACE');
-      expect(codeOf(() => new ZoneRegistry({ namespace: 'n'.repeat(65) }))).to.equal('ERR_ZONE_NAMESPACE');
+      expect(codeOf(() => new ZoneRegistry({ namespace: 'n'.repeat(65) }))).to.equal(
+        'ERR_ZONE_NAMESPACE',
+      );
     });
     it('refuses bad options with ERR_ZONE_OPTIONS', () => {
-      expect(codeOf(() => new ZoneRegistry({ mode: 'boss' as 'owner' }))).to.equal('ERR_ZONE_OPTIONS');
+      expect(codeOf(() => new ZoneRegistry({ mode: 'boss' as 'owner' }))).to.equal(
+        'ERR_ZONE_OPTIONS',
+      );
       expect(codeOf(() => new ZoneRegistry({ segmentMode: 0o444 }))).to.equal('ERR_ZONE_OPTIONS');
       expect(codeOf(() => new ZoneRegistry({ readyTimeoutMs: -1 }))).to.equal('ERR_ZONE_OPTIONS');
       const r = new ZoneRegistry();
       expect(codeOf(() => r.add('x', '64k', { tag: 'x'.repeat(65) }))).to.equal('ERR_ZONE_OPTIONS');
-      expect(codeOf(() => r.add('x', '64k', { init: 3 as unknown as () => void }))).to.equal('ERR_ZONE_OPTIONS');
+      expect(codeOf(() => r.add('x', '64k', { init: 3 as unknown as () => void }))).to.equal(
+        'ERR_ZONE_OPTIONS',
+      );
     });
   });
 
@@ -80,12 +117,16 @@ describe('zone validation', () => {
     it('refuses another tag with ERR_ZONE_TAG', () => {
       const r = new ZoneRegistry();
       r.add('x', '64k', { tag: 't' });
-      expect(() => r.add('x', '64k', { tag: 'u' })).to.throw(/already declared for a different use/).with.property('code', 'ERR_ZONE_TAG');
+      expect(() => r.add('x', '64k', { tag: 'u' }))
+        .to.throw(/already declared for a different use/)
+        .with.property('code', 'ERR_ZONE_TAG');
     });
     it('refuses another non-zero size with ERR_ZONE_SIZE_CONFLICT', () => {
       const r = new ZoneRegistry();
       r.add('x', '64k');
-      expect(() => r.add('x', '128k')).to.throw(/the size 131072 of zone "x" conflicts with already declared size 65536/i).with.property('code', 'ERR_ZONE_SIZE_CONFLICT');
+      expect(() => r.add('x', '128k'))
+        .to.throw(/the size 131072 of zone "x" conflicts with already declared size 65536/i)
+        .with.property('code', 'ERR_ZONE_SIZE_CONFLICT');
     });
     it('lets size 0 reference a zone and adopt a later size', () => {
       const r = new ZoneRegistry();

@@ -19,8 +19,17 @@ function digest(segment: string): string {
   return `${st.mode}:${st.uid}:${st.size}:${crypto.createHash('sha1').update(fs.readFileSync(file)).digest('hex')}`;
 }
 
-async function startCode(namespace: string, mode: ZoneMode, extra: { tag?: string; onMismatch?: 'error' | 'recreate' } = {}): Promise<string | undefined> {
-  const r = new ZoneRegistry({ namespace, mode, readyTimeoutMs: 500, onMismatch: extra.onMismatch ?? 'error' });
+async function startCode(
+  namespace: string,
+  mode: ZoneMode,
+  extra: { tag?: string; onMismatch?: 'error' | 'recreate' } = {},
+): Promise<string | undefined> {
+  const r = new ZoneRegistry({
+    namespace,
+    mode,
+    readyTimeoutMs: 500,
+    onMismatch: extra.onMismatch ?? 'error',
+  });
   r.add('z', '64k', { tag: extra.tag ?? 't' });
   try {
     await r.start();
@@ -35,7 +44,10 @@ async function startCode(namespace: string, mode: ZoneMode, extra: { tag?: strin
 /** A real zone left in place (persist), to damage. */
 async function persistedZone(namespace: string, tag = 't'): Promise<string> {
   const r = new ZoneRegistry({ namespace, mode: 'standalone', persist: true });
-  const z = r.add('z', '64k', { tag, init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(8))) });
+  const z = r.add('z', '64k', {
+    tag,
+    init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(8))),
+  });
   await r.start();
   const segment = z.segmentName;
   r.stop();
@@ -51,7 +63,12 @@ describe('zone security: planted and damaged segments', () => {
   });
   afterEach(() => removeSegment(segment));
 
-  const cases: Array<{ what: string; code: string; root?: boolean; plant: () => Promise<void> | void }> = [
+  const cases: Array<{
+    what: string;
+    code: string;
+    root?: boolean;
+    plant: () => Promise<void> | void;
+  }> = [
     {
       what: 'mode 0o666',
       code: 'ERR_SEGMENT_MODE',
@@ -97,7 +114,8 @@ describe('zone security: planted and damaged segments', () => {
     {
       what: 'a 100-byte file',
       code: 'ERR_ZONE_HEADER',
-      plant: () => fs.writeFileSync(`/dev/shm/${segment.slice(1)}`, Buffer.alloc(100, 7), { mode: 0o600 }),
+      plant: () =>
+        fs.writeFileSync(`/dev/shm/${segment.slice(1)}`, Buffer.alloc(100, 7), { mode: 0o600 }),
     },
     {
       what: 'garbage offsets in a valid-looking header',
@@ -127,7 +145,12 @@ describe('zone security: planted and damaged segments', () => {
     expect(await startCode(ns, 'attach', { tag: 'new' })).to.equal('ERR_ZONE_MISMATCH');
     expect(await startCode(ns, 'standalone', { tag: 'new' })).to.equal('ERR_ZONE_MISMATCH');
     // recreate: the stale persisted zone has no live users, so it is replaced.
-    const r = new ZoneRegistry({ namespace: ns, mode: 'standalone', onMismatch: 'recreate', persist: true });
+    const r = new ZoneRegistry({
+      namespace: ns,
+      mode: 'standalone',
+      onMismatch: 'recreate',
+      persist: true,
+    });
     let reused: boolean | undefined;
     r.add('z', '64k', { tag: 'new', init: (_z, u) => void (reused = u) });
     await r.start();

@@ -19,7 +19,15 @@ describe('zone across processes', () => {
     made.push(`/shmzone.${ns}.z`);
     const r = await run('zone-cluster', [ns, '3', 'share'], 30_000);
     expect(r.code, r.stderr).to.equal(0);
-    const result = r.lines.find((l) => l.event === 'result') as { seen: Array<{ words: number[]; regions: boolean[]; mode: string; namespace: string; created: boolean }> };
+    const result = r.lines.find((l) => l.event === 'result') as {
+      seen: Array<{
+        words: number[];
+        regions: boolean[];
+        mode: string;
+        namespace: string;
+        created: boolean;
+      }>;
+    };
     expect(result.seen).to.have.length(3);
     for (const s of result.seen) {
       expect(s.mode).to.equal('attach');
@@ -36,7 +44,13 @@ describe('zone across processes', () => {
     made.push(`/shmzone.${ns}.z`);
     const r = await run('zone-cluster', [ns, '1', 'kill-lock'], 30_000);
     expect(r.code, r.stderr).to.equal(0);
-    const result = r.lines.find((l) => l.event === 'result') as { lockOwner: number; verified: boolean; logLines: string[]; livePeers: number; stats: number };
+    const result = r.lines.find((l) => l.event === 'result') as {
+      lockOwner: number;
+      verified: boolean;
+      logLines: string[];
+      livePeers: number;
+      stats: number;
+    };
     expect(result.lockOwner).to.equal(0);
     expect(result.verified).to.equal(true);
     expect(result.livePeers).to.equal(1);
@@ -49,13 +63,21 @@ describe('zone across processes', () => {
   it('an independent process opens a namespace zone by name (attach mode) and sees its data', async () => {
     const ns = uniqueNamespace('ind');
     const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
-    const z = reg.add('z', '64k', { tag: 'proc', init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))) });
+    const z = reg.add('z', '64k', {
+      tag: 'proc',
+      init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))),
+    });
     await reg.start();
     try {
       Atomics.store(new Int32Array(z.buffer, z.root, 4), 0, 41);
       const r = await run('zone-proc', [JSON.stringify({ ns, mode: 'attach', action: 'incr' })]);
       expect(r.code, r.stderr).to.equal(0);
-      expect(r.lines.find((l) => l.event === 'ready')).to.include({ created: false, reused: true, counter: 42, peers: 2 });
+      expect(r.lines.find((l) => l.event === 'ready')).to.include({
+        created: false,
+        reused: true,
+        counter: 42,
+        peers: 2,
+      });
       expect(Atomics.load(new Int32Array(z.buffer, z.root, 4), 0)).to.equal(42);
       expect(segmentExists(z.segmentName)).to.equal(true); // the attacher never removes the owner's zone
     } finally {
@@ -66,7 +88,9 @@ describe('zone across processes', () => {
 
   it('attach mode without an owner times out with ERR_ZONE_TIMEOUT', async () => {
     const ns = uniqueNamespace('ind');
-    const r = await run('zone-proc', [JSON.stringify({ ns, mode: 'attach', action: 'report', readyTimeoutMs: 300 })]);
+    const r = await run('zone-proc', [
+      JSON.stringify({ ns, mode: 'attach', action: 'report', readyTimeoutMs: 300 }),
+    ]);
     expect(r.code).to.equal(3);
     expect(r.lines[0]).to.include({ event: 'error', code: 'ERR_ZONE_TIMEOUT' });
   });

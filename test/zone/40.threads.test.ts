@@ -28,8 +28,14 @@ describe('zone in worker threads', () => {
   let logged: string[];
   beforeEach(async () => {
     logged = [];
-    reg = new ZoneRegistry({ namespace: uniqueNamespace('thr'), mode: 'owner', log: (l) => logged.push(l) });
-    zone = reg.add('z', '64k', { init: (z, reused) => void (reused || (z.root = z.pool.calloc(128))) });
+    reg = new ZoneRegistry({
+      namespace: uniqueNamespace('thr'),
+      mode: 'owner',
+      log: (l) => logged.push(l),
+    });
+    zone = reg.add('z', '64k', {
+      init: (z, reused) => void (reused || (z.root = z.pool.calloc(128))),
+    });
     await reg.start();
   });
   afterEach(() => reg.stop());
@@ -49,7 +55,9 @@ describe('zone in worker threads', () => {
   });
 
   it('refuses a bad handle with ERR_ZONE_HANDLE', () => {
-    expect(() => Zone.fromTransfer({} as never)).to.throw().with.property('code', 'ERR_ZONE_HANDLE');
+    expect(() => Zone.fromTransfer({} as never))
+      .to.throw()
+      .with.property('code', 'ERR_ZONE_HANDLE');
   });
 
   it('recovers the lock of a worker terminated inside the critical section', async () => {

@@ -76,15 +76,29 @@ describe('zone standalone (PM2, independent services)', () => {
 
   it('persist: the zone outlives a full restart and keeps its contents (init sees reused)', async () => {
     const first = await run('zone-proc', cfg({ ns, action: 'incr', persist: true }));
-    expect(first.lines.find((l) => l.event === 'ready')).to.include({ created: true, reused: false, counter: 1 });
+    expect(first.lines.find((l) => l.event === 'ready')).to.include({
+      created: true,
+      reused: false,
+      counter: 1,
+    });
     expect(segmentExists(segment)).to.equal(true);
     const second = await run('zone-proc', cfg({ ns, action: 'incr', persist: true }));
-    expect(second.lines.find((l) => l.event === 'ready')).to.include({ created: false, reused: true, counter: 2 });
+    expect(second.lines.find((l) => l.event === 'ready')).to.include({
+      created: false,
+      reused: true,
+      counter: 2,
+    });
     // Another size: refused clearly, or re-created when asked.
     const bigger = await run('zone-proc', cfg({ ns, action: 'incr', persist: true, size: '128k' }));
     expect(bigger.lines[0]).to.include({ event: 'error', code: 'ERR_ZONE_MISMATCH' });
-    const recreated = await run('zone-proc', cfg({ ns, action: 'incr', persist: true, size: '128k', onMismatch: 'recreate' }));
-    expect(recreated.lines.find((l) => l.event === 'ready')).to.include({ created: true, counter: 1 });
+    const recreated = await run(
+      'zone-proc',
+      cfg({ ns, action: 'incr', persist: true, size: '128k', onMismatch: 'recreate' }),
+    );
+    expect(recreated.lines.find((l) => l.event === 'ready')).to.include({
+      created: true,
+      counter: 1,
+    });
   });
 
   it('without persist, a zone left by processes that all died is replaced, not reused', async () => {

@@ -15,7 +15,10 @@ export interface Running {
 /** Starts a compiled fixture (`test/fixtures/<name>.ts`) with `process.execPath`. */
 export function start(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Running {
   const file = new URL(`../fixtures/${name}.js`, import.meta.url);
-  const child = spawn(process.execPath, [file.pathname, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [file.pathname, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env,
+  });
   const lines: Array<Record<string, unknown>> = [];
   let out = '';
   let err = '';
@@ -54,7 +57,16 @@ export function start(name: string, args: string[], env: NodeJS.ProcessEnv = pro
 }
 
 /** Runs a fixture to its end (bounded) and returns its lines and exit status. */
-export async function run(name: string, args: string[], timeoutMs = 20_000): Promise<{ lines: Array<Record<string, unknown>>; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+export async function run(
+  name: string,
+  args: string[],
+  timeoutMs = 20_000,
+): Promise<{
+  lines: Array<Record<string, unknown>>;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+}> {
   const r = start(name, args);
   r.child.stdin!.end();
   const timer = setTimeout(() => r.child.kill('SIGKILL'), timeoutMs);

@@ -1,0 +1,398 @@
+/**
+ * Inspecting zone segments from outside the registry: what the `shmzone` command sees.
+ *
+ * An inspector opens an existing segment by name (never creates one), validates its header
+ * with the zone layer's own `readHeader` before using any offset in it, and reads the peer
+ * table and the slab pool. Reading is lock-free and changes nothing, except that probing a
+ * dead peer's liveness token makes the token consistent (the native probe does that).
+ *
+ * Operations that need the pool lock (`verify`, dict statistics, removal) register the
+ * inspector in a peer slot for their duration ({@link InspectedZone.withLock}), as any other
+ * user of the zone would, and give the slot back at once. While it holds the slot a
+ * last-one-out process sees one live peer more and keeps the zone; `shmzone rm --stale`
+ * removes such a leftover later.
+ */
+import { ZoneError } from '../errors.js';
+import {
+  native,
+  TokenAcquire,
+  TokenState,
+  type SegmentListing,
+  type SegmentStat,
+} from '../native.js';
+import { SlabPool } from '../slab/pool.js';
+import { HeaderView, readHeader, type HeaderInfo } from './header.js';
+import { HEADER_SIZE, PEER_SLOTS, ZoneState } from './layout.js';
+import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
+import { PeerTable, type PeerInfo } from './peers.js';
+import { listSegments, openSegment, statSegment, unlinkSegment } from './segment.js';
+import { currentGeometry, processAlive } from './startup.js';
+
+/** A header state as text: `creating`, `ready`, `corrupt`, `closing`; `blank` before MAGIC. */
+export type ZoneStateName = 'blank' | 'creating' | 'ready' | 'corrupt' | 'closing';
+
+const STATE_NAMES: Record<number, ZoneStateName> = {
+  [ZoneState.Creating]: 'creating',
+  [ZoneState.Ready]: 'ready',
+  [ZoneState.Corrupt]: 'corrupt',
+  [ZoneState.Closing]: 'closing',
+};
+
+/** One occupied peer slot and whether its thread is alive. */
+export interface PeerStatus extends PeerInfo {
+  alive: boolean;
+}
+
+/** What an inspector learnt from a segment's header and peer table. */
+export interface ZoneSummary {
+  /** `/shmzone.<namespace>.<zone>`. */
+  segment: string;
+  namespace: string;
+  zone: string;
+  /** Segment size in bytes (fstat). */
+  size: number;
+  /** Permission bits of the segment. */
+  mode: number;
+  uid: number;
+  /** ms since the epoch (fstat). */
+  mtimeMs: number;
+  /**
+   * `ok`: a valid header; `blank`: the creator has not published the header (yet, or it died
+   * first); `empty`: the segment is smaller than a header (a creator between shm_open and
+   * ftruncate, or one that died there); `invalid`: not a shmzone header of this version, or
+   * not accessible (see `error`).
+   */
+  health: 'ok' | 'blank' | 'empty' | 'invalid';
+  /** Why `health` is `invalid`. */
+  error?: { code: string; message: string };
+  /** Header fields (undefined unless `health` is `ok`). */
+  tag?: string;
+  state?: ZoneStateName;
+  persist?: boolean;
+  generation?: number;
+  /** Seconds since the epoch. */
+  createdAt?: number;
+  creatorPid: number;
+  creatorAlive: boolean;
+  /** Occupied peer slots, dead ones included. */
+  peers: PeerStatus[];
+  livePeers: number;
+  /** True when nothing alive uses the segment: its creator and every registered peer are dead. */
+  stale: boolean;
+}
+
+/** Segments younger than this with no header yet may still be in their creator's hands. */
+export const EMPTY_GRACE_MS = 10_000;
+
+/** Lock wait of {@link InspectedZone.withLock} before giving up on a live holder, ms. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
+
+function inspectionError(code: string, message: string, cause?: unknown): ZoneError {
+  return new ZoneError(code, message, cause === undefined ? undefined : { cause });
+}
+
+/** An opened segment: summary, plus the pool when the header is valid and READY or CREATING. */
+export class InspectedZone {
+  readonly summary: ZoneSummary;
+  /** The validated header, when `summary.health` is `ok`. */
+  readonly header: HeaderInfo | undefined;
+  private readonly buffer: SharedArrayBuffer | undefined;
+  private readonly peerTable: PeerTable | undefined;
+  private poolCache: SlabPool | undefined;
+
+  /** @internal use {@link inspectZone}. */
+  constructor(
+    summary: ZoneSummary,
+    header?: HeaderInfo,
+    buffer?: SharedArrayBuffer,
+    peers?: PeerTable,
+  ) {
+    this.summary = summary;
+    this.header = header;
+    this.buffer = buffer;
+    this.peerTable = peers;
+  }
+
+  /**
+   * The zone's slab pool, opened without registering (lock-free reads only: `stats()`,
+   * `freeSpace()`). Throws ZoneError `ERR_ZONE_HEADER` when the segment has no valid header,
+   * SlabCorruptionError when the pool header is damaged.
+   */
+  get pool(): SlabPool {
+    if (this.poolCache !== undefined) return this.poolCache;
+    if (this.header === undefined || this.buffer === undefined || this.peerTable === undefined) {
+      throw inspectionError(
+        'ERR_ZONE_HEADER',
+        `${this.summary.segment} has no valid zone header (${this.summary.health}); its pool cannot be read`,
+      );
+    }
+    this.poolCache = SlabPool.open(this.buffer, this.header.geometry.poolOffset, this.peerTable);
+    return this.poolCache;
+  }
+
+  /** The zone's ROOT word (nginx's `shpool->data`): offset of the user's structure, 0 = none. */
+  get root(): number {
+    return this.buffer === undefined ? 0 : new HeaderView(this.buffer).root;
+  }
+
+  /**
+   * Registers in a peer slot, takes the pool lock, runs `fn`, unlocks and gives the slot back.
+   * A lock held by a dead thread is taken over and repaired (journal rollback), as any user
+   * would. Throws ZoneError `ERR_ZONE_LOCK_BUSY` when a live thread holds the lock for longer
+   * than `timeoutMs`, `ERR_ZONE_PEERS_FULL` when no slot is free.
+   */
+  withLock<T>(fn: (pool: SlabPool) => T, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): T {
+    return this.withPeer((pool) => {
+      this.waitForLock(timeoutMs, true);
+      try {
+        return fn(pool);
+      } finally {
+        pool.unlock();
+      }
+    });
+  }
+
+  /**
+   * Registers in a peer slot (so that the pool's `lock()` works in this thread), runs `fn`
+   * and gives the slot back. `fn` takes the lock itself; see {@link waitForLock}.
+   */
+  withPeer<T>(fn: (pool: SlabPool) => T): T {
+    const pool = this.pool;
+    const peers = this.peerTable as PeerTable;
+    peers.claim(pool);
+    try {
+      return fn(pool);
+    } finally {
+      peers.release();
+    }
+  }
+
+  /**
+   * Inside {@link withPeer}: waits, at most `timeoutMs`, until the lock is free or held by a
+   * dead thread; with `take`, takes it (repairing a dead owner's work). Without `take` a
+   * following `lock()` is then very likely not to block for long. Throws ZoneError
+   * `ERR_ZONE_LOCK_BUSY`.
+   */
+  waitForLock(timeoutMs = DEFAULT_LOCK_TIMEOUT_MS, take = false): void {
+    lockBounded(this.pool, this.peerTable as PeerTable, timeoutMs, this.summary.segment, take);
+  }
+
+  /**
+   * Removes the segment's name, following the zone layer's rule that only whoever holds the
+   * lock (READY) or the creator's token (CREATING) may unlink, after marking the header
+   * CLOSING / CORRUPT so that anyone who opened it by name retries. With `onlyIfUnused`, a
+   * segment that a live thread uses (checked again under the lock) is kept and `false`
+   * returned. A blank, empty or invalid segment is simply unlinked. Returns true when the
+   * name was removed by this call.
+   */
+  remove(onlyIfUnused: boolean, timeoutMs = DEFAULT_LOCK_TIMEOUT_MS): boolean {
+    const segment = this.summary.segment;
+    const h = this.header;
+    if (h === undefined || this.buffer === undefined || this.peerTable === undefined) {
+      if (onlyIfUnused && !this.summary.stale) return false;
+      return unlinkSegment(segment);
+    }
+    const view = new HeaderView(this.buffer);
+    const peers = this.peerTable;
+    if (view.state === ZoneState.Creating) {
+      // The creator holds slot 0's token until READY: free or dead means it is gone.
+      const got = peers.acquireCreatorToken();
+      if (got === TokenAcquire.Busy && onlyIfUnused) return false;
+      try {
+        view.state = ZoneState.Corrupt;
+        return unlinkSegment(segment);
+      } finally {
+        if (got !== TokenAcquire.Busy) peers.releaseCreatorToken();
+      }
+    }
+    if (view.state !== ZoneState.Ready) {
+      if (onlyIfUnused && livePeerCount(peers) > 0) return false;
+      return unlinkSegment(segment);
+    }
+    let unused = false;
+    this.withLock(() => {
+      unused = peers.liveOthers() === 0;
+      if (unused || !onlyIfUnused) view.state = ZoneState.Closing;
+    }, timeoutMs);
+    if (!unused && onlyIfUnused) return false;
+    return unlinkSegment(segment);
+  }
+}
+
+function lockBounded(
+  pool: SlabPool,
+  peers: PeerTable,
+  timeoutMs: number,
+  segment: string,
+  take: boolean,
+): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const owner = pool.lockOwner();
+    // Free, or held by a dead thread (lock() then takes it over and repairs): lock() returns
+    // promptly. Held by a live thread: wait here, bounded, rather than inside lock().
+    if (owner === 0 || peers.isOwnerDead(owner)) {
+      if (take) pool.lock();
+      return;
+    }
+    if (Date.now() >= deadline) {
+      throw inspectionError(
+        'ERR_ZONE_LOCK_BUSY',
+        `The pool lock of ${segment} has been held by live owner ${owner} for over ${timeoutMs} ms`,
+      );
+    }
+    Atomics.wait(pause, 0, 0, 2);
+  }
+}
+
+function livePeerCount(peers: PeerTable): number {
+  let n = 0;
+  for (let slot = 0; slot < PEER_SLOTS; slot++) {
+    if (peers.occupied(slot) && peers.probe(slot) === TokenState.Alive) n++;
+  }
+  return n;
+}
+
+function peerStatuses(peers: PeerTable): PeerStatus[] {
+  const out: PeerStatus[] = [];
+  for (let slot = 0; slot < PEER_SLOTS; slot++) {
+    if (!peers.occupied(slot)) continue;
+    out.push({ ...peers.info(slot), alive: peers.probe(slot) === TokenState.Alive });
+  }
+  return out;
+}
+
+function baseSummary(
+  namespace: string,
+  zone: string,
+  stat: SegmentStat & { mtimeMs?: number },
+): ZoneSummary {
+  return {
+    segment: segmentName(namespace, zone),
+    namespace,
+    zone,
+    size: stat.size,
+    mode: stat.mode,
+    uid: stat.uid,
+    mtimeMs: stat.mtimeMs ?? 0,
+    health: 'invalid',
+    creatorPid: 0,
+    creatorAlive: false,
+    peers: [],
+    livePeers: 0,
+    stale: false,
+  };
+}
+
+function errorInfo(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'ERR_UNKNOWN',
+    message: typeof e.message === 'string' ? e.message : String(err),
+  };
+}
+
+/**
+ * Opens the segment of zone `zone` in `namespace` and validates it. Throws SegmentError
+ * `ENOENT` when it does not exist; every other problem (not ours, damaged, another version,
+ * too small) is reported in the summary's `health` and `error`, not thrown.
+ */
+export function inspectZone(namespace: string, zone: string, listing?: SegmentListing): InspectedZone {
+  const segment = segmentName(namespace, zone);
+  const stat: SegmentStat & { mtimeMs?: number } = listing ?? statSegment(segment);
+  const summary = baseSummary(namespace, zone, stat);
+  let buffer: SharedArrayBuffer;
+  try {
+    // Any mode is accepted for reading (the owner check stays): the CLI trusts nothing in it
+    // before readHeader has validated every field against the mapping's length.
+    buffer = openSegment(segment, 0o777, HEADER_SIZE).buffer;
+  } catch (err) {
+    const info = errorInfo(err);
+    if (info.code === 'ENOENT') throw err;
+    if (info.code === 'ERR_SEGMENT_SIZE') {
+      summary.health = 'empty';
+      summary.stale = Date.now() - summary.mtimeMs > EMPTY_GRACE_MS;
+      return new InspectedZone(summary);
+    }
+    summary.error = info;
+    return new InspectedZone(summary);
+  }
+  const geometry = currentGeometry();
+  let read: ReturnType<typeof readHeader>;
+  try {
+    read = readHeader(buffer, {
+      name: zone,
+      namespace,
+      geometry,
+      tokenSize: native.tokenSize,
+      segment,
+    });
+  } catch (err) {
+    summary.error = errorInfo(err);
+    return new InspectedZone(summary);
+  }
+  if (read.kind === 'blank') {
+    summary.health = 'blank';
+    summary.state = 'blank';
+    summary.creatorPid = read.creatorPid;
+    summary.creatorAlive = processAlive(read.creatorPid, read.creatorStart);
+    // A blank header with no known creator may be one between ftruncate and its first write.
+    summary.stale =
+      !summary.creatorAlive &&
+      (read.creatorPid !== 0 || Date.now() - summary.mtimeMs > EMPTY_GRACE_MS);
+    return new InspectedZone(summary);
+  }
+  const h = read.header;
+  const peers = new PeerTable(buffer, h.geometry);
+  summary.health = 'ok';
+  summary.tag = h.tag;
+  summary.state = STATE_NAMES[h.state];
+  summary.persist = h.persist;
+  summary.generation = h.generation;
+  summary.createdAt = h.createdAt;
+  summary.creatorPid = h.creatorPid;
+  summary.creatorAlive = processAlive(h.creatorPid, h.creatorStart);
+  summary.peers = peerStatuses(peers);
+  summary.livePeers = summary.peers.filter((p) => p.alive).length;
+  summary.stale = !summary.creatorAlive && summary.livePeers === 0;
+  return new InspectedZone(summary, h, buffer, peers);
+}
+
+/** Every segment of this library (optionally of one namespace), parsed; foreign names skipped. */
+export function listZoneSegments(namespace?: string): Array<{
+  namespace: string;
+  zone: string;
+  listing: SegmentListing;
+}> {
+  const prefix = namespace === undefined ? SEGMENT_PREFIX : `${SEGMENT_PREFIX}${namespace}.`;
+  const out: Array<{ namespace: string; zone: string; listing: SegmentListing }> = [];
+  for (const listing of listSegments(prefix)) {
+    const parts = parseSegmentName(listing.name);
+    if (parts === undefined) continue;
+    if (namespace !== undefined && parts.namespace !== namespace) continue;
+    out.push({ ...parts, listing });
+  }
+  out.sort((a, b) =>
+    a.namespace === b.namespace
+      ? a.zone.localeCompare(b.zone)
+      : a.namespace.localeCompare(b.namespace),
+  );
+  return out;
+}
+
+/**
+ * Summaries of every segment of this library (optionally of one namespace). A segment that
+ * vanishes while being listed is left out.
+ */
+export function inspectAll(namespace?: string): InspectedZone[] {
+  const out: InspectedZone[] = [];
+  for (const { namespace: ns, zone, listing } of listZoneSegments(namespace)) {
+    try {
+      out.push(inspectZone(ns, zone, listing));
+    } catch (err) {
+      if (errorInfo(err).code !== 'ENOENT') throw err;
+    }
+  }
+  return out;
+}
