@@ -1,0 +1,85 @@
+/**
+ * Allocator workloads W1-W4 of ../shared/bench-workloads.md over a minimal allocator face.
+ * Each function runs one timed pass and returns ns per step (W4: the utilisation ratio).
+ */
+import { Xorshift32 } from '../prng.js';
+
+export interface Allocator {
+  /** Byte offset/address, 0 = no memory. */
+  alloc(size: number): number;
+  free(offset: number): void;
+}
+
+export interface WorkloadSize {
+  /** W1: rounds of 10,000 alloc-then-free (10,000 pairs each). */
+  w1Rounds: number;
+  /** W2 / W3: steps after filling the live set. */
+  w2Steps: number;
+  w3Steps: number;
+}
+
+export const FULL: WorkloadSize = { w1Rounds: 1000, w2Steps: 10_000_000, w3Steps: 1_000_000 };
+export const QUICK: WorkloadSize = { w1Rounds: 100, w2Steps: 1_000_000, w3Steps: 100_000 };
+
+function fail(what: string): never {
+  throw new Error(`${what}: the allocator ran out of memory (the workload must never fail)`);
+}
+
+/** W1 fixed64: rounds of 10,000 x alloc(64), then free in allocation order. ns per pair. */
+export function w1(a: Allocator, rounds: number): number {
+  const live = new Float64Array(10_000);
+  const t0 = process.hrtime.bigint();
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < 10_000; i++) {
+      const off = a.alloc(64);
+      if (off === 0) fail('W1');
+      live[i] = off;
+    }
+    for (let i = 0; i < 10_000; i++) a.free(live[i]);
+  }
+  return Number(process.hrtime.bigint() - t0) / (rounds * 10_000);
+}
+
+/** W2 mixed-small: 10,000 live blocks of 8..2048 B; each step frees one, allocates one. */
+export function w2(a: Allocator, steps: number): number {
+  return replace(a, steps, 10_000, 8, 2041, 'W2');
+}
+
+/** W3 pages: 1,000 live blocks of 4 KiB..64 KiB. */
+export function w3(a: Allocator, steps: number): number {
+  return replace(a, steps, 1_000, 4096, 61441, 'W3');
+}
+
+function replace(a: Allocator, steps: number, liveCount: number, base: number, spread: number, what: string): number {
+  const rand = new Xorshift32();
+  const live = new Float64Array(liveCount);
+  for (let i = 0; i < liveCount; i++) {
+    const off = a.alloc(base + (rand.next() % spread));
+    if (off === 0) fail(what);
+    live[i] = off;
+  }
+  const t0 = process.hrtime.bigint();
+  for (let k = 0; k < steps; k++) {
+    const i = rand.next() % liveCount;
+    a.free(live[i]);
+    const off = a.alloc(base + (rand.next() % spread));
+    if (off === 0) fail(what);
+    live[i] = off;
+  }
+  const ns = Number(process.hrtime.bigint() - t0) / steps;
+  for (let i = 0; i < liveCount; i++) a.free(live[i]);
+  return ns;
+}
+
+/** W4 utilisation: sizes 8..4096 until the first failure; bytes requested / zone size. */
+export function w4(a: Allocator, zoneBytes: number): { ratio: number; allocations: number; firstFailSize: number } {
+  const rand = new Xorshift32();
+  let requested = 0;
+  let n = 0;
+  for (;;) {
+    const size = 8 + (rand.next() % 4089);
+    if (a.alloc(size) === 0) return { ratio: requested / zoneBytes, allocations: n, firstFailSize: size };
+    requested += size;
+    n++;
+  }
+}
