@@ -298,9 +298,16 @@ function errorInfo(err: unknown): { code: string; message: string } {
  * `ENOENT` when it does not exist; every other problem (not ours, damaged, another version,
  * too small) is reported in the summary's `health` and `error`, not thrown.
  */
-export function inspectZone(namespace: string, zone: string, listing?: SegmentListing): InspectedZone {
+export function inspectZone(
+  namespace: string,
+  zone: string,
+  listing?: SegmentListing,
+): InspectedZone {
   const segment = segmentName(namespace, zone);
-  const stat: SegmentStat & { mtimeMs?: number } = listing ?? statSegment(segment);
+  const stat: SegmentStat & { mtimeMs?: number } =
+    listing ??
+    listSegments(segment.slice(1)).find((l) => l.name === segment.slice(1)) ??
+    statSegment(segment);
   const summary = baseSummary(namespace, zone, stat);
   let buffer: SharedArrayBuffer;
   try {

@@ -1,0 +1,258 @@
+/**
+ * The `shmzone` commands. Each takes the parsed arguments and an output sink and returns the
+ * exit code; failures that end a command are thrown as CliError (see exit-codes.ts).
+ */
+import { DICT_TAG } from '../dict/declare.js';
+import { SharedDict, type DictStats } from '../dict/dict.js';
+import type { DictHost } from '../dict/pool.js';
+import { formatMetrics } from '../metrics/exposition.js';
+import type { PoolStats } from '../slab/api.js';
+import { inspectAll, inspectZone, type InspectedZone, type ZoneSummary } from '../zone/inspect.js';
+import type { CliArgs } from './args.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { formatList, formatStat } from './format.js';
+import { checkNamespace, resolveZone } from './resolve.js';
+
+/** Where a command writes: `out` for results, `err` for diagnostics. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+function json(io: Output, value: unknown): void {
+  io.out(JSON.stringify(value, null, 2));
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : 'ERR_UNKNOWN';
+}
+
+function requireOne(args: CliArgs, what: string): string {
+  if (args.positionals.length !== 1) {
+    throw new CliError(
+      ExitCode.USAGE,
+      'ERR_USAGE',
+      `${what} takes exactly one zone name, got ${args.positionals.length}`,
+    );
+  }
+  return args.positionals[0];
+}
+
+function open(args: CliArgs, arg: string): InspectedZone {
+  const ref = resolveZone(arg, args.namespace);
+  try {
+    return inspectZone(ref.namespace, ref.zone);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') {
+      throw new CliError(ExitCode.NOT_FOUND, 'ERR_NOT_FOUND', `Zone "${arg}" was just removed`);
+    }
+    throw err;
+  }
+}
+
+function requireReadable(z: InspectedZone): void {
+  const s = z.summary;
+  if (s.health === 'ok') return;
+  const why =
+    s.health === 'invalid'
+      ? `${s.error?.code}: ${s.error?.message}`
+      : s.health === 'blank'
+        ? `its creator (pid ${s.creatorPid}, ${s.creatorAlive ? 'alive' : 'dead'}) has not written the header`
+        : 'it is smaller than a zone header';
+  throw new CliError(
+    ExitCode.FAILURE,
+    'ERR_ZONE_UNREADABLE',
+    `${s.segment} cannot be read: ${why}`,
+  );
+}
+
+/** The dict's stats when the zone holds a SharedDict (tag `shmzone.dict`) that is built. */
+function dictStatsOf(z: InspectedZone, timeoutMs: number): DictStats | undefined {
+  if (z.summary.tag !== DICT_TAG || z.summary.state !== 'ready' || z.root === 0) return undefined;
+  return z.withPeer((pool) => {
+    z.waitForLock(timeoutMs);
+    const host: DictHost = {
+      pool,
+      get root() {
+        return z.root;
+      },
+      set root(_offset: number) {
+        // A SharedDict only writes ROOT when there is no dict yet; we checked there is one.
+        throw new Error('shmzone: the CLI never builds a dict');
+      },
+    };
+    return new SharedDict(z.summary.zone, {}, host).stats();
+  });
+}
+
+/** `shmzone ls`. */
+export function cmdList(args: CliArgs, io: Output): number {
+  if (args.positionals.length > 0) {
+    throw new CliError(ExitCode.USAGE, 'ERR_USAGE', 'ls takes no zone name (use --namespace)');
+  }
+  const ns = args.namespace === undefined ? undefined : checkNamespace(args.namespace);
+  const summaries = inspectAll(ns).map((z) => z.summary);
+  if (args.json) json(io, summaries);
+  else io.out(formatList(summaries));
+  return ExitCode.OK;
+}
+
+interface StatResult {
+  summary: ZoneSummary;
+  pool: PoolStats;
+  dict?: DictStats;
+}
+
+function collectStat(args: CliArgs, z: InspectedZone): StatResult {
+  requireReadable(z);
+  const pool = z.pool.stats();
+  const dict = dictStatsOf(z, args.timeoutMs);
+  return dict === undefined ? { summary: z.summary, pool } : { summary: z.summary, pool, dict };
+}
+
+/** `shmzone stat <zone>`. */
+export function cmdStat(args: CliArgs, io: Output): number {
+  const z = open(args, requireOne(args, 'stat'));
+  const r = collectStat(args, z);
+  if (args.json) json(io, r);
+  else io.out(formatStat(r.summary, r.pool, r.dict, { allSlots: args.all }));
+  return ExitCode.OK;
+}
+
+/** `shmzone metrics <zone>`. */
+export function cmdMetrics(args: CliArgs, io: Output): number {
+  const z = open(args, requireOne(args, 'metrics'));
+  const r = collectStat(args, z);
+  const text = formatMetrics([
+    {
+      namespace: r.summary.namespace,
+      zone: r.summary.zone,
+      size: r.summary.size,
+      pool: r.pool,
+      livePeers: r.summary.livePeers,
+      ...(r.dict !== undefined ? { dict: r.dict } : {}),
+    },
+  ]);
+  io.out(text.trimEnd());
+  return ExitCode.OK;
+}
+
+/** `shmzone verify <zone>`. */
+export function cmdVerify(args: CliArgs, io: Output): number {
+  const z = open(args, requireOne(args, 'verify'));
+  const s = z.summary;
+  let failure: { code: string; message: string } | undefined;
+  if (s.health !== 'ok') {
+    try {
+      requireReadable(z);
+    } catch (err) {
+      failure = { code: 'ERR_ZONE_UNREADABLE', message: (err as Error).message };
+    }
+  } else {
+    try {
+      z.withLock((pool) => pool.verify(), args.timeoutMs);
+    } catch (err) {
+      if (errorCode(err) === 'ERR_ZONE_LOCK_BUSY') throw err;
+      failure = { code: errorCode(err), message: (err as Error).message };
+    }
+  }
+  const base = { namespace: s.namespace, zone: s.zone, segment: s.segment };
+  if (args.json)
+    json(
+      io,
+      failure === undefined ? { ...base, ok: true } : { ...base, ok: false, error: failure },
+    );
+  else if (failure === undefined) io.out(`${s.segment}: ok`);
+  else io.out(`${s.segment}: FAILED: ${failure.message}`);
+  return failure === undefined ? ExitCode.OK : ExitCode.FAILURE;
+}
+
+interface RmOutcome {
+  removed: string[];
+  kept: Array<{ segment: string; reason: string }>;
+  failed: Array<{ segment: string; code: string; message: string }>;
+}
+
+function inUse(s: ZoneSummary): boolean {
+  return s.livePeers > 0 || (s.health !== 'ok' && s.creatorAlive);
+}
+
+/** `shmzone rm <zone> | --namespace ns | --stale`. */
+export function cmdRemove(args: CliArgs, io: Output): number {
+  if (args.positionals.length > 1) {
+    throw new CliError(ExitCode.USAGE, 'ERR_USAGE', 'rm takes at most one zone name');
+  }
+  const arg = args.positionals[0];
+  if (arg === undefined && args.namespace === undefined && !args.stale) {
+    throw new CliError(
+      ExitCode.USAGE,
+      'ERR_USAGE',
+      'rm needs a zone name, --namespace ns, or --stale',
+    );
+  }
+  let targets: InspectedZone[];
+  if (arg !== undefined) {
+    targets = [open(args, arg)];
+  } else {
+    targets = inspectAll(args.namespace === undefined ? undefined : checkNamespace(args.namespace));
+    if (targets.length === 0 && !args.stale) {
+      throw new CliError(
+        ExitCode.NOT_FOUND,
+        'ERR_NOT_FOUND',
+        `No zone in namespace "${args.namespace}"`,
+      );
+    }
+  }
+  const outcome: RmOutcome = { removed: [], kept: [], failed: [] };
+  for (const z of targets) {
+    const s = z.summary;
+    if (args.stale && !s.stale) {
+      outcome.kept.push({ segment: s.segment, reason: 'not stale' });
+      continue;
+    }
+    if (!args.stale && !args.force && inUse(s)) {
+      outcome.kept.push({ segment: s.segment, reason: `in use by ${s.livePeers} live thread(s)` });
+      continue;
+    }
+    try {
+      // Stale or unused: re-checked under the lock, so a process attaching meanwhile wins.
+      const removed = z.remove(!args.force && s.health === 'ok', args.timeoutMs);
+      if (removed) outcome.removed.push(s.segment);
+      else
+        outcome.kept.push({ segment: s.segment, reason: 'in use (a process attached meanwhile)' });
+    } catch (err) {
+      outcome.failed.push({
+        segment: s.segment,
+        code: errorCode(err),
+        message: (err as Error).message,
+      });
+    }
+  }
+  if (args.json) {
+    json(io, outcome);
+  } else {
+    for (const r of outcome.removed) io.out(`removed ${r}`);
+    for (const k of outcome.kept)
+      if (!args.stale || k.reason !== 'not stale') io.out(`kept ${k.segment}: ${k.reason}`);
+    for (const f of outcome.failed) io.err(`failed ${f.segment}: ${f.code}: ${f.message}`);
+    if (outcome.removed.length === 0 && outcome.kept.length === 0 && outcome.failed.length === 0) {
+      io.out('nothing to remove');
+    } else if (args.stale && outcome.removed.length === 0 && outcome.failed.length === 0) {
+      io.out('no stale segments');
+    }
+  }
+  if (outcome.failed.length > 0) return ExitCode.FAILURE;
+  if (!args.stale && outcome.kept.length > 0) return ExitCode.IN_USE;
+  return ExitCode.OK;
+}
+
+/** Command name -> implementation. */
+export const COMMANDS: Record<string, (args: CliArgs, io: Output) => number> = {
+  ls: cmdList,
+  list: cmdList,
+  stat: cmdStat,
+  verify: cmdVerify,
+  metrics: cmdMetrics,
+  rm: cmdRemove,
+};

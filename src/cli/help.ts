@@ -1,0 +1,36 @@
+/** The text of `shmzone --help`. */
+export const HELP = `Usage: shmzone <command> [options]
+
+Inspect and manage shmzone shared memory zones (segments /dev/shm/shmzone.<namespace>.<zone>).
+
+Commands:
+  ls [--namespace ns]               list segments: namespace, zone, size, tag, state,
+                                    creator pid (alive/dead), live peers, stale
+  stat <zone> [--all]               slab table (per slot size/total/used/reqs/fails), pages,
+                                    lock counters, and dict stats for dict zones
+  verify <zone>                     check every slab invariant under the zone lock
+  metrics <zone>                    the zone's metrics in Prometheus text format
+  rm <zone> [--force]               remove a zone's segment (refused while in use without --force)
+  rm --namespace ns [--force]       remove every zone of a namespace
+  rm --stale [--namespace ns]       remove segments whose creator and peers are all dead
+  help                              this text
+
+A zone is named "zone" (searched in every namespace), "ns.zone", or "zone --namespace ns".
+
+Options:
+  -n, --namespace ns   restrict to one namespace
+      --json           machine-readable output on stdout (errors too: {"error":{code,message}})
+      --all            stat: every size class, not only used ones
+      --force          rm: remove even while live processes use it (they keep their mapping)
+      --timeout ms     wait at most this long for a busy zone lock (default 5000)
+  -h, --help           this text
+  -v, --version        the package version
+
+Exit codes:
+  0  ok (verify: no violation)
+  1  failure: verify found a violation, damaged or unreadable segment, OS error
+  2  usage error
+  3  not found
+  4  in use: rm refused because live processes use the zone
+  5  ambiguous: the zone exists in several namespaces (give --namespace or ns.zone)
+`;
