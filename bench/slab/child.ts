@@ -20,10 +20,15 @@ export interface ChildReport {
 }
 
 function main(): void {
-  const [contender, workload, flag] = process.argv.slice(2) as [ContenderName, string, string | undefined];
+  const [contender, workload, flag] = process.argv.slice(2) as [
+    ContenderName,
+    string,
+    string | undefined,
+  ];
   if (!CONTENDERS.includes(contender)) throw new Error(`unknown contender ${contender}`);
   const quick = flag === '--quick';
-  const size = contender === 'thi.ng-malloc' ? (quick ? PEER_QUICK : PEER_FULL) : quick ? QUICK : FULL;
+  const size =
+    contender === 'thi.ng-malloc' ? (quick ? PEER_QUICK : PEER_FULL) : quick ? QUICK : FULL;
   const passes = quick ? 3 : 5;
   let report: ChildReport;
   if (workload === 'W4') {
@@ -40,7 +45,8 @@ function main(): void {
     pass(); // warm-up
     const runs: number[] = [];
     for (let i = 0; i < passes; i++) runs.push(pass());
-    const steps = workload === 'W1' ? size.w1Rounds * 10_000 : workload === 'W2' ? size.w2Steps : size.w3Steps;
+    const steps =
+      workload === 'W1' ? size.w1Rounds * 10_000 : workload === 'W2' ? size.w2Steps : size.w3Steps;
     report = { contender, workload, runs, steps };
   }
   process.stdout.write(JSON.stringify(report) + '\n');

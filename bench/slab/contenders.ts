@@ -8,7 +8,13 @@ import { SlabPool } from '../../src/slab/pool.js';
 import type { SizeClassMode } from '../../src/slab/api.js';
 import type { Allocator } from './workloads.js';
 
-export const CONTENDERS = ['slab-pow2', 'slab-pow2-locked', 'slab-fine', 'slab-fine-locked', 'thi.ng-malloc'] as const;
+export const CONTENDERS = [
+  'slab-pow2',
+  'slab-pow2-locked',
+  'slab-fine',
+  'slab-fine-locked',
+  'thi.ng-malloc',
+] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
 
 const IDENTITY = { selfId: 1, isOwnerDead: (): boolean => false };
@@ -53,6 +59,8 @@ class Peer implements Allocator {
 export function makeContender(name: ContenderName, bytes: number): Allocator {
   if (name === 'thi.ng-malloc') return new Peer(new MemPool({ buf: new ArrayBuffer(bytes) }));
   const mode: SizeClassMode = name.startsWith('slab-pow2') ? 'pow2' : 'fine';
-  const pool = SlabPool.create(new SharedArrayBuffer(bytes), 0, bytes, IDENTITY, { sizeClasses: mode });
+  const pool = SlabPool.create(new SharedArrayBuffer(bytes), 0, bytes, IDENTITY, {
+    sizeClasses: mode,
+  });
   return name.endsWith('-locked') ? new UnderOneLock(pool) : new PerCall(pool);
 }

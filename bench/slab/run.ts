@@ -45,8 +45,18 @@ function pad(s: string, n: number, right = false): string {
 
 export async function run(options: BenchOptions): Promise<void> {
   const { quick } = options;
-  const rows: Array<{ workload: string; contender: ContenderName; median: number; runs: number[]; steps: number; vsPeer: number | null; vsNginx: number | null }> = [];
-  console.log(`slab benchmarks${quick ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}`);
+  const rows: Array<{
+    workload: string;
+    contender: ContenderName;
+    median: number;
+    runs: number[];
+    steps: number;
+    vsPeer: number | null;
+    vsNginx: number | null;
+  }> = [];
+  console.log(
+    `slab benchmarks${quick ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}`,
+  );
   for (const workload of ['W1', 'W2', 'W3', 'W4']) {
     const reports = new Map<ContenderName, ChildReport>();
     for (const c of CONTENDERS) {
@@ -62,24 +72,44 @@ export async function run(options: BenchOptions): Promise<void> {
       if (workload === 'W4') vsNginx = m / NGINX.W4;
       else if (c === 'thi.ng-malloc') vsNginx = m / NGINX.noLock[workload];
       else vsNginx = m / (c.endsWith('-locked') ? NGINX.noLock : NGINX.withLock)[workload];
-      rows.push({ workload, contender: c, median: m, runs: r.runs, steps: r.steps, vsPeer: c === 'thi.ng-malloc' ? null : m / peer, vsNginx });
+      rows.push({
+        workload,
+        contender: c,
+        median: m,
+        runs: r.runs,
+        steps: r.steps,
+        vsPeer: c === 'thi.ng-malloc' ? null : m / peer,
+        vsNginx,
+      });
     }
   }
 
   const fmt = (x: number | null, d = 2): string => (x === null ? '-' : x.toFixed(d));
   console.log('');
-  console.log(`${pad('workload', 9)}${pad('contender', 18)}${pad('median', 12, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}  nginx ref   steps`);
+  console.log(
+    `${pad('workload', 9)}${pad('contender', 18)}${pad('median', 12, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}  nginx ref   steps`,
+  );
   for (const r of rows) {
     const isW4 = r.workload === 'W4';
-    const ref = isW4 ? NGINX.W4 : (r.contender.endsWith('-locked') || r.contender === 'thi.ng-malloc' ? NGINX.noLock : NGINX.withLock)[r.workload];
+    const ref = isW4
+      ? NGINX.W4
+      : (r.contender.endsWith('-locked') || r.contender === 'thi.ng-malloc'
+          ? NGINX.noLock
+          : NGINX.withLock)[r.workload];
     const unit = isW4 ? '' : ' ns';
     console.log(
       `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(fmt(r.vsPeer), 9, true)}${pad(fmt(r.vsNginx), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
     );
   }
-  console.log('\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).');
-  console.log('slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).');
-  console.log('thi.ng-malloc runs fewer steps (it is O(live blocks) per call); its ns/step is for those steps.');
+  console.log(
+    '\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
+  );
+  console.log(
+    'slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).',
+  );
+  console.log(
+    'thi.ng-malloc runs fewer steps (it is O(live blocks) per call); its ns/step is for those steps.',
+  );
 
   const dir = options.resultsDir ?? path.resolve(here, '..', '..', '..', 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });

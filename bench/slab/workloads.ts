@@ -50,7 +50,14 @@ export function w3(a: Allocator, steps: number): number {
   return replace(a, steps, 1_000, 4096, 61441, 'W3');
 }
 
-function replace(a: Allocator, steps: number, liveCount: number, base: number, spread: number, what: string): number {
+function replace(
+  a: Allocator,
+  steps: number,
+  liveCount: number,
+  base: number,
+  spread: number,
+  what: string,
+): number {
   const rand = new Xorshift32();
   const live = new Float64Array(liveCount);
   for (let i = 0; i < liveCount; i++) {
@@ -72,13 +79,17 @@ function replace(a: Allocator, steps: number, liveCount: number, base: number, s
 }
 
 /** W4 utilisation: sizes 8..4096 until the first failure; bytes requested / zone size. */
-export function w4(a: Allocator, zoneBytes: number): { ratio: number; allocations: number; firstFailSize: number } {
+export function w4(
+  a: Allocator,
+  zoneBytes: number,
+): { ratio: number; allocations: number; firstFailSize: number } {
   const rand = new Xorshift32();
   let requested = 0;
   let n = 0;
   for (;;) {
     const size = 8 + (rand.next() % 4089);
-    if (a.alloc(size) === 0) return { ratio: requested / zoneBytes, allocations: n, firstFailSize: size };
+    if (a.alloc(size) === 0)
+      return { ratio: requested / zoneBytes, allocations: n, firstFailSize: size };
     requested += size;
     n++;
   }

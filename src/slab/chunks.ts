@@ -85,7 +85,10 @@ export function allocChunk(s: PoolState, c: number): number {
       const b = (s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2;
       let i = 0;
       while (i < bw && u32[b + i] === 0xffffffff) i++;
-      if (i === bw) throw new SlabCorruptionError(`slab at page ${d - s.firstDesc} is in its class list but full`);
+      if (i === bw)
+        throw new SlabCorruptionError(
+          `slab at page ${d - s.firstDesc} is in its class list but full`,
+        );
       const word = u32[b + i];
       const bit = ~word & (word + 1);
       idx = i * 32 + 31 - Math.clz32(bit);
@@ -128,7 +131,11 @@ export const LOC_RUN = 2;
  */
 export function locate(s: PoolState, offset: number): number {
   if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-    throw new SlabError('ERR_SLAB_OFFSET_TYPE', `slab free: offset must be an integer, got ${describeValue(offset)}`, offset);
+    throw new SlabError(
+      'ERR_SLAB_OFFSET_TYPE',
+      `slab free: offset must be an integer, got ${describeValue(offset)}`,
+      offset,
+    );
   }
   if (offset < s.dataStart || offset >= s.dataEnd) {
     throw new SlabError(
@@ -151,26 +158,48 @@ export function locate(s: PoolState, offset: number): number {
       type = info & TYPE_MASK;
     }
     if (type === T_RUN) {
-      throw new SlabError('ERR_SLAB_WRONG_PAGE', `slab free: offset ${offset} points inside a page run, not at its start`, offset);
+      throw new SlabError(
+        'ERR_SLAB_WRONG_PAGE',
+        `slab free: offset ${offset} points inside a page run, not at its start`,
+        offset,
+      );
     }
     if (type === T_FREE) {
-      throw new SlabError('ERR_SLAB_PAGE_FREE', `slab free: offset ${offset} is in a free page`, offset);
+      throw new SlabError(
+        'ERR_SLAB_PAGE_FREE',
+        `slab free: offset ${offset} is in a free page`,
+        offset,
+      );
     }
-    if (type !== T_SLAB || page - (d - s.firstDesc) >= s.classes.span[(info >>> CLASS_SHIFT) & CLASS_MASK]) {
-      throw new SlabCorruptionError(`page ${page} has no head descriptor (found type ${type} at page ${d - s.firstDesc})`);
+    if (
+      type !== T_SLAB ||
+      page - (d - s.firstDesc) >= s.classes.span[(info >>> CLASS_SHIFT) & CLASS_MASK]
+    ) {
+      throw new SlabCorruptionError(
+        `page ${page} has no head descriptor (found type ${type} at page ${d - s.firstDesc})`,
+      );
     }
   }
   if (type === T_RUN) {
     if ((offset - s.dataStart) % PAGE_SIZE !== 0) {
-      throw new SlabError('ERR_SLAB_WRONG_CHUNK', `slab free: offset ${offset} is not at the start of its page run`, offset);
+      throw new SlabError(
+        'ERR_SLAB_WRONG_CHUNK',
+        `slab free: offset ${offset} is not at the start of its page run`,
+        offset,
+      );
     }
     s.locDesc = d;
     return LOC_RUN;
   }
   if (type === T_FREE || type === T_FREE_TAIL) {
-    throw new SlabError('ERR_SLAB_PAGE_FREE', `slab free: offset ${offset} is in a free page`, offset);
+    throw new SlabError(
+      'ERR_SLAB_PAGE_FREE',
+      `slab free: offset ${offset} is in a free page`,
+      offset,
+    );
   }
-  if (type !== T_SLAB) throw new SlabCorruptionError(`page ${page}: unknown descriptor type ${type}`);
+  if (type !== T_SLAB)
+    throw new SlabCorruptionError(`page ${page}: unknown descriptor type ${type}`);
   const t = s.classes;
   const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
   if (c >= t.n) throw new SlabCorruptionError(`page ${page}: slab class ${c} out of range`);
@@ -189,7 +218,11 @@ export function locate(s: PoolState, offset: number): number {
   // round() then gives that integer, and the product check rejects everything else.
   const idx = Math.round(rel * t.inverse[c]);
   if (idx * size !== rel || idx >= t.count[c]) {
-    throw new SlabError('ERR_SLAB_WRONG_CHUNK', `slab free: offset ${offset} is not the start of a ${size} B chunk`, offset);
+    throw new SlabError(
+      'ERR_SLAB_WRONG_CHUNK',
+      `slab free: offset ${offset} is not the start of a ${size} B chunk`,
+      offset,
+    );
   }
   const bw = t.bitmapWords[c];
   const word =
@@ -197,7 +230,11 @@ export function locate(s: PoolState, offset: number): number {
       ? u32[D + d * DESC_WORDS + D_MAP]
       : u32[((s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2) + (idx >>> 5)];
   if ((word & (1 << (idx & 31))) === 0) {
-    throw new SlabError('ERR_SLAB_CHUNK_FREE', `slab free: the ${size} B chunk at ${offset} is already free`, offset);
+    throw new SlabError(
+      'ERR_SLAB_CHUNK_FREE',
+      `slab free: the ${size} B chunk at ${offset} is already free`,
+      offset,
+    );
   }
   s.locDesc = d;
   s.locClass = c;
@@ -250,5 +287,7 @@ export function freeRun(s: PoolState): void {
 
 /** Usable bytes of the allocation found by locate(). */
 export function locatedSize(s: PoolState, kind: number): number {
-  return kind === LOC_RUN ? s.u32[s.descWord + s.locDesc * DESC_WORDS + D_MAP] * PAGE_SIZE : s.classes.size[s.locClass];
+  return kind === LOC_RUN
+    ? s.u32[s.descWord + s.locDesc * DESC_WORDS + D_MAP] * PAGE_SIZE
+    : s.classes.size[s.locClass];
 }

@@ -74,7 +74,8 @@ export function journalCommit(s: PoolState): void {
 export function journalRollback(s: PoolState): number {
   const u32 = s.u32;
   const n = u32[s.journalCountWord];
-  if (n > JOURNAL_CAPACITY) throw new Error(`journal count ${n} exceeds capacity ${JOURNAL_CAPACITY}`);
+  if (n > JOURNAL_CAPACITY)
+    throw new Error(`journal count ${n} exceeds capacity ${JOURNAL_CAPACITY}`);
   const words = u32.length;
   for (let i = n - 1; i >= 0; i--) {
     const e = s.journalWord + i * 2;

@@ -134,7 +134,11 @@ const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
  * Lays out a pool of `length` bytes at `byteOffset` with `nClasses` size classes. Returns
  * null when not even one data page fits.
  */
-export function computeGeometry(byteOffset: number, length: number, nClasses: number): Geometry | null {
+export function computeGeometry(
+  byteOffset: number,
+  length: number,
+  nClasses: number,
+): Geometry | null {
   length = Math.floor(length / 8) * 8;
   const base = byteOffset / 4;
   const journalWord = base + HEADER_WORDS;

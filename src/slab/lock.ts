@@ -49,7 +49,12 @@ export function lockNative(): NativeAddon | null {
 const fallbackCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Sleeps while i32[word] === expected, at most the sleep bound (SLEEP_MS by default). */
-export function sleepOnWord(buffer: SharedArrayBuffer, i32: Int32Array, word: number, expected: number): void {
+export function sleepOnWord(
+  buffer: SharedArrayBuffer,
+  i32: Int32Array,
+  word: number,
+  expected: number,
+): void {
   if (nativeAddon !== null) {
     nativeAddon.futexWait(buffer, word * 4, expected, sleepMs);
   } else if (Atomics.load(i32, word) === expected) {
@@ -85,7 +90,10 @@ export function lockContended(
       // Atomics.load each round: a plain read could be hoisted out of the loop by the JIT.
       for (let i = 0; i < n; i++) Atomics.load(i32, lockWord);
       spins += n;
-      if (Atomics.load(i32, lockWord) === 0 && Atomics.compareExchange(i32, lockWord, 0, self) === 0) {
+      if (
+        Atomics.load(i32, lockWord) === 0 &&
+        Atomics.compareExchange(i32, lockWord, 0, self) === 0
+      ) {
         contendedResult.spins = spins;
         contendedResult.sleeps = sleeps;
         return;

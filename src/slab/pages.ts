@@ -11,6 +11,8 @@
  * Writes per call are bounded: allocPages <= 8, freePages <= 14 (journaled).
  */
 import {
+  CLASS_MASK,
+  CLASS_SHIFT,
   DESC_WORDS,
   D_INFO,
   D_MAP,
@@ -21,6 +23,7 @@ import {
   TYPE_MASK,
   T_FREE,
   T_FREE_TAIL,
+  T_SLAB,
 } from './layout.js';
 import { SlabCorruptionError } from '../errors.js';
 import { journalRollback, jw } from './journal.js';
@@ -85,7 +88,12 @@ export function freePages(s: PoolState, h: number, n: number): void {
   const u32 = s.u32;
   const D = s.descWord;
   const hw = D + h * DESC_WORDS;
-  if (s.poison) s.u8.fill(POISON_BYTE, s.dataStart + (h - s.firstDesc) * PAGE_SIZE, s.dataStart + (h - s.firstDesc + n) * PAGE_SIZE);
+  if (s.poison)
+    s.u8.fill(
+      POISON_BYTE,
+      s.dataStart + (h - s.firstDesc) * PAGE_SIZE,
+      s.dataStart + (h - s.firstDesc + n) * PAGE_SIZE,
+    );
   u32[s.base + H_PAGES_FREE] += n;
   let len = n;
 
@@ -180,3 +188,37 @@ export function checkPoison(s: PoolState, start: number, bytes: number): void {
   }
 }
 
+/**
+ * Debug mode after a takeover: the dead owner may have written into memory that the rollback
+ * made free again. Re-poison every free page and every free chunk so that the poison checks
+ * keep meaning "written after free". Walks the (verified) descriptors.
+ */
+export function repoisonFree(s: PoolState): void {
+  const u32 = s.u32;
+  const t = s.classes;
+  let p = 0;
+  while (p < s.pagesTotal) {
+    const w = s.descWord + (s.firstDesc + p) * DESC_WORDS;
+    const info = u32[w + D_INFO];
+    const type = info & TYPE_MASK;
+    const start = s.dataStart + p * PAGE_SIZE;
+    if (type === T_FREE) {
+      const len = u32[w + D_MAP];
+      s.u8.fill(POISON_BYTE, start, start + len * PAGE_SIZE);
+      p += len;
+    } else if (type === T_SLAB) {
+      const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+      const bw = t.bitmapWords[c];
+      for (let i = 0; i < t.count[c]; i++) {
+        const word = bw === 0 ? u32[w + D_MAP] : u32[(start >>> 2) + (i >>> 5)];
+        if ((word & (1 << (i & 31))) === 0) {
+          const off = start + t.dataOffset[c] + i * t.size[c];
+          s.u8.fill(POISON_BYTE, off, off + t.size[c]);
+        }
+      }
+      p += t.span[c];
+    } else {
+      p += Math.max(1, u32[w + D_MAP]); // T_RUN: MAP = length
+    }
+  }
+}

@@ -8,7 +8,15 @@
  */
 import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
 import type { OwnerIdentity, PoolStats, RecoveryReport, SizeClassMode } from './api.js';
-import { allocChunk, allocRun, freeChunk, freeRun, locate, locatedSize, LOC_CHUNK } from './chunks.js';
+import {
+  allocChunk,
+  allocRun,
+  freeChunk,
+  freeRun,
+  locate,
+  locatedSize,
+  LOC_CHUNK,
+} from './chunks.js';
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
 import {
   computeGeometry,
@@ -46,7 +54,7 @@ import {
   T_FREE_TAIL,
 } from './layout.js';
 import { contendedResult, lockContended, wakeOne } from './lock.js';
-import { POISON_BYTE } from './pages.js';
+import { POISON_BYTE, repoisonFree } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { PoolState } from './state.js';
 import { collectStats } from './stats.js';
@@ -61,13 +69,27 @@ const FOUR_GIB = 2 ** 32;
 
 function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is SharedArrayBuffer {
   if (!(buffer instanceof SharedArrayBuffer)) {
-    throw new ShmzoneArgumentError('ERR_SLAB_BUFFER', `slab pool: buffer must be a SharedArrayBuffer, got ${describeValue(buffer)}`);
+    throw new ShmzoneArgumentError(
+      'ERR_SLAB_BUFFER',
+      `slab pool: buffer must be a SharedArrayBuffer, got ${describeValue(buffer)}`,
+    );
   }
-  if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset < 0 || byteOffset % 8 !== 0) {
-    throw new ShmzoneArgumentError('ERR_SLAB_OFFSET', `slab pool: byteOffset must be a non-negative multiple of 8, got ${describeValue(byteOffset)}`);
+  if (
+    typeof byteOffset !== 'number' ||
+    !Number.isInteger(byteOffset) ||
+    byteOffset < 0 ||
+    byteOffset % 8 !== 0
+  ) {
+    throw new ShmzoneArgumentError(
+      'ERR_SLAB_OFFSET',
+      `slab pool: byteOffset must be a non-negative multiple of 8, got ${describeValue(byteOffset)}`,
+    );
   }
   if (byteOffset >= buffer.byteLength) {
-    throw new ShmzoneArgumentError('ERR_SLAB_OFFSET', `slab pool: byteOffset ${byteOffset} is not inside the ${buffer.byteLength}-byte buffer`);
+    throw new ShmzoneArgumentError(
+      'ERR_SLAB_OFFSET',
+      `slab pool: byteOffset ${byteOffset} is not inside the ${buffer.byteLength}-byte buffer`,
+    );
   }
 }
 
@@ -77,11 +99,20 @@ export class SlabPool extends PoolState {
   /** Bound once: the contended path calls it with the owner it saw. */
   private readonly tryTakeOver: (ownerId: number) => boolean;
 
-  private constructor(buffer: SharedArrayBuffer, byteOffset: number, length: number, mode: SizeClassMode, owner: OwnerIdentity) {
+  private constructor(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    length: number,
+    mode: SizeClassMode,
+    owner: OwnerIdentity,
+  ) {
     const classes = sizeClasses(mode);
     const g = computeGeometry(byteOffset, length, classes.n);
     if (g === null) {
-      throw new ShmzoneArgumentError('ERR_SLAB_POOL_SIZE', `slab pool: ${length} bytes at ${byteOffset} cannot hold the header and one page`);
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_POOL_SIZE',
+        `slab pool: ${length} bytes at ${byteOffset} cannot hold the header and one page`,
+      );
     }
     super(buffer, g, classes);
     this.owner = owner;
@@ -98,9 +129,20 @@ export class SlabPool extends PoolState {
    * Throws ShmzoneArgumentError (ERR_SLAB_BUFFER, ERR_SLAB_OFFSET, ERR_SLAB_LENGTH,
    * ERR_SLAB_POOL_SIZE, ERR_SLAB_MODE).
    */
-  static create(buffer: SharedArrayBuffer, byteOffset: number, byteLength: number, owner: OwnerIdentity, options: SlabPoolOptions = {}): SlabPool {
+  static create(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    byteLength: number,
+    owner: OwnerIdentity,
+    options: SlabPoolOptions = {},
+  ): SlabPool {
     checkRegion(buffer, byteOffset);
-    if (typeof byteLength !== 'number' || !Number.isInteger(byteLength) || byteLength <= 0 || byteOffset + byteLength > buffer.byteLength) {
+    if (
+      typeof byteLength !== 'number' ||
+      !Number.isInteger(byteLength) ||
+      byteLength <= 0 ||
+      byteOffset + byteLength > buffer.byteLength
+    ) {
       throw new ShmzoneArgumentError(
         'ERR_SLAB_LENGTH',
         `slab pool: byteLength must be a positive integer with byteOffset + byteLength <= ${buffer.byteLength}, got ${describeValue(byteLength)}`,
@@ -108,7 +150,10 @@ export class SlabPool extends PoolState {
     }
     const mode = options.sizeClasses ?? DEFAULT_SIZE_CLASS_MODE;
     if (!(mode in MODE_CODES)) {
-      throw new ShmzoneArgumentError('ERR_SLAB_MODE', `slab pool: sizeClasses must be 'pow2' or 'fine', got ${describeValue(mode)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_MODE',
+        `slab pool: sizeClasses must be 'pow2' or 'fine', got ${describeValue(mode)}`,
+      );
     }
     const pool = new SlabPool(buffer, byteOffset, Math.min(byteLength, FOUR_GIB - 8), mode, owner);
     const u32 = pool.u32;
@@ -130,14 +175,23 @@ export class SlabPool extends PoolState {
    */
   static open(buffer: SharedArrayBuffer, byteOffset: number, owner: OwnerIdentity): SlabPool {
     checkRegion(buffer, byteOffset);
-    if (byteOffset + HEADER_WORDS * 4 > buffer.byteLength) throw new SlabCorruptionError(`slab open: no room for a pool header at ${byteOffset}`);
+    if (byteOffset + HEADER_WORDS * 4 > buffer.byteLength)
+      throw new SlabCorruptionError(`slab open: no room for a pool header at ${byteOffset}`);
     const head = new Uint32Array(buffer, byteOffset, HEADER_WORDS);
-    if (head[H_MAGIC] !== POOL_MAGIC) throw new SlabCorruptionError(`slab open: no pool at ${byteOffset} (magic 0x${head[H_MAGIC].toString(16)})`);
-    if (head[H_VERSION] !== POOL_VERSION) throw new SlabCorruptionError(`slab open: layout version ${head[H_VERSION]}, expected ${POOL_VERSION}`);
+    if (head[H_MAGIC] !== POOL_MAGIC)
+      throw new SlabCorruptionError(
+        `slab open: no pool at ${byteOffset} (magic 0x${head[H_MAGIC].toString(16)})`,
+      );
+    if (head[H_VERSION] !== POOL_VERSION)
+      throw new SlabCorruptionError(
+        `slab open: layout version ${head[H_VERSION]}, expected ${POOL_VERSION}`,
+      );
     const length = head[H_LENGTH_DIV8] * 8;
-    if (length === 0 || byteOffset + length > buffer.byteLength) throw new SlabCorruptionError(`slab open: pool length ${length} runs past the buffer`);
+    if (length === 0 || byteOffset + length > buffer.byteLength)
+      throw new SlabCorruptionError(`slab open: pool length ${length} runs past the buffer`);
     const mode = MODE_NAMES[head[H_MODE]];
-    if (mode === undefined) throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[H_MODE]}`);
+    if (mode === undefined)
+      throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[H_MODE]}`);
     let pool: SlabPool;
     try {
       pool = new SlabPool(buffer, byteOffset, length, mode, owner);
@@ -146,8 +200,15 @@ export class SlabPool extends PoolState {
     }
     const u32 = pool.u32;
     const b = pool.base;
-    if (u32[b + H_PAGES_TOTAL] !== pool.pagesTotal || u32[b + H_DATA_START] !== pool.dataStart || u32[b + H_DESC_START] !== pool.descWord || u32[b + H_N_CLASSES] !== pool.classes.n) {
-      throw new SlabCorruptionError('slab open: header geometry does not match the recorded pool length');
+    if (
+      u32[b + H_PAGES_TOTAL] !== pool.pagesTotal ||
+      u32[b + H_DATA_START] !== pool.dataStart ||
+      u32[b + H_DESC_START] !== pool.descWord ||
+      u32[b + H_N_CLASSES] !== pool.classes.n
+    ) {
+      throw new SlabCorruptionError(
+        'slab open: header geometry does not match the recorded pool length',
+      );
     }
     pool.poison = u32[b + H_POISON] === 1;
     return pool;
@@ -249,7 +310,8 @@ export class SlabPool extends PoolState {
     if (typeof size !== 'number' || size >>> 0 !== size) return this.allocUnusual(size);
     if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
     const t = this.classes;
-    const off = size <= t.maxSize ? allocChunk(this, t.byEighth[(size + 7) >>> 3]) : allocRun(this, size);
+    const off =
+      size <= t.maxSize ? allocChunk(this, t.byEighth[(size + 7) >>> 3]) : allocRun(this, size);
     if (this.debug) verifyPool(this);
     return off;
   }
@@ -279,7 +341,10 @@ export class SlabPool extends PoolState {
       this.u32[this.base + H_PAGE_FAILS]++;
       return 0;
     }
-    throw new ShmzoneArgumentError('ERR_SLAB_SIZE', `slab alloc: size must be a non-negative integer, got ${describeValue(size)}`);
+    throw new ShmzoneArgumentError(
+      'ERR_SLAB_SIZE',
+      `slab alloc: size must be a non-negative integer, got ${describeValue(size)}`,
+    );
   }
 
   // ---------------------------------------------------------------- journal
@@ -289,10 +354,18 @@ export class SlabPool extends PoolState {
    * zone) written while holding the lock: rolled back if this thread dies before commit().
    */
   write32(wordIndex: number, value: number): void {
-    if (typeof wordIndex !== 'number' || wordIndex >>> 0 !== wordIndex || wordIndex >= this.u32.length) {
-      throw new ShmzoneArgumentError('ERR_SLAB_WORD', `slab write32: word index ${describeValue(wordIndex)} is outside the zone`);
+    if (
+      typeof wordIndex !== 'number' ||
+      wordIndex >>> 0 !== wordIndex ||
+      wordIndex >= this.u32.length
+    ) {
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_WORD',
+        `slab write32: word index ${describeValue(wordIndex)} is outside the zone`,
+      );
     }
-    if (this.debug && !this.holdsLock()) throw new LockError('ERR_LOCK_NOT_HELD', 'slab write32: the lock is not held');
+    if (this.debug && !this.holdsLock())
+      throw new LockError('ERR_LOCK_NOT_HELD', 'slab write32: the lock is not held');
     journalWrite(this, wordIndex, value);
   }
 
@@ -319,7 +392,10 @@ export class SlabPool extends PoolState {
 
   private lockSlow(self: number): void {
     if (Atomics.load(this.i32, this.lockWord) === self) {
-      throw new LockError('ERR_LOCK_REENTRANT', `slab lock: owner ${self} already holds this lock (it is not reentrant)`);
+      throw new LockError(
+        'ERR_LOCK_REENTRANT',
+        `slab lock: owner ${self} already holds this lock (it is not reentrant)`,
+      );
     }
     lockContended(this.buffer, this.i32, this.lockWord, this.waitersWord, self, this.tryTakeOver);
     const u32 = this.u32;
@@ -337,7 +413,10 @@ export class SlabPool extends PoolState {
     // A plain read is enough: if we hold the lock the word is ours and stable; if we do not,
     // whatever value a racy read returns, it cannot be our id (only we store it).
     if (i32[this.lockWord] !== self) {
-      throw new LockError('ERR_LOCK_NOT_HELD', `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(i32, this.lockWord)})`);
+      throw new LockError(
+        'ERR_LOCK_NOT_HELD',
+        `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(i32, this.lockWord)})`,
+      );
     }
     if (this.debug) verifyPool(this);
     this.u32[this.journalCountWord] = 0; // commit
@@ -369,10 +448,14 @@ export class SlabPool extends PoolState {
    */
   recoverFrom(deadOwnerId: number): boolean {
     if (typeof deadOwnerId !== 'number' || deadOwnerId >>> 0 !== deadOwnerId || deadOwnerId === 0) {
-      throw new ShmzoneArgumentError('ERR_SLAB_OWNER', `slab recoverFrom: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`);
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_OWNER',
+        `slab recoverFrom: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`,
+      );
     }
     const self = this.owner.selfId;
-    if (Atomics.compareExchange(this.i32, this.lockWord, deadOwnerId, self) !== deadOwnerId) return false;
+    if (Atomics.compareExchange(this.i32, this.lockWord, deadOwnerId, self) !== deadOwnerId)
+      return false;
     try {
       this.recoverLocked(deadOwnerId);
     } finally {
@@ -384,7 +467,8 @@ export class SlabPool extends PoolState {
   /** CAS dead -> self; on success repair. Only after isOwnerDead(dead) said so. */
   private takeOver(dead: number): boolean {
     // LMDB's double check: the CAS only succeeds if the word still holds the dead id.
-    if (Atomics.compareExchange(this.i32, this.lockWord, dead, this.owner.selfId) !== dead) return false;
+    if (Atomics.compareExchange(this.i32, this.lockWord, dead, this.owner.selfId) !== dead)
+      return false;
     this.recoverLocked(dead);
     return true;
   }
@@ -401,6 +485,7 @@ export class SlabPool extends PoolState {
       reason = (err as Error).message;
     }
     const reset = reason !== undefined;
+    if (!reset && this.poison) repoisonFree(this);
     if (reset) {
       this.format(this.generation + 1);
       console.warn(
@@ -409,7 +494,10 @@ export class SlabPool extends PoolState {
       );
     }
     this.u32[this.base + H_LOCK_RECOVERIES]++;
-    const report: RecoveryReport = reason === undefined ? { deadOwnerId, undone, reset } : { deadOwnerId, undone, reset, reason };
+    const report: RecoveryReport =
+      reason === undefined
+        ? { deadOwnerId, undone, reset }
+        : { deadOwnerId, undone, reset, reason };
     for (const listener of this.listeners) {
       try {
         listener(report);

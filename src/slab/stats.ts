@@ -26,7 +26,13 @@ export function collectStats(s: PoolState): PoolStats {
   const slots: SlotStats[] = [];
   for (let c = 0; c < t.n; c++) {
     const w = s.statsWord + c * STAT_WORDS;
-    slots.push({ size: t.size[c], total: u32[w + S_TOTAL], used: u32[w + S_USED], reqs: u32[w + S_REQS], fails: u32[w + S_FAILS] });
+    slots.push({
+      size: t.size[c],
+      total: u32[w + S_TOTAL],
+      used: u32[w + S_USED],
+      reqs: u32[w + S_REQS],
+      fails: u32[w + S_FAILS],
+    });
   }
   return {
     pageSize: PAGE_SIZE,

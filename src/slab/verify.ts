@@ -76,11 +76,18 @@ function walk(s: PoolState, fix: boolean): void {
   const P = s.pagesTotal;
   if (u32[b + H_MAGIC] !== POOL_MAGIC) fail(`bad magic 0x${u32[b + H_MAGIC].toString(16)}`);
   if (u32[b + H_VERSION] !== POOL_VERSION) fail(`bad layout version ${u32[b + H_VERSION]}`);
-  if (u32[b + H_PAGES_TOTAL] !== P || u32[b + H_DATA_START] !== s.dataStart || u32[b + H_DESC_START] !== D || u32[b + H_N_CLASSES] !== t.n) {
+  if (
+    u32[b + H_PAGES_TOTAL] !== P ||
+    u32[b + H_DATA_START] !== s.dataStart ||
+    u32[b + H_DESC_START] !== D ||
+    u32[b + H_N_CLASSES] !== t.n
+  ) {
     fail('header geometry does not match the pool layout');
   }
-  if (u32[b + H_JOURNAL_COUNT] > JOURNAL_CAPACITY) fail(`journal count ${u32[b + H_JOURNAL_COUNT]} > capacity`);
-  for (let i = 0; i < DESC_WORDS; i++) if (u32[D + i] !== 0) fail('the null descriptor is not zero');
+  if (u32[b + H_JOURNAL_COUNT] > JOURNAL_CAPACITY)
+    fail(`journal count ${u32[b + H_JOURNAL_COUNT]} > capacity`);
+  for (let i = 0; i < DESC_WORDS; i++)
+    if (u32[D + i] !== 0) fail('the null descriptor is not zero');
 
   const total = new Array<number>(t.n).fill(0);
   const used = new Array<number>(t.n).fill(0);
@@ -108,11 +115,17 @@ function walk(s: PoolState, fix: boolean): void {
       if (info !== T_FREE) fail(`free run at page ${p} has stray INFO bits 0x${info.toString(16)}`);
       if (len < 1 || len > P - p) fail(`free run at page ${p} has bad length ${len}`);
       if (prevFree) fail(`free run at page ${p} touches the free run before it (not coalesced)`);
-      if (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0) fail(`free run at page ${p} is not linked in the free list`);
+      if (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0)
+        fail(`free run at page ${p} is not linked in the free list`);
       innerZero(p + 1, p + len - 1, `free run at page ${p}`);
       if (len > 1) {
         const tw = D + (d + len - 1) * DESC_WORDS;
-        if (u32[tw + D_INFO] !== T_FREE_TAIL || u32[tw + D_MAP] !== d || u32[tw + D_NEXT] !== 0 || u32[tw + D_PREV] !== 0) {
+        if (
+          u32[tw + D_INFO] !== T_FREE_TAIL ||
+          u32[tw + D_MAP] !== d ||
+          u32[tw + D_NEXT] !== 0 ||
+          u32[tw + D_PREV] !== 0
+        ) {
           fail(`free run at page ${p} (length ${len}) has no proper tail at page ${p + len - 1}`);
         }
       }
@@ -124,7 +137,8 @@ function walk(s: PoolState, fix: boolean): void {
       const len = u32[w + D_MAP];
       if (info !== T_RUN) fail(`page run at page ${p} has stray INFO bits`);
       if (len < 1 || len > P - p) fail(`page run at page ${p} has bad length ${len}`);
-      if (u32[w + D_NEXT] !== 0 || u32[w + D_PREV] !== 0) fail(`page run at page ${p} is linked in a list`);
+      if (u32[w + D_NEXT] !== 0 || u32[w + D_PREV] !== 0)
+        fail(`page run at page ${p} is linked in a list`);
       innerZero(p + 1, p + len, `page run at page ${p}`);
       prevFree = false;
       p += len;
@@ -141,20 +155,27 @@ function walk(s: PoolState, fix: boolean): void {
       let bits = 0;
       if (bw === 0) {
         const map = u32[w + D_MAP];
-        if ((map & t.emptyMap[c]) >>> 0 !== t.emptyMap[c]) fail(`slab at page ${p}: bitmap padding bits cleared`);
+        if ((map & t.emptyMap[c]) >>> 0 !== t.emptyMap[c])
+          fail(`slab at page ${p}: bitmap padding bits cleared`);
         bits = popcount(map) - popcount(t.emptyMap[c]);
       } else {
         if (u32[w + D_MAP] !== 0) fail(`slab at page ${p}: MAP word set for an in-page bitmap`);
         const bm = (s.dataStart + p * PAGE_SIZE) >>> 2;
         for (let i = 0; i < bw; i++) bits += popcount(u32[bm + i]);
         const last = u32[bm + bw - 1];
-        if ((last & t.emptyMap[c]) >>> 0 !== t.emptyMap[c]) fail(`slab at page ${p}: bitmap padding bits cleared`);
+        if ((last & t.emptyMap[c]) >>> 0 !== t.emptyMap[c])
+          fail(`slab at page ${p}: bitmap padding bits cleared`);
         bits -= popcount(t.emptyMap[c]);
       }
-      if (bits !== u) fail(`slab at page ${p} (${t.size[c]} B): bitmap has ${bits} chunks set, used count says ${u}`);
+      if (bits !== u)
+        fail(
+          `slab at page ${p} (${t.size[c]} B): bitmap has ${bits} chunks set, used count says ${u}`,
+        );
       const linked = u32[w + D_NEXT] !== 0;
       if (linked !== u < count || (u32[w + D_PREV] !== 0) !== linked) {
-        fail(`slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is ${linked ? '' : 'not '}in its class list`);
+        fail(
+          `slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is ${linked ? '' : 'not '}in its class list`,
+        );
       }
       if (u < count) partial[c]++;
       total[c] += count;
@@ -168,7 +189,8 @@ function walk(s: PoolState, fix: boolean): void {
 
   // The free list: exactly the free runs, consistent links, no cycle.
   walkList(s, s.freeSentinel, freeRuns, 'free list', (d) => {
-    if ((u32[D + d * DESC_WORDS + D_INFO] & TYPE_MASK) !== T_FREE) fail(`free list holds descriptor ${d}, not a free run head`);
+    if ((u32[D + d * DESC_WORDS + D_INFO] & TYPE_MASK) !== T_FREE)
+      fail(`free list holds descriptor ${d}, not a free run head`);
   });
   for (let c = 0; c < t.n; c++) {
     walkList(s, c + 1, partial[c], `${t.size[c]} B class list`, (d) => {
@@ -187,16 +209,25 @@ function walk(s: PoolState, fix: boolean): void {
     }
     return;
   }
-  if (u32[b + H_PAGES_FREE] !== freePages) fail(`free page counter ${u32[b + H_PAGES_FREE]}, but ${freePages} pages are free`);
+  if (u32[b + H_PAGES_FREE] !== freePages)
+    fail(`free page counter ${u32[b + H_PAGES_FREE]}, but ${freePages} pages are free`);
   for (let c = 0; c < t.n; c++) {
     const sw = s.statsWord + c * STAT_WORDS;
     if (u32[sw + S_TOTAL] !== total[c] || u32[sw + S_USED] !== used[c]) {
-      fail(`${t.size[c]} B class stats say ${u32[sw + S_TOTAL]}/${u32[sw + S_USED]} total/used, pages hold ${total[c]}/${used[c]}`);
+      fail(
+        `${t.size[c]} B class stats say ${u32[sw + S_TOTAL]}/${u32[sw + S_USED]} total/used, pages hold ${total[c]}/${used[c]}`,
+      );
     }
   }
 }
 
-function walkList(s: PoolState, sent: number, expected: number, name: string, check: (d: number) => void): void {
+function walkList(
+  s: PoolState,
+  sent: number,
+  expected: number,
+  name: string,
+  check: (d: number) => void,
+): void {
   const u32 = s.u32;
   const D = s.descWord;
   const limit = s.firstDesc + s.pagesTotal;
@@ -204,8 +235,10 @@ function walkList(s: PoolState, sent: number, expected: number, name: string, ch
   let d = u32[D + sent * DESC_WORDS + D_NEXT];
   let n = 0;
   while (d !== sent) {
-    if (d < s.firstDesc || d >= limit) fail(`${name}: link to descriptor ${d} outside the page descriptors`);
-    if (u32[D + d * DESC_WORDS + D_PREV] !== prev) fail(`${name}: descriptor ${d} has a wrong prev link`);
+    if (d < s.firstDesc || d >= limit)
+      fail(`${name}: link to descriptor ${d} outside the page descriptors`);
+    if (u32[D + d * DESC_WORDS + D_PREV] !== prev)
+      fail(`${name}: descriptor ${d} has a wrong prev link`);
     check(d);
     if (++n > expected) fail(`${name}: more entries than the ${expected} expected (or a cycle)`);
     prev = d;

@@ -22,7 +22,9 @@ interface Real {
 }
 
 function checkAll(m: Model, r: Real): void {
-  const blocks = [...m.live.entries()].map(([off, b]) => [off, r.pool.usableSize(off), b.size] as const).sort((a, b) => a[0] - b[0]);
+  const blocks = [...m.live.entries()]
+    .map(([off, b]) => [off, r.pool.usableSize(off), b.size] as const)
+    .sort((a, b) => a[0] - b[0]);
   for (let i = 0; i < blocks.length; i++) {
     const [off, usable, size] = blocks[i];
     expect(off % 8).to.equal(0);
@@ -36,7 +38,10 @@ function checkAll(m: Model, r: Real): void {
 }
 
 class AllocCmd implements fc.Command<Model, Real> {
-  constructor(readonly size: number, readonly zero: boolean) {}
+  constructor(
+    readonly size: number,
+    readonly zero: boolean,
+  ) {}
   check(): boolean {
     return true;
   }
@@ -46,7 +51,8 @@ class AllocCmd implements fc.Command<Model, Real> {
       m.failures++;
     } else {
       expect(m.live.has(off)).to.equal(false);
-      if (this.zero) expect(r.pool.u8.subarray(off, off + this.size).every((x) => x === 0)).to.equal(true);
+      if (this.zero)
+        expect(r.pool.u8.subarray(off, off + this.size).every((x) => x === 0)).to.equal(true);
       const fill = (off >>> 3) & 0xff;
       r.pool.u8.fill(fill, off, off + this.size); // pattern: proves no one else writes here
       m.live.set(off, { size: this.size, fill });
@@ -68,7 +74,10 @@ class FreeCmd implements fc.Command<Model, Real> {
     const off = keys[this.pick % keys.length];
     const b = m.live.get(off)!;
     const bytes = r.pool.u8.subarray(off, off + b.size);
-    expect(bytes.every((x) => x === b.fill), `pattern of block ${off}`).to.equal(true);
+    expect(
+      bytes.every((x) => x === b.fill),
+      `pattern of block ${off}`,
+    ).to.equal(true);
     r.pool.free(off);
     m.live.delete(off);
     expect(() => r.pool.free(off)).to.throw(); // a double free is refused
@@ -95,7 +104,13 @@ const commands = [
 function property(mode: SizeClassMode, zoneBytes: number) {
   return fc.property(fc.commands(commands, { maxCommands: 300, size: 'max' }), (cmds) => {
     const sab = new SharedArrayBuffer(zoneBytes);
-    const pool = SlabPool.create(sab, 0, zoneBytes, { selfId: 1, isOwnerDead: () => false }, { sizeClasses: mode });
+    const pool = SlabPool.create(
+      sab,
+      0,
+      zoneBytes,
+      { selfId: 1, isOwnerDead: () => false },
+      { sizeClasses: mode },
+    );
     const model: Model = { live: new Map(), failures: 0 };
     fc.modelRun(() => ({ model, real: { pool } }), cmds);
     for (const off of [...model.live.keys()]) pool.free(off);
@@ -105,9 +120,11 @@ function property(mode: SizeClassMode, zoneBytes: number) {
   });
 }
 
-const seed = process.env.SLAB_PROPERTY_SEED === undefined ? undefined : Number(process.env.SLAB_PROPERTY_SEED);
+const seed =
+  process.env.SLAB_PROPERTY_SEED === undefined ? undefined : Number(process.env.SLAB_PROPERTY_SEED);
 
-describe('slab pool property: random alloc/free vs a model of live blocks', () => {
+describe('slab pool property: random alloc/free vs a model of live blocks', function () {
+  this.timeout(120_000);
   for (const mode of ['pow2', 'fine'] as const) {
     // A small zone (about 60 pages) so that sequences reach "no memory" and page joins often.
     it(`${mode}: no overlap, in bounds, aligned, verify after every step, all freed = one free run`, () => {

@@ -41,11 +41,13 @@ for (const mode of ['pow2', 'fine'] as const) {
     });
 
     it('not a number or not an integer: ERR_SLAB_OFFSET_TYPE', () => {
-      for (const bad of ['4096', null, undefined, 1.5, NaN, {}, 4096n]) expectRejected(pool, bad, 'ERR_SLAB_OFFSET_TYPE');
+      for (const bad of ['4096', null, undefined, 1.5, NaN, {}, 4096n])
+        expectRejected(pool, bad, 'ERR_SLAB_OFFSET_TYPE');
     });
 
     it('outside the data pages (before, at the end, past the end, 0, negative): ERR_SLAB_OUTSIDE', () => {
-      for (const bad of [0, -8, pool.dataStart - 8, pool.dataEnd, pool.dataEnd + 8, 2 ** 32]) expectRejected(pool, bad, 'ERR_SLAB_OUTSIDE');
+      for (const bad of [0, -8, pool.dataStart - 8, pool.dataEnd, pool.dataEnd + 8, 2 ** 32])
+        expectRejected(pool, bad, 'ERR_SLAB_OUTSIDE');
     });
 
     it('not at a chunk start: ERR_SLAB_WRONG_CHUNK', () => {

@@ -6,14 +6,30 @@
 import { expect } from 'chai';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import { SlabPool } from '../../src/slab/pool.js';
-import { DESC_WORDS, D_INFO, JOURNAL_CAPACITY, MAX_OP_WRITES, PAGE_SIZE } from '../../src/slab/layout.js';
+import {
+  DESC_WORDS,
+  D_INFO,
+  JOURNAL_CAPACITY,
+  MAX_OP_WRITES,
+  PAGE_SIZE,
+} from '../../src/slab/layout.js';
 import { firstDifference, owner, thrown, xorshift32 } from './util.js';
 
 const SIZE = 1024 * 1024;
 
-function setup(): { survivor: SlabPool; victim: SlabPool; reports: RecoveryReport[]; userWord: number } {
+function setup(): {
+  survivor: SlabPool;
+  victim: SlabPool;
+  reports: RecoveryReport[];
+  userWord: number;
+} {
   const sab = new SharedArrayBuffer(SIZE + 4096);
-  const survivor = SlabPool.create(sab, 0, SIZE, owner(1, (id) => id === 2));
+  const survivor = SlabPool.create(
+    sab,
+    0,
+    SIZE,
+    owner(1, (id) => id === 2),
+  );
   const victim = SlabPool.open(sab, 0, owner(2));
   const reports: RecoveryReport[] = [];
   survivor.onRecovery((r) => reports.push(r));
@@ -22,7 +38,10 @@ function setup(): { survivor: SlabPool; victim: SlabPool; reports: RecoveryRepor
 
 /** The structure that rollback must restore: descriptors, counters, the user's word. */
 function structure(pool: SlabPool, userWord: number): Uint8Array {
-  const parts = [pool.u8.slice(pool.descWord * 4, pool.dataStart), pool.u8.slice(userWord * 4, userWord * 4 + 4)];
+  const parts = [
+    pool.u8.slice(pool.descWord * 4, pool.dataStart),
+    pool.u8.slice(userWord * 4, userWord * 4 + 4),
+  ];
   const st = pool.stats();
   const counters = new Uint32Array([st.pagesFree, ...st.slots.flatMap((s) => [s.total, s.used])]);
   parts.push(new Uint8Array(counters.buffer));
@@ -105,7 +124,11 @@ describe('slab journal and takeover', () => {
   it('a live owner is never taken over (isOwnerDead false): the lock stays theirs', () => {
     const sab = new SharedArrayBuffer(SIZE);
     const a = SlabPool.create(sab, 0, SIZE, owner(1));
-    const b = SlabPool.open(sab, 0, owner(2, () => false));
+    const b = SlabPool.open(
+      sab,
+      0,
+      owner(2, () => false),
+    );
     a.lock();
     expect(b.recoverFrom(3)).to.equal(false);
     expect(b.lockOwner()).to.equal(1);
@@ -118,7 +141,8 @@ describe('slab journal and takeover', () => {
     victim.lock();
     victim.allocLocked(5000);
     // Unjournaled scribble: rollback cannot undo it, verify must fail.
-    victim.u32[victim.descWord + (victim.firstDesc + victim.pagesTotal - 3) * DESC_WORDS + D_INFO] = 9;
+    victim.u32[victim.descWord + (victim.firstDesc + victim.pagesTotal - 3) * DESC_WORDS + D_INFO] =
+      9;
     const warned: string[] = [];
     const warn = console.warn;
     console.warn = (msg: string) => warned.push(msg);

@@ -10,7 +10,15 @@ import { fileURLToPath } from 'node:url';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import { SlabPool } from '../../src/slab/pool.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { CTL_COUNTER, CTL_GO, CTL_HELD, CTL_READY, CTL_USER, pidIdentity, POOL_OFFSET } from './fixtures/control.js';
+import {
+  CTL_COUNTER,
+  CTL_GO,
+  CTL_HELD,
+  CTL_READY,
+  CTL_USER,
+  pidIdentity,
+  POOL_OFFSET,
+} from './fixtures/control.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURE = path.join(here, 'fixtures', 'lock-child.js');
@@ -22,12 +30,19 @@ interface Child {
 }
 
 function start(name: string, id: number, mode: string, ...args: string[]): Child {
-  const child = spawn(process.execPath, [FIXTURE, name, String(SIZE), String(id), mode, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [FIXTURE, name, String(SIZE), String(id), mode, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve, reject) => {
+  const done = new Promise<{
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
@@ -70,7 +85,8 @@ try {
     pool = SlabPool.create(buffer, POOL_OFFSET, SIZE - POOL_OFFSET, pidIdentity(ctl, 1));
   });
   afterEach(() => {
-    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children.splice(0))
+      if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     nativeAddon!.unlinkSegment(name);
   });
 
@@ -94,7 +110,8 @@ try {
     children.push(...cs.map((c) => c.child));
     await until(() => Atomics.load(ctl, CTL_READY) === N, 20_000, 'children ready');
     Atomics.store(ctl, CTL_GO, 1);
-    for (const c of cs) expect(await result<{ ok: boolean; bad: number }>(c)).to.include({ ok: true, bad: 0 });
+    for (const c of cs)
+      expect(await result<{ ok: boolean; bad: number }>(c)).to.include({ ok: true, bad: 0 });
     pool.verify();
     expect(pool.freeSpace()).to.equal(pool.pagesTotal * pool.pageSize);
     expect(pool.stats().slots.every((s) => s.used === 0 && s.total === 0)).to.equal(true);

@@ -43,10 +43,14 @@ describe('slab lock (single process)', () => {
     const sab = new SharedArrayBuffer(1 << 20);
     const a = SlabPool.create(sab, 0, sab.byteLength, owner(7));
     let asked = 0;
-    const b = SlabPool.open(sab, 0, owner(8, (id) => {
-      asked++;
-      return id === 7;
-    }));
+    const b = SlabPool.open(
+      sab,
+      0,
+      owner(8, (id) => {
+        asked++;
+        return id === 7;
+      }),
+    );
     a.lock();
     b.lock();
     expect(asked).to.equal(1);
@@ -90,6 +94,22 @@ describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
     pool.free(a);
     pool.u8[a + 5000] = 0;
     expect(thrown(() => pool.alloc(8192)).code).to.equal('ERR_SLAB_CORRUPT');
+  });
+
+  it('after a takeover, memory the dead owner wrote and the rollback freed is re-poisoned', () => {
+    const sab = new SharedArrayBuffer(256 * 1024);
+    const survivor = SlabPool.create(sab, 0, sab.byteLength, owner(1, (id) => id === 2));
+    const victim = SlabPool.open(sab, 0, owner(2));
+    victim.lock();
+    const a = victim.allocLocked(64);
+    const b = victim.allocLocked(9000);
+    victim.u8.fill(7, a, a + 64); // payload of an allocation that will be rolled back
+    victim.u8.fill(7, b, b + 9000);
+    survivor.lock(); // takes over
+    survivor.unlock();
+    expect(survivor.alloc(64)).to.equal(a); // no use-after-free alarm
+    expect(survivor.alloc(9000)).to.equal(b);
+    survivor.verify();
   });
 
   it('verifies after every mutation: corruption is caught at the next call', () => {

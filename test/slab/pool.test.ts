@@ -21,7 +21,10 @@ for (const mode of ['pow2', 'fine'] as const) {
       expect(pool.capacity).to.equal(1 * MiB);
     });
 
-    const classSizes = mode === 'pow2' ? [8, 16, 32, 64, 128, 256, 512, 1024, 2048] : [8, 24, 40, 80, 112, 160, 320, 640, 1280, 1536, 1792, 2560, 3584];
+    const classSizes =
+      mode === 'pow2'
+        ? [8, 16, 32, 64, 128, 256, 512, 1024, 2048]
+        : [8, 24, 40, 80, 112, 160, 320, 640, 1280, 1536, 1792, 2560, 3584];
     for (const size of classSizes) {
       it(`serves ${size} B chunks: distinct, aligned, in one slab until it is full`, () => {
         const t = pool.classes;
@@ -192,19 +195,32 @@ describe('SlabPool create/open', () => {
 
   it('rejects bad regions with argument errors', () => {
     const sab = new SharedArrayBuffer(64 * 1024);
-    expect(thrown(() => SlabPool.create(new ArrayBuffer(8) as unknown as SharedArrayBuffer, 0, 8, owner())).code).to.equal('ERR_SLAB_BUFFER');
+    expect(
+      thrown(() =>
+        SlabPool.create(new ArrayBuffer(8) as unknown as SharedArrayBuffer, 0, 8, owner()),
+      ).code,
+    ).to.equal('ERR_SLAB_BUFFER');
     expect(thrown(() => SlabPool.create(sab, 4, 1024, owner())).code).to.equal('ERR_SLAB_OFFSET');
     expect(thrown(() => SlabPool.create(sab, -8, 1024, owner())).code).to.equal('ERR_SLAB_OFFSET');
-    expect(thrown(() => SlabPool.create(sab, 0, 64 * 1024 + 8, owner())).code).to.equal('ERR_SLAB_LENGTH');
+    expect(thrown(() => SlabPool.create(sab, 0, 64 * 1024 + 8, owner())).code).to.equal(
+      'ERR_SLAB_LENGTH',
+    );
     expect(thrown(() => SlabPool.create(sab, 0, 1.5, owner())).code).to.equal('ERR_SLAB_LENGTH');
-    expect(thrown(() => SlabPool.create(sab, 0, 4096, owner())).code).to.equal('ERR_SLAB_POOL_SIZE');
-    expect(thrown(() => SlabPool.create(sab, 0, 64 * 1024, owner(), { sizeClasses: 'x' as 'fine' })).code).to.equal('ERR_SLAB_MODE');
+    expect(thrown(() => SlabPool.create(sab, 0, 4096, owner())).code).to.equal(
+      'ERR_SLAB_POOL_SIZE',
+    );
+    expect(
+      thrown(() => SlabPool.create(sab, 0, 64 * 1024, owner(), { sizeClasses: 'x' as 'fine' }))
+        .code,
+    ).to.equal('ERR_SLAB_MODE');
   });
 
   it('open() refuses a region without a valid header, never reading out of bounds', () => {
     const sab = new SharedArrayBuffer(256 * 1024);
     expect(thrown(() => SlabPool.open(sab, 0, owner())).code).to.equal('ERR_SLAB_CORRUPT');
-    expect(thrown(() => SlabPool.open(sab, 256 * 1024 - 16, owner())).code).to.equal('ERR_SLAB_CORRUPT');
+    expect(thrown(() => SlabPool.open(sab, 256 * 1024 - 16, owner())).code).to.equal(
+      'ERR_SLAB_CORRUPT',
+    );
     const pool = SlabPool.create(sab, 0, 256 * 1024, owner());
     const u32 = pool.u32;
     const saved = u32.slice(0, 32);
@@ -225,7 +241,6 @@ describe('SlabPool create/open', () => {
 
   it('plans offsets for a 4 GiB zone: u32 math holds at the top of the range', () => {
     // Geometry only (allocating 4 GiB in a test is too much for CI).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return import('../../src/slab/layout.js').then(({ computeGeometry }) => {
       const g = computeGeometry(0, 2 ** 32 - 8, 31)!;
       const dataEnd = g.dataStart + g.pagesTotal * PAGE_SIZE;

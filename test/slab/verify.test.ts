@@ -1,11 +1,25 @@
 /** verify() against hand-made corruption: each case breaks one invariant in shared memory. */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
-import { DESC_WORDS, D_INFO, D_MAP, D_NEXT, D_PREV, H_PAGES_FREE, PAGE_SIZE, STAT_WORDS, S_USED, T_FREE } from '../../src/slab/layout.js';
+import {
+  DESC_WORDS,
+  D_INFO,
+  D_MAP,
+  D_NEXT,
+  D_PREV,
+  H_PAGES_FREE,
+  PAGE_SIZE,
+  STAT_WORDS,
+  S_USED,
+  T_FREE,
+} from '../../src/slab/layout.js';
 import { makePool, thrown } from './util.js';
 
 function desc(pool: SlabPool, offset: number): number {
-  return pool.descWord + (pool.firstDesc + Math.floor((offset - pool.dataStart) / PAGE_SIZE)) * DESC_WORDS;
+  return (
+    pool.descWord +
+    (pool.firstDesc + Math.floor((offset - pool.dataStart) / PAGE_SIZE)) * DESC_WORDS
+  );
 }
 
 function expectCorrupt(pool: SlabPool, pattern: RegExp): void {
