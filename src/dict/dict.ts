@@ -20,7 +20,7 @@ import { Zone } from '../zone/zone.js';
 import type { RecoveryReport } from '../slab/api.js';
 import { readValue, ValueInfo, type DictValue } from './codec.js';
 import { DictCore } from './core.js';
-import { entryDrop, entryFill, entryRetire, entrySize, reapGraveyard } from './entries.js';
+import { entryDrop, entryFill, entryRetire, entrySize, entryUnits, reapGraveyard, slotOfRef } from './entries.js';
 import { expireStep, flushExpiredLocked } from './expiry.js';
 import { KeyScratch } from './hash.js';
 import { dictCreateLocked, dictValid, poolGeneration } from './init.js';
@@ -43,6 +43,12 @@ import {
   E_EXP_LO,
   E_FLAGS,
   E_GEN,
+  E_HASH,
+  E_NEXT,
+  D_LRU_HEAD,
+  LIST_HEAD,
+  L_LEN,
+  L_NEXT,
   E_META,
   E_PREV,
   E_VLEN,
@@ -64,7 +70,7 @@ import {
   T_STRING,
   align8,
 } from './layout.js';
-import { elementCreate, listClear, listPop, listPush } from './lists.js';
+import { elementCreate, elementSize, listClear, listPop, listPush } from './lists.js';
 import { lruPushHead, lruReplace, lruTouch } from './lru.js';
 import type { DictHost, DictPool } from './pool.js';
 import { seqAfterRecovery, seqEnter, seqLeave, stripeWord } from './seqlock.js';
@@ -572,6 +578,51 @@ export class SharedDict {
         evictions: u32[hw + D_EVICTED],
         expirations: u32[hw + D_EXPIRED],
       };
+    } finally {
+      this.pool.unlock();
+    }
+  }
+
+  /**
+   * Check the slab (`pool.verify()`) and the dict's own invariants under the lock: every LRU
+   * entry is in the index at the slot its hash leads to, the LRU links are symmetric, COUNT
+   * and BYTES8 match what is linked, list lengths match their elements, the graveyard is
+   * empty. Throws SlabCorruptionError or DictError ERR_DICT_CORRUPT. O(entries); for tests and
+   * after crash recovery.
+   */
+  verify(): void {
+    const c = this.core;
+    this.lockSync();
+    try {
+      this.pool.verify();
+      const u32 = c.u32;
+      const hw = c.hw;
+      const bad = (what: string): never => {
+        throw new DictError('ERR_DICT_CORRUPT', `dict "${this.name}": ${what}`);
+      };
+      let n = 0;
+      let units = 0;
+      let prev = 0;
+      for (let e = u32[hw + D_LRU_HEAD]; e !== 0; e = u32[e * 2 + E_NEXT]) {
+        if (++n > u32[hw + D_COUNT]) bad(`LRU longer than COUNT ${u32[hw + D_COUNT]}`);
+        if (u32[e * 2 + E_PREV] !== prev) bad(`entry ${e}: PREV ${u32[e * 2 + E_PREV]} != ${prev}`);
+        if (slotOfRef(c, u32[e * 2 + E_HASH], e) < 0) bad(`entry ${e} is not reachable in the index`);
+        units += entryUnits(c, e);
+        if (c.type(e) === T_LIST) {
+          let len = 0;
+          const vw = c.valueOffset(e) / 4;
+          for (let l = u32[vw + LIST_HEAD]; l !== 0; l = u32[l * 2 + L_NEXT]) {
+            if (++len > u32[e * 2 + E_VLEN]) bad(`list entry ${e} has more elements than VLEN`);
+            units += elementSize(u32[l * 2 + L_LEN]) / 8;
+          }
+          if (len !== u32[e * 2 + E_VLEN]) bad(`list entry ${e}: ${len} elements, VLEN ${u32[e * 2 + E_VLEN]}`);
+        }
+        prev = e;
+      }
+      if (prev !== u32[hw + D_LRU_TAIL]) bad(`LRU tail ${u32[hw + D_LRU_TAIL]} != last entry ${prev}`);
+      if (n !== u32[hw + D_COUNT]) bad(`LRU has ${n} entries, COUNT says ${u32[hw + D_COUNT]}`);
+      if (units !== u32[hw + D_BYTES8]) bad(`linked entries take ${units * 8} bytes, BYTES8 says ${u32[hw + D_BYTES8] * 8}`);
+      if (u32[hw + D_GRAVE] !== 0) bad('graveyard not empty');
     } finally {
       this.pool.unlock();
     }

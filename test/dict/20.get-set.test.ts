@@ -8,7 +8,7 @@ for (const reads of ['seqlock', 'locked'] as const) {
     beforeEach(() => {
       t = makeDict(4 * 1024 * 1024, { reads });
     });
-    afterEach(() => t.pool.verify());
+    afterEach(() => t.dict.verify());
 
     it('round-trips every value type, with string and byte keys naming the same key', () => {
       const { dict } = t;

@@ -7,7 +7,7 @@ describe('SharedDict TTLs, stale reads and flushes', () => {
   beforeEach(() => {
     t = makeDict();
   });
-  afterEach(() => t.pool.verify());
+  afterEach(() => t.dict.verify());
 
   it('a value lives exactly ttl ms; 0 and absent mean forever', () => {
     const { dict, clock } = t;

@@ -7,7 +7,7 @@ describe('SharedDict incr', () => {
   beforeEach(() => {
     t = makeDict();
   });
-  afterEach(() => t.pool.verify());
+  afterEach(() => t.dict.verify());
 
   it('adds to a live number and keeps its TTL and flags', () => {
     const { dict, clock } = t;

@@ -7,7 +7,7 @@ describe('SharedDict lists', () => {
   beforeEach(() => {
     t = makeDict();
   });
-  afterEach(() => t.pool.verify());
+  afterEach(() => t.dict.verify());
 
   it('pushes and pops at both ends in order, with lengths', () => {
     const { dict } = t;
@@ -93,5 +93,6 @@ describe('SharedDict lists', () => {
     expect(dict.size()).to.equal(n);
     expect(dict.stats().evictions).to.equal(0);
     pool.verify();
+    dict.verify();
   });
 });

@@ -21,6 +21,7 @@ describe('SharedDict eviction, capacity and free space', () => {
     for (let i = 0; i < 100; i++) dict.set(`k${i}`, 'v'.repeat(1000));
     expect(dict.freeSpace()).to.be.below(before);
     pool.verify();
+    dict.verify();
   });
 
   it('a full zone evicts from the LRU tail and says STORED_FORCIBLY', () => {
@@ -33,6 +34,7 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(dict.get(`fill${n - 1}`)).to.equal('x'.repeat(200));
     expect(dict.stats().evictions).to.be.at.least(1);
     pool.verify();
+    dict.verify();
   });
 
   it('evicts in LRU order, giving entries read since their write a second chance', () => {
@@ -67,6 +69,7 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(dict.size()).to.equal(n);
     expect(dict.stats().evictions).to.equal(0);
     pool.verify();
+    dict.verify();
   });
 
   it('a value larger than the zone fails with NO_MEMORY_FORCIBLE after evicting, or NO_MEMORY when empty', () => {
@@ -78,6 +81,7 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(dict.lastStatus).to.equal(DictStatus.NO_MEMORY_FORCIBLE);
     expect(dict.has('a')).to.equal(false);
     pool.verify();
+    dict.verify();
   });
 
   it('a set that grows a value keeps the old value when the new one does not fit (Lua loses it)', () => {
@@ -93,6 +97,7 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(dict.set('k', 'z'.repeat(5000))).to.equal(STORED_FORCIBLY);
     expect(dict.get('k')).to.equal('z'.repeat(5000));
     pool.verify();
+    dict.verify();
   });
 
   it('expired entries are reclaimed before live ones are evicted', () => {
@@ -121,11 +126,13 @@ describe('SharedDict eviction, capacity and free space', () => {
     }
     expect(stored).to.be.above(4900);
     pool.verify();
+    dict.verify();
     for (const k of dict.keys(0)) dict.delete(k);
     dict.flushExpired();
     expect(dict.size()).to.equal(0);
     expect(dict.stats().bytesUsed).to.equal(0);
     pool.verify();
+    dict.verify();
   });
 
   it('incr with init evicts when needed and reports FORCIBLE', () => {
@@ -147,5 +154,6 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(pool.freeSpace()).to.be.at.least(base - 64 * 1024);
     expect(STORED).to.equal(1);
     pool.verify();
+    dict.verify();
   });
 });
