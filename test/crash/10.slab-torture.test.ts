@@ -58,7 +58,13 @@ function classOf(pool: SlabPool, size: number): number {
  * Final accounting (see the module comment). `intents` are sizes of plain-API operations
  * in flight when a worker died. Frees every recorded block and returns the per-class excess.
  */
-function account(pool: SlabPool, root: number, workers: number, base: PoolStats, intents: number[]): void {
+function account(
+  pool: SlabPool,
+  root: number,
+  workers: number,
+  base: PoolStats,
+  intents: number[],
+): void {
   const n = pool.classes.n;
   const recorded = new Array<number>(n).fill(0);
   const bound = new Array<number>(n).fill(0);
@@ -73,7 +79,10 @@ function account(pool: SlabPool, root: number, workers: number, base: PoolStats,
     pool.verify();
     for (let c = 0; c < workers; c++) {
       checkRegion(pool, root, c); // every recorded block allocated, pattern intact
-      expect(pool.u32[regionWord(root, c) + R_INTENT], `intent of worker ${c} after a clean stop`).to.equal(0);
+      expect(
+        pool.u32[regionWord(root, c) + R_INTENT],
+        `intent of worker ${c} after a clean stop`,
+      ).to.equal(0);
       for (let i = 0; i < CAP; i++) {
         const e = entryWord(root, c, i);
         if (pool.u32[e] !== 0) {
@@ -85,8 +94,10 @@ function account(pool: SlabPool, root: number, workers: number, base: PoolStats,
     const now = pool.stats();
     for (let k = 0; k < n; k++) {
       const extra = now.slots[k].used - base.slots[k].used - recorded[k];
-      expect(extra, `class ${k} (${now.slots[k].size} B): used ${now.slots[k].used}, baseline ${base.slots[k].used}, recorded ${recorded[k]}, in flight ${bound[k]}`)
-        .to.be.within(0, bound[k]);
+      expect(
+        extra,
+        `class ${k} (${now.slots[k].size} B): used ${now.slots[k].used}, baseline ${base.slots[k].used}, recorded ${recorded[k]}, in flight ${bound[k]}`,
+      ).to.be.within(0, bound[k]);
     }
     // Free everything recorded: the pool must come back to its baseline.
     for (let c = 0; c < workers; c++) {
@@ -110,7 +121,9 @@ function account(pool: SlabPool, root: number, workers: number, base: PoolStats,
     leakedChunks += extra;
   }
   if (intents.length === 0) {
-    expect(after.pagesFree, 'pages free after freeing all (nothing was in flight)').to.equal(base.pagesFree);
+    expect(after.pagesFree, 'pages free after freeing all (nothing was in flight)').to.equal(
+      base.pagesFree,
+    );
   } else {
     // A leaked chunk can keep at most one slab (<= 8 pages) busy; a leaked run its pages.
     expect(after.pagesFree).to.be.at.least(base.pagesFree - runIntents - leakedChunks * 8);
@@ -140,7 +153,14 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       const spawnWorker = (c: number): void => {
         const seed = (Date.now() ^ (c * 7919) ^ (gen++ * 104729)) >>> 0;
         const p = spawnFixture('crash-slab-child', [
-          JSON.stringify({ ns, size: ZONE_SIZE, c, seed, plainRatio: 0.25, deadlineMs: budgetMs + 60_000 }),
+          JSON.stringify({
+            ns,
+            size: ZONE_SIZE,
+            c,
+            seed,
+            plainRatio: 0.25,
+            deadlineMs: budgetMs + 60_000,
+          }),
         ]);
         procs[c] = p;
         ready[c] = false;
@@ -171,7 +191,10 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         ready[c] = false;
         p.child.kill('SIGKILL');
         const { code, signal } = await p.exited;
-        expect({ code, signal, out: p.lines.filter((l) => l.event === 'bad') }, p.stderr()).to.deep.equal({ code: null, signal: 'SIGKILL', out: [] });
+        expect(
+          { code, signal, out: p.lines.filter((l) => l.event === 'bad') },
+          p.stderr(),
+        ).to.deep.equal({ code: null, signal: 'SIGKILL', out: [] });
         kills++;
         if (pool.lockOwner() === selfIds[c]) heldAtDeath++;
         // Dead-owner takeover: this thread must get the lock within a bounded time.
@@ -198,7 +221,10 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         const r = await p.exited;
         expect(r.code, p.stderr()).to.equal(0);
       }
-      const ops = [...Array(WORKERS).keys()].reduce((a, c) => a + pool.u32[regionWord(root, c) + R_OPS], 0);
+      const ops = [...Array(WORKERS).keys()].reduce(
+        (a, c) => a + pool.u32[regionWord(root, c) + R_OPS],
+        0,
+      );
       const recoveries = pool.stats().lock.recoveries - recoveries0;
       console.log(
         `      slab torture: ${kills} kills in ${elapsed} ms, ${heldAtDeath} while holding the lock, ` +
@@ -210,7 +236,9 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       expect(recoveries).to.be.at.least(heldAtDeath);
       expect(Math.max(...takeoverMs), 'lock taken over within 2 s of every kill').to.be.below(2000);
       expect(pool.lockOwner(), 'no lock stays held').to.equal(0);
-      expect(pool.generation, 'the pool was never reset (every repair succeeded)').to.equal(base.generation);
+      expect(pool.generation, 'the pool was never reset (every repair succeeded)').to.equal(
+        base.generation,
+      );
       account(pool, root, WORKERS, base, intents);
     } finally {
       reg.stop();
@@ -237,25 +265,41 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       // Worker 0 is terminated; worker 1 is the main thread itself (ledger region 1).
       while (terminated < target && Date.now() - t0 < budgetMs) {
         const w = new Worker(new URL('../fixtures/crash-slab-thread.js', import.meta.url), {
-          workerData: { zone: zone.transfer(), root, c: 0, seed: (Date.now() * 31 + terminated) >>> 0, plainRatio: 0.25, deadlineMs: 60_000 },
+          workerData: {
+            zone: zone.transfer(),
+            root,
+            c: 0,
+            seed: (Date.now() * 31 + terminated) >>> 0,
+            plainRatio: 0.25,
+            deadlineMs: 60_000,
+          },
         });
         const msgs: Array<Record<string, unknown>> = [];
         w.on('message', (m: Record<string, unknown>) => msgs.push(m));
         const errors: unknown[] = [];
         w.on('error', (e) => errors.push(e));
         const readyBy = Date.now() + 20_000;
-        while (!msgs.some((m) => m.event === 'ready' || m.event === 'bad') && Date.now() < readyBy) await sleep(2);
+        while (!msgs.some((m) => m.event === 'ready' || m.event === 'bad') && Date.now() < readyBy)
+          await sleep(2);
         const rdy = msgs.find((m) => m.event === 'ready');
         expect(rdy, JSON.stringify(msgs) + String(errors)).to.not.equal(undefined);
         // Let it run a random while; the main thread works concurrently in short slices.
         const until = Date.now() + 5 + Math.random() * 40;
         while (Date.now() < until) {
-          mainOps += slabLoop(pool, root, { c: 1, seed: (mainOps * 2654435761) >>> 0, plainRatio: 0.25, deadline: Date.now() + 2 });
+          mainOps += slabLoop(pool, root, {
+            c: 1,
+            seed: (mainOps * 2654435761) >>> 0,
+            plainRatio: 0.25,
+            deadline: Date.now() + 2,
+          });
           await sleep(0);
         }
         await w.terminate();
         terminated++;
-        expect(msgs.filter((m) => m.event === 'bad'), 'worker saw an overwritten pattern').to.deep.equal([]);
+        expect(
+          msgs.filter((m) => m.event === 'bad'),
+          'worker saw an overwritten pattern',
+        ).to.deep.equal([]);
         if (pool.lockOwner() === rdy!.selfId) heldAtDeath++;
         const t = performance.now();
         pool.lock();
@@ -281,7 +325,9 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       expect(recoveries).to.be.at.least(heldAtDeath);
       expect(pool.lockOwner()).to.equal(0);
       expect(pool.generation).to.equal(base.generation);
-      expect(zone.livePeers().length, 'terminated threads do not stay registered as live').to.equal(1);
+      expect(zone.livePeers().length, 'terminated threads do not stay registered as live').to.equal(
+        1,
+      );
       account(pool, root, 2, base, intents);
     } finally {
       reg.stop();

@@ -21,9 +21,16 @@ export interface Proc {
 }
 
 /** Starts `test/fixtures/<name>.js` with `args`. */
-export function spawnFixture(name: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
+export function spawnFixture(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Proc {
   const file = new URL(`../fixtures/${name}.js`, import.meta.url);
-  const child = spawn(process.execPath, [file.pathname, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [file.pathname, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
   alive.add(child);
   const lines: Array<Record<string, unknown>> = [];
   let out = '';
@@ -56,7 +63,11 @@ export function spawnFixture(name: string, args: string[], env: NodeJS.ProcessEn
   const waitFor = (event: string, timeoutMs = 20_000): Promise<Record<string, unknown>> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no "${event}" from ${name} within ${timeoutMs} ms: ${JSON.stringify(lines)} ${err}`));
+        reject(
+          new Error(
+            `no "${event}" from ${name} within ${timeoutMs} ms: ${JSON.stringify(lines)} ${err}`,
+          ),
+        );
       }, timeoutMs);
       const look = (): void => {
         const hit = lines.find((l) => l.event === event);
@@ -79,13 +90,25 @@ export function spawnFixture(name: string, args: string[], env: NodeJS.ProcessEn
 export async function killAll(): Promise<void> {
   const left = [...alive];
   for (const c of left) c.kill('SIGKILL');
-  await Promise.all(left.map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('close', () => r())))));
+  await Promise.all(
+    left.map(
+      (c) =>
+        new Promise<void>((r) =>
+          c.exitCode !== null || c.signalCode !== null ? r() : c.once('close', () => r()),
+        ),
+    ),
+  );
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a fixture to its end, SIGKILLing it after `timeoutMs`. */
-export async function runFixture(name: string, args: string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<Proc & { code: number | null; signal: NodeJS.Signals | null }> {
+export async function runFixture(
+  name: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<Proc & { code: number | null; signal: NodeJS.Signals | null }> {
   const p = spawnFixture(name, args, env);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
   const r = await p.exited;
