@@ -36,23 +36,32 @@ import {
 } from './layout.js';
 import { jw } from './journal.js';
 import { allocPages, checkPoison, freePages, POISON_BYTE, pushFront, unlink } from './pages.js';
+import {
+  K_BITMAP_WORDS,
+  K_COUNT,
+  K_DATA_OFFSET,
+  K_EMPTY_MAP,
+  K_SIZE,
+  K_SPAN,
+  K_STRIDE,
+} from './sizeclass.js';
 import type { PoolState } from './state.js';
 
 /** Allocates one chunk of class c. Returns its byte offset or 0. */
 export function allocChunk(s: PoolState, c: number): number {
   const u32 = s.u32;
-  const t = s.classes;
+  const ct = s.classes.packed;
+  const k = c * K_STRIDE;
   const D = s.descWord;
   const sw = s.statsWord + c * STAT_WORDS;
   u32[sw + S_REQS]++; // statistic, not journaled
   const sent = c + 1;
   let d = u32[D + sent * DESC_WORDS + D_NEXT];
-  const count = t.count[c];
-  const bw = t.bitmapWords[c];
+  const bw = ct[k + K_BITMAP_WORDS];
   let idx: number;
   if (d === sent) {
     // No slab with room: carve a new one from free pages.
-    d = allocPages(s, t.span[c]);
+    d = allocPages(s, ct[k + K_SPAN]);
     if (d === 0) {
       u32[sw + S_FAILS]++;
       return 0;
@@ -60,17 +69,18 @@ export function allocChunk(s: PoolState, c: number): number {
     const w = D + d * DESC_WORDS;
     const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
     if (bw === 0) {
-      jw(s, w + D_MAP, (t.emptyMap[c] | 1) >>> 0);
+      jw(s, w + D_MAP, (ct[k + K_EMPTY_MAP] | 1) >>> 0);
     } else {
       // In-page bitmap of a page that was free before this operation: plain stores suffice
       // (after a rollback the page is free again and nobody reads it).
       if (u32[w + D_MAP] !== 0) jw(s, w + D_MAP, 0); // left over from the free run
       const b = start >>> 2;
       for (let i = 0; i < bw - 1; i++) u32[b + i] = 0;
-      u32[b + bw - 1] = t.emptyMap[c];
+      u32[b + bw - 1] = ct[k + K_EMPTY_MAP];
       u32[b] |= 1;
     }
     jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT) | USED_ONE);
+    const count = ct[k + K_COUNT];
     if (count > 1) pushFront(s, sent, d);
     u32[sw + S_TOTAL] += count; // derived, recounted after a takeover
     idx = 0;
@@ -85,10 +95,11 @@ export function allocChunk(s: PoolState, c: number): number {
       const b = (s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2;
       let i = 0;
       while (i < bw && u32[b + i] === 0xffffffff) i++;
-      if (i === bw)
+      if (i === bw) {
         throw new SlabCorruptionError(
           `slab at page ${d - s.firstDesc} is in its class list but full`,
         );
+      }
       const word = u32[b + i];
       const bit = ~word & (word + 1);
       idx = i * 32 + 31 - Math.clz32(bit);
@@ -96,11 +107,12 @@ export function allocChunk(s: PoolState, c: number): number {
     }
     const info = u32[w + D_INFO];
     jw(s, w + D_INFO, info + USED_ONE);
-    if ((info >>> USED_SHIFT) + 1 === count) unlink(s, d); // now full
+    if ((info >>> USED_SHIFT) + 1 === ct[k + K_COUNT]) unlink(s, d); // now full
   }
   u32[sw + S_USED]++;
-  const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + t.dataOffset[c] + idx * t.size[c];
-  if (s.poison) checkPoison(s, off, t.size[c]);
+  const size = ct[k + K_SIZE];
+  const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + ct[k + K_DATA_OFFSET] + idx * size;
+  if (s.poison) checkPoison(s, off, size);
   return off;
 }
 
@@ -130,12 +142,15 @@ export const LOC_RUN = 2;
  * with a distinct code otherwise. Reads only.
  */
 export function locate(s: PoolState, offset: number): number {
-  if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-    throw new SlabError(
-      'ERR_SLAB_OFFSET_TYPE',
-      `slab free: offset must be an integer, got ${describeValue(offset)}`,
-      offset,
-    );
+  // Fast test first: an integer in [0, 2^32) passes `>>> 0` unchanged.
+  if (typeof offset !== 'number' || offset >>> 0 !== offset) {
+    if (typeof offset !== 'number' || !Number.isInteger(offset)) {
+      throw new SlabError(
+        'ERR_SLAB_OFFSET_TYPE',
+        `slab free: offset must be an integer, got ${describeValue(offset)}`,
+        offset,
+      );
+    }
   }
   if (offset < s.dataStart || offset >= s.dataEnd) {
     throw new SlabError(
@@ -203,33 +218,33 @@ export function locate(s: PoolState, offset: number): number {
   const t = s.classes;
   const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
   if (c >= t.n) throw new SlabCorruptionError(`page ${page}: slab class ${c} out of range`);
-  let rel = offset - (s.dataStart + (d - s.firstDesc) * PAGE_SIZE);
-  const dataOffset = t.dataOffset[c];
+  const ct = t.packed;
+  const k = c * K_STRIDE;
+  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  let rel = offset - start;
+  const dataOffset = ct[k + K_DATA_OFFSET];
   if (rel < dataOffset) {
     throw new SlabError(
       'ERR_SLAB_BITMAP_CHUNK',
-      `slab free: offset ${offset} points into the slab's own bitmap (class ${t.size[c]} B)`,
+      `slab free: offset ${offset} points into the slab's own bitmap (class ${ct[k + K_SIZE]} B)`,
       offset,
     );
   }
   rel -= dataOffset;
-  const size = t.size[c];
+  const size = ct[k + K_SIZE];
   // rel * (1/size) is within rounding of an integer exactly when rel is a multiple of size;
   // round() then gives that integer, and the product check rejects everything else.
   const idx = Math.round(rel * t.inverse[c]);
-  if (idx * size !== rel || idx >= t.count[c]) {
+  if (idx * size !== rel || idx >= ct[k + K_COUNT]) {
     throw new SlabError(
       'ERR_SLAB_WRONG_CHUNK',
       `slab free: offset ${offset} is not the start of a ${size} B chunk`,
       offset,
     );
   }
-  const bw = t.bitmapWords[c];
-  const word =
-    bw === 0
-      ? u32[D + d * DESC_WORDS + D_MAP]
-      : u32[((s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2) + (idx >>> 5)];
-  if ((word & (1 << (idx & 31))) === 0) {
+  const bitmapWord =
+    ct[k + K_BITMAP_WORDS] === 0 ? D + d * DESC_WORDS + D_MAP : (start >>> 2) + (idx >>> 5);
+  if ((u32[bitmapWord] & (1 << (idx & 31))) === 0) {
     throw new SlabError(
       'ERR_SLAB_CHUNK_FREE',
       `slab free: the ${size} B chunk at ${offset} is already free`,
@@ -239,40 +254,36 @@ export function locate(s: PoolState, offset: number): number {
   s.locDesc = d;
   s.locClass = c;
   s.locIndex = idx;
+  s.locWord = bitmapWord;
   return LOC_CHUNK;
 }
 
 /** Frees the chunk found by locate(). */
 export function freeChunk(s: PoolState): void {
   const u32 = s.u32;
-  const t = s.classes;
-  const D = s.descWord;
+  const ct = s.classes.packed;
   const d = s.locDesc;
   const c = s.locClass;
+  const k = c * K_STRIDE;
   const idx = s.locIndex;
-  const w = D + d * DESC_WORDS;
-  const bw = t.bitmapWords[c];
-  const bit = 1 << (idx & 31);
-  if (bw === 0) {
-    jw(s, w + D_MAP, (u32[w + D_MAP] & ~bit) >>> 0);
-  } else {
-    const bwd = ((s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2) + (idx >>> 5);
-    jw(s, bwd, (u32[bwd] & ~bit) >>> 0);
-  }
+  const bwd = s.locWord;
+  const w = s.descWord + d * DESC_WORDS;
+  jw(s, bwd, (u32[bwd] & ~(1 << (idx & 31))) >>> 0);
   if (s.poison) {
-    const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + t.dataOffset[c] + idx * t.size[c];
-    s.u8.fill(POISON_BYTE, off, off + t.size[c]);
+    const size = ct[k + K_SIZE];
+    const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + ct[k + K_DATA_OFFSET] + idx * size;
+    s.u8.fill(POISON_BYTE, off, off + size);
   }
   const info = u32[w + D_INFO];
   const used = (info >>> USED_SHIFT) - 1;
-  const count = t.count[c];
+  const count = ct[k + K_COUNT];
   const sw = s.statsWord + c * STAT_WORDS;
   u32[sw + S_USED]--;
   if (used === 0) {
     // Empty: give the pages back (nginx does the same; no cached empty slab).
     if (count > 1) unlink(s, d);
     u32[sw + S_TOTAL] -= count;
-    freePages(s, d, t.span[c]);
+    freePages(s, d, ct[k + K_SPAN]);
     return;
   }
   jw(s, w + D_INFO, info - USED_ONE);

@@ -422,8 +422,11 @@ export class SlabPool extends PoolState {
     this.u32[this.journalCountWord] = 0; // commit
     // Release: xchg publishes every plain store above before the lock reads free.
     Atomics.store(i32, this.lockWord, 0);
-    // Read after the release store (both seq-cst): see lock.ts for why no wake-up is lost.
-    if (Atomics.load(i32, this.waitersWord) !== 0) wakeOne(this.buffer, this.lockWord);
+    // Read after the release store: see lock.ts for why no wake-up is lost. A plain read is
+    // enough here and saves a builtin call (Atomics.* are not inlined in Node 20, ~8 ns each):
+    // Atomics.store is an xchg, a full fence, so this load cannot be satisfied before the store
+    // is visible (no StoreLoad reordering), and V8 does not move loads above a builtin call.
+    if (i32[this.waitersWord] !== 0) wakeOne(this.buffer, this.lockWord);
   }
 
   holdsLock(): boolean {

@@ -40,6 +40,8 @@ export class PoolState {
   locDesc = 0;
   locClass = 0;
   locIndex = 0;
+  /** Word index of the bitmap word holding the located chunk's bit. */
+  locWord = 0;
 
   constructor(buffer: SharedArrayBuffer, g: Geometry, classes: SizeClassTable) {
     this.buffer = buffer;
