@@ -214,13 +214,14 @@ export class SharedDict {
     const self = owner?.selfId ?? process.pid * 31 + threadId * 7919;
     this.statLine = (self >>> 0) % STAT_LINES;
     this.transferHandle = transfer;
+    // Listen before the first lock: that lock may itself be a takeover from a dead owner.
+    this.pool.onRecovery((report) => this.onRecovery(report));
     this.pool.lock();
     try {
       this.ensureDictLocked();
     } finally {
       this.pool.unlock();
     }
-    this.pool.onRecovery((report) => this.onRecovery(report));
     return this;
   }
 
@@ -1133,6 +1134,7 @@ export class SharedDict {
   /** Under the lock, after a dead owner's work was rolled back. */
   private onRecovery(report: RecoveryReport): void {
     const root = this.host.root;
+    if (root === 0) return; // no dict built yet: nothing to repair
     const gen = poolGeneration(this.pool);
     const rebuilt = (report as { [REBUILT]?: boolean })[REBUILT] === true;
     if (!rebuilt && (report.reset || !dictValid(this.pool, root) || this.pool.u32[root / 4 + D_POOL_GEN] !== gen)) {
