@@ -3,7 +3,7 @@
  * on a fresh zone. Prints one JSON line. Usage: node child.js <contender> <W1|W2|W3|W4> [--quick]
  */
 import { CONTENDERS, makeContender, type ContenderName } from './contenders.js';
-import { FULL, QUICK, w1, w2, w3, w4, type WorkloadSize } from './workloads.js';
+import { FULL, QUICK, w1, w2, w3, w4, type PassTime, type WorkloadSize } from './workloads.js';
 
 const MiB = 1024 * 1024;
 /** The peer is O(live blocks) per free: run it on fewer steps (reported) to keep the run short. */
@@ -13,8 +13,10 @@ const PEER_QUICK: WorkloadSize = { w1Rounds: 1, w2Steps: 500, w3Steps: 5_000 };
 export interface ChildReport {
   contender: ContenderName;
   workload: string;
-  /** ns per step of each timed pass (W4: utilisation, one pass). */
+  /** CPU ns per step of each timed pass (W4: utilisation, one pass). */
   runs: number[];
+  /** Wall-clock ns per step of each timed pass. */
+  wall?: number[];
   steps: number;
   detail?: unknown;
 }
@@ -35,7 +37,7 @@ function main(): void {
     const r = w4(makeContender(contender, 16 * MiB), 16 * MiB);
     report = { contender, workload, runs: [r.ratio], steps: r.allocations, detail: r };
   } else {
-    const pass = (): number => {
+    const pass = (): PassTime => {
       const a = makeContender(contender, 64 * MiB);
       if (workload === 'W1') return w1(a, size.w1Rounds);
       if (workload === 'W2') return w2(a, size.w2Steps);
@@ -43,11 +45,17 @@ function main(): void {
       throw new Error(`unknown workload ${workload}`);
     };
     pass(); // warm-up
-    const runs: number[] = [];
-    for (let i = 0; i < passes; i++) runs.push(pass());
+    const times: PassTime[] = [];
+    for (let i = 0; i < passes; i++) times.push(pass());
     const steps =
       workload === 'W1' ? size.w1Rounds * 10_000 : workload === 'W2' ? size.w2Steps : size.w3Steps;
-    report = { contender, workload, runs, steps };
+    report = {
+      contender,
+      workload,
+      runs: times.map((t) => t.cpu),
+      wall: times.map((t) => t.wall),
+      steps,
+    };
   }
   process.stdout.write(JSON.stringify(report) + '\n');
 }

@@ -45,11 +45,17 @@ function pad(s: string, n: number, right = false): string {
 
 export async function run(options: BenchOptions): Promise<void> {
   const { quick } = options;
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   const rows: Array<{
     workload: string;
     contender: ContenderName;
     median: number;
+    wallMedian: number | null;
     runs: number[];
+    wall: number[] | null;
     steps: number;
     vsPeer: number | null;
     vsNginx: number | null;
@@ -76,7 +82,9 @@ export async function run(options: BenchOptions): Promise<void> {
         workload,
         contender: c,
         median: m,
+        wallMedian: r.wall ? median(r.wall) : null,
         runs: r.runs,
+        wall: r.wall ?? null,
         steps: r.steps,
         vsPeer: c === 'thi.ng-malloc' ? null : m / peer,
         vsNginx,
@@ -85,9 +93,10 @@ export async function run(options: BenchOptions): Promise<void> {
   }
 
   const fmt = (x: number | null, d = 2): string => (x === null ? '-' : x.toFixed(d));
+  const ratio = (x: number | null): string => (x === null ? '-' : x.toPrecision(3));
   console.log('');
   console.log(
-    `${pad('workload', 9)}${pad('contender', 18)}${pad('median', 12, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}  nginx ref   steps`,
+    `${pad('workload', 9)}${pad('contender', 18)}${pad('median cpu', 12, true)}${pad('wall', 10, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}  nginx ref   steps`,
   );
   for (const r of rows) {
     const isW4 = r.workload === 'W4';
@@ -98,14 +107,17 @@ export async function run(options: BenchOptions): Promise<void> {
           : NGINX.withLock)[r.workload];
     const unit = isW4 ? '' : ' ns';
     console.log(
-      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(fmt(r.vsPeer), 9, true)}${pad(fmt(r.vsNginx), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
+      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
     );
   }
   console.log(
-    '\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
+    '\nx peer / x nginx: our figure divided by theirs (time: lower is better; W4: higher is better).\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
   );
   console.log(
     'slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).',
+  );
+  console.log(
+    `median cpu = process CPU time per step (headline; robust to other load), wall = wall clock. Load average at start: ${load}.`,
   );
   console.log(
     'thi.ng-malloc runs fewer steps (it is O(live blocks) per call); its ns/step is for those steps.',
@@ -119,6 +131,8 @@ export async function run(options: BenchOptions): Promise<void> {
     node: process.version,
     cpu: os.cpus()[0]?.model,
     cores: os.cpus().length,
+    loadAverageAtStart: load,
+    timing: 'runs = process CPU ns per step (median reported); wall = wall-clock ns per step',
     quick,
     nginx: NGINX,
     rows,
