@@ -13,6 +13,10 @@ import { sharedDict } from '../src/dict/index.js';
 const WORKERS = 2;
 const INCREMENTS = 1000;
 
+// Segments are /dev/shm/shmzone.<namespace>.<zone>; default namespace p<primary pid>.
+const namespace = process.env.SHMZONE_NAMESPACE;
+if (namespace) zones.configure({ namespace });
+
 // Same declaration in every process (like lua_shared_dict in nginx.conf).
 const counters = sharedDict(zones, 'counters', '1m');
 await zones.start(); // primary: creates the zone; worker: attaches to it

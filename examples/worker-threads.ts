@@ -11,6 +11,10 @@ import { sharedDict, SharedDict, type SharedDictHandle } from '../src/dict/index
 const THREADS = 2;
 const INCREMENTS = 1000;
 
+// Segments are /dev/shm/shmzone.<namespace>.<zone>; default namespace p<primary pid>.
+const namespace = process.env.SHMZONE_NAMESPACE;
+if (namespace) zones.configure({ namespace });
+
 if (isMainThread) {
   const counters = sharedDict(zones, 'counters', '1m');
   await zones.start();
