@@ -125,4 +125,12 @@ describe('cli: a live zone', () => {
     expect(r.json.removed).to.deep.equal([]);
     expect(r.json.kept).to.have.length(2);
   });
+
+  it('rm --force removes a zone in use (its users keep their mapping)', () => {
+    const r = shmzoneJson<{ removed: string[] }>('rm', `${ns}.plain`, '--force');
+    expect(r.code).to.equal(0);
+    expect(r.json.removed).to.deep.equal([`/shmzone.${ns}.plain`]);
+    expect(shmzone('stat', `${ns}.plain`).code).to.equal(3);
+    expect(shmzone('stat', `${ns}.cache`).code).to.equal(0);
+  });
 });
