@@ -15,7 +15,8 @@
  *  | descriptors, DESC_WORDS each:                                  |
  *  |   [0]            NULL descriptor (never used; link value 0)    |
  *  |   [1..nClasses]  sentinels of the per-class slab lists         |
- *  |   [nClasses+1]   sentinel of the free-run list                 |
+ *  |   [nClasses+1 .. nClasses+32]  free-run list sentinels:        |
+ *  |                  +0 = runs of >= 32 pages, +b = runs of b pages|
  *  |   [first ..]     one per data page: page p <-> desc first + p  |
  *  +--------------------------------------------------------------+
  *  | padding up to a 4096-byte boundary OF THE ZONE BUFFER          |
@@ -64,6 +65,11 @@ export const H_GENERATION = 7;
 export const H_PAGES_TOTAL = 8;
 /** Not journaled: recomputed from the descriptors after a takeover. */
 export const H_PAGES_FREE = 9;
+/**
+ * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0 for
+ * the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a takeover.
+ */
+export const H_FREE_BIN_MASK = 21;
 export const H_DATA_START = 10;
 export const H_DESC_START = 11;
 export const H_N_CLASSES = 12;
@@ -81,17 +87,27 @@ export const HEADER_WORDS = 32;
 /** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
 export const JOURNAL_CAPACITY = 1024;
 /**
- * Upper bound on journaled writes of one allocLocked/freeLocked, counted from the code
- * (worst case: freeing the last chunk of a full slab whose pages then join both neighbours:
- * bitmap 1 + INFO 1 + list unlink 4 + free run 12 = 18). 32 leaves headroom.
+ * Upper bound on journaled writes of one allocLocked/freeLocked, counted from the code.
+ * Worst alloc: a new slab from a split run: allocPages 13 (unlink 4, remainder head 2, push 4,
+ * tail 1, links 2) + MAP 1 + INFO 1 + class push 4 = 19. Worst free: the last chunk of a full
+ * slab whose pages join both neighbours: bitmap 1 + class unlink 4 + freePages 22 (right:
+ * unlink 4 + clear 2; left: unlink 4 + clear tail 2 + clear head 2; head 2; push 4; tail 2)
+ * = 27. 40 leaves headroom; a test checks the real maximum.
  */
-export const MAX_OP_WRITES = 32;
+export const MAX_OP_WRITES = 40;
 
 export const STAT_WORDS = 4;
 export const S_TOTAL = 0;
 export const S_USED = 1;
 export const S_REQS = 2;
 export const S_FAILS = 3;
+
+/**
+ * Free runs are kept in FREE_BINS lists by length: exact lengths 1..31, and one list for
+ * >= 32 pages (first fit inside it). A request for n < 32 pages takes the first run of the
+ * smallest non-empty bin >= n (found with one mask operation), so no search skips fragments.
+ */
+export const FREE_BINS = 32;
 
 export const DESC_WORDS = 4;
 export const D_INFO = 0;
@@ -122,7 +138,7 @@ export interface Geometry {
   descWord: number;
   /** Descriptor index of page 0. */
   firstDesc: number;
-  /** Descriptor index of the free-run list sentinel. */
+  /** Descriptor index of the sentinel of the >= 32 pages free list; bin b (1..31) is + b. */
   freeSentinel: number;
   dataStart: number;
   pagesTotal: number;
@@ -144,7 +160,7 @@ export function computeGeometry(
   const journalWord = base + HEADER_WORDS;
   const statsWord = journalWord + JOURNAL_CAPACITY * 2;
   const descWord = statsWord + nClasses * STAT_WORDS;
-  const firstDesc = nClasses + 2;
+  const firstDesc = nClasses + 1 + FREE_BINS;
   const fixedEnd = (descWord + firstDesc * DESC_WORDS) * 4;
   const end = byteOffset + length;
   if (fixedEnd >= end) return null;

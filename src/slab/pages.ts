@@ -1,19 +1,23 @@
 /**
- * Runs of whole pages: first-fit allocation from a LIFO list of free runs, and freeing with
- * coalescing of both neighbours (nginx 1.7.2's scheme), so that freeing everything always
- * leaves one free run.
+ * Runs of whole pages: allocation from free runs kept in lists by length (exact lengths below
+ * FREE_BINS, first fit above), and freeing with coalescing of both neighbours (nginx 1.7.2's
+ * scheme), so that freeing everything always leaves one free run. nginx keeps one LIFO list
+ * and scans it first-fit; with W3's 1..16-page blocks that list held ~400 runs, mostly
+ * fragments too small to use, and the scan dominated.
  *
  * Free run of `len` pages starting at descriptor h:
- *   desc h:           INFO = T_FREE, MAP = len, NEXT/PREV = free-list links
+ *   desc h:           INFO = T_FREE, MAP = len, NEXT/PREV = links in the bin for len
  *   desc h+len-1:     (len >= 2) INFO = T_FREE_TAIL, MAP = h   (for left-coalescing)
  *   descs in between: zero
  *
- * Writes per call are bounded: allocPages <= 8, freePages <= 14 (journaled).
+ * Writes per call are bounded: allocPages <= 13, freePages <= 22 (journaled).
  */
 import {
   CLASS_MASK,
   CLASS_SHIFT,
   DESC_WORDS,
+  FREE_BINS,
+  H_FREE_BIN_MASK,
   D_INFO,
   D_MAP,
   D_NEXT,
@@ -32,68 +36,101 @@ import { recount } from './verify.js';
 
 export const POISON_BYTE = 0xa5;
 
+/** Sentinel descriptor of the free list for runs of `len` pages. */
+export function binSentinel(s: PoolState, len: number): number {
+  return len < FREE_BINS ? s.freeSentinel + len : s.freeSentinel;
+}
+
+/** Mask bit of the free list for runs of `len` pages (bit 0: the >= FREE_BINS list). */
+function binBit(len: number): number {
+  return len < FREE_BINS ? 1 << len : 1;
+}
+
+/** Links free-run head d (INFO/MAP already set to length len) into its bin. 4 writes. */
+function pushRun(s: PoolState, d: number, len: number): void {
+  pushFront(s, binSentinel(s, len), d);
+  s.u32[s.base + H_FREE_BIN_MASK] |= binBit(len); // derived, not journaled
+}
+
+/** Unlinks free-run head d of length len from its bin. 4 writes. */
+function unlinkRun(s: PoolState, d: number, len: number): void {
+  unlink(s, d);
+  const sent = binSentinel(s, len);
+  const u32 = s.u32;
+  if (u32[s.descWord + sent * DESC_WORDS + D_NEXT] === sent) {
+    u32[s.base + H_FREE_BIN_MASK] &= ~binBit(len); // that bin is empty now
+  }
+}
+
 /**
- * Takes `n` pages from the first free run long enough (front part). Returns the head
- * descriptor index with INFO/MAP left for the caller to set and NEXT/PREV zero, or 0.
+ * Takes `n` pages: the first run of the smallest non-empty exact-length bin >= n, else the
+ * first fit in the >= FREE_BINS list; the front part is taken and the rest goes back to the
+ * bin of its length. Returns the head descriptor index with INFO/MAP left for the caller to
+ * set and NEXT/PREV zero, or 0 when no run is long enough.
  */
 export function allocPages(s: PoolState, n: number): number {
   const u32 = s.u32;
   const D = s.descWord;
-  const sent = s.freeSentinel;
-  let d = u32[D + sent * DESC_WORDS + D_NEXT];
-  while (d !== sent) {
-    const w = D + d * DESC_WORDS;
-    const len = u32[w + D_MAP];
-    if (len >= n) {
-      const next = u32[w + D_NEXT];
-      const prev = u32[w + D_PREV];
-      if (len === n) {
-        jw(s, D + prev * DESC_WORDS + D_NEXT, next);
-        jw(s, D + next * DESC_WORDS + D_PREV, prev);
-        if (n > 1) {
-          const tw = w + (n - 1) * DESC_WORDS; // old tail becomes an inner page
-          jw(s, tw + D_INFO, 0);
-          jw(s, tw + D_MAP, 0);
-        }
-      } else {
-        // The remainder takes the run's place in the list. When it is one page long it is
-        // the old tail descriptor, whose INFO/MAP are rewritten here as a head.
-        const r = d + n;
-        const rw = w + n * DESC_WORDS;
-        const rest = len - n;
-        jw(s, rw + D_INFO, T_FREE);
-        jw(s, rw + D_MAP, rest);
-        jw(s, rw + D_NEXT, next);
-        jw(s, rw + D_PREV, prev);
-        jw(s, D + prev * DESC_WORDS + D_NEXT, r);
-        jw(s, D + next * DESC_WORDS + D_PREV, r);
-        if (rest > 1) jw(s, w + (len - 1) * DESC_WORDS + D_MAP, r);
-      }
-      jw(s, w + D_NEXT, 0);
-      jw(s, w + D_PREV, 0);
-      u32[s.base + H_PAGES_FREE] -= n; // derived counter, not journaled
-      if (s.poison) checkPoison(s, s.dataStart + (d - s.firstDesc) * PAGE_SIZE, n * PAGE_SIZE);
-      return d;
+  let d = 0;
+  if (n < FREE_BINS) {
+    // Bins n..31 that hold runs: clear the bits below n (bit 0, the big list, goes too).
+    const m = (u32[s.base + H_FREE_BIN_MASK] >>> n) << n;
+    if (m !== 0) {
+      const sent = s.freeSentinel + (31 - Math.clz32(m & -m));
+      d = u32[D + sent * DESC_WORDS + D_NEXT];
+      // A stale mask bit (only possible mid-recovery) reads as the sentinel: fall through.
+      if (d === sent) d = 0;
     }
-    d = u32[w + D_NEXT];
   }
-  return 0;
+  if (d === 0) {
+    const sent = s.freeSentinel;
+    let e = u32[D + sent * DESC_WORDS + D_NEXT];
+    while (e !== sent) {
+      if (u32[D + e * DESC_WORDS + D_MAP] >= n) {
+        d = e;
+        break;
+      }
+      e = u32[D + e * DESC_WORDS + D_NEXT];
+    }
+    if (d === 0) return 0;
+  }
+  const w = D + d * DESC_WORDS;
+  const len = u32[w + D_MAP];
+  unlinkRun(s, d, len);
+  if (len === n) {
+    if (n > 1) {
+      const tw = w + (n - 1) * DESC_WORDS; // old tail becomes an inner page
+      jw(s, tw + D_INFO, 0);
+      jw(s, tw + D_MAP, 0);
+    }
+  } else {
+    // The remainder becomes a run of its own. When it is one page long it is the old tail
+    // descriptor, whose INFO/MAP are rewritten here as a head.
+    const r = d + n;
+    const rw = w + n * DESC_WORDS;
+    const rest = len - n;
+    jw(s, rw + D_INFO, T_FREE);
+    jw(s, rw + D_MAP, rest);
+    pushRun(s, r, rest);
+    if (rest > 1) jw(s, w + (len - 1) * DESC_WORDS + D_MAP, r);
+  }
+  u32[s.base + H_PAGES_FREE] -= n; // derived counter, not journaled
+  if (s.poison) checkPoison(s, s.dataStart + (d - s.firstDesc) * PAGE_SIZE, n * PAGE_SIZE);
+  return d;
 }
 
 /**
- * Returns `n` pages at head descriptor `h` (already unlinked from any list) to the free list,
+ * Returns `n` pages at head descriptor `h` (already unlinked from any list) to the free lists,
  * joining free neighbours.
  */
 export function freePages(s: PoolState, h: number, n: number): void {
   const u32 = s.u32;
   const D = s.descWord;
   const hw = D + h * DESC_WORDS;
-  if (s.poison)
-    s.u8.fill(
-      POISON_BYTE,
-      s.dataStart + (h - s.firstDesc) * PAGE_SIZE,
-      s.dataStart + (h - s.firstDesc + n) * PAGE_SIZE,
-    );
+  if (s.poison) {
+    const from = s.dataStart + (h - s.firstDesc) * PAGE_SIZE;
+    s.u8.fill(POISON_BYTE, from, from + n * PAGE_SIZE);
+  }
   u32[s.base + H_PAGES_FREE] += n;
   let len = n;
 
@@ -102,10 +139,11 @@ export function freePages(s: PoolState, h: number, n: number): void {
   if (r < s.firstDesc + s.pagesTotal) {
     const rw = D + r * DESC_WORDS;
     if ((u32[rw + D_INFO] & TYPE_MASK) === T_FREE) {
-      len += u32[rw + D_MAP];
-      unlink(s, r);
+      const rlen = u32[rw + D_MAP];
+      unlinkRun(s, r, rlen);
       jw(s, rw + D_INFO, 0);
       jw(s, rw + D_MAP, 0);
+      len += rlen;
     }
   }
 
@@ -117,6 +155,8 @@ export function freePages(s: PoolState, h: number, n: number): void {
     const lt = u32[lw + D_INFO] & TYPE_MASK;
     const lh = lt === T_FREE ? l : lt === T_FREE_TAIL ? u32[lw + D_MAP] : 0;
     if (lh !== 0) {
+      const llen = u32[D + lh * DESC_WORDS + D_MAP];
+      unlinkRun(s, lh, llen);
       if (lh !== l) {
         jw(s, lw + D_INFO, 0);
         jw(s, lw + D_MAP, 0);
@@ -124,22 +164,14 @@ export function freePages(s: PoolState, h: number, n: number): void {
       jw(s, hw + D_INFO, 0);
       jw(s, hw + D_MAP, 0);
       head = lh;
-      len += u32[D + lh * DESC_WORDS + D_MAP];
-      jw(s, D + lh * DESC_WORDS + D_MAP, len);
+      len += llen;
     }
   }
 
-  if (head === h) {
-    jw(s, hw + D_INFO, T_FREE);
-    jw(s, hw + D_MAP, len);
-    const sw = D + s.freeSentinel * DESC_WORDS;
-    const first = u32[sw + D_NEXT];
-    jw(s, hw + D_NEXT, first);
-    jw(s, hw + D_PREV, s.freeSentinel);
-    jw(s, D + first * DESC_WORDS + D_PREV, h);
-    jw(s, sw + D_NEXT, h);
-  }
-
+  const headw = D + head * DESC_WORDS;
+  if (head === h) jw(s, hw + D_INFO, T_FREE);
+  jw(s, headw + D_MAP, len);
+  pushRun(s, head, len);
   if (len > 1) {
     const tw = D + (head + len - 1) * DESC_WORDS;
     jw(s, tw + D_INFO, T_FREE_TAIL);

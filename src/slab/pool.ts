@@ -26,7 +26,9 @@ import {
   D_PREV,
   D_INFO,
   HEADER_WORDS,
+  FREE_BINS,
   H_DATA_START,
+  H_FREE_BIN_MASK,
   H_DESC_START,
   H_GENERATION,
   H_LENGTH_DIV8,
@@ -54,7 +56,7 @@ import {
   T_FREE_TAIL,
 } from './layout.js';
 import { contendedResult, lockContended, wakeOne } from './lock.js';
-import { POISON_BYTE, repoisonFree } from './pages.js';
+import { binSentinel, POISON_BYTE, repoisonFree } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { PoolState } from './state.js';
 import { collectStats } from './stats.js';
@@ -230,18 +232,21 @@ export class SlabPool extends PoolState {
     u32[this.journalCountWord] = 0;
     u32.fill(0, this.statsWord, this.statsWord + this.classes.n * STAT_WORDS);
     u32.fill(0, D, D + (this.firstDesc + this.pagesTotal) * DESC_WORDS);
-    for (let sent = 1; sent <= this.freeSentinel; sent++) {
+    for (let sent = 1; sent < this.firstDesc; sent++) {
       u32[D + sent * DESC_WORDS + D_NEXT] = sent;
       u32[D + sent * DESC_WORDS + D_PREV] = sent;
     }
+    // One free run of every page, in the bin of its length.
     const h = this.firstDesc;
     const hw = D + h * DESC_WORDS;
+    const sent = binSentinel(this, this.pagesTotal);
     u32[hw + D_INFO] = T_FREE;
     u32[hw + D_MAP] = this.pagesTotal;
-    u32[hw + D_NEXT] = this.freeSentinel;
-    u32[hw + D_PREV] = this.freeSentinel;
-    u32[D + this.freeSentinel * DESC_WORDS + D_NEXT] = h;
-    u32[D + this.freeSentinel * DESC_WORDS + D_PREV] = h;
+    u32[hw + D_NEXT] = sent;
+    u32[hw + D_PREV] = sent;
+    u32[D + sent * DESC_WORDS + D_NEXT] = h;
+    u32[D + sent * DESC_WORDS + D_PREV] = h;
+    u32[b + H_FREE_BIN_MASK] = this.pagesTotal < FREE_BINS ? 1 << this.pagesTotal : 1;
     if (this.pagesTotal > 1) {
       const tw = D + (h + this.pagesTotal - 1) * DESC_WORDS;
       u32[tw + D_INFO] = T_FREE_TAIL;

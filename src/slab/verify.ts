@@ -1,15 +1,16 @@
 /**
  * `verify()`: walks every page descriptor, both kinds of list and every bitmap, and checks each
  * invariant; throws SlabCorruptionError naming the first violation. `recount()` is the same
- * walk, used after a takeover to rebuild the derived counters (free pages, per-class total and
- * used), which are not journaled.
+ * walk, used after a takeover to rebuild the derived counters (free pages, free-bin mask,
+ * per-class total and used), which are not journaled.
  *
  * Invariants:
  * - the header's geometry matches what this process computed; journal count <= capacity;
  * - pages form a sequence of runs, each starting with a head descriptor (free, run or slab)
  *   whose inner descriptors are all zero; a free run of >= 2 pages ends with a tail pointing
  *   back at its head; no two free runs touch (coalesced);
- * - the free list holds exactly the free runs (prev/next consistent, no cycle);
+ * - the free lists hold exactly the free runs, each in the list of its length (prev/next
+ *   consistent, no cycle), and the bin mask says which lists are non-empty;
  * - a slab's used count equals its bitmap's set bits (padding bits set), 1 <= used <= count,
  *   and it is in its class list exactly when used < count;
  * - free pages and per-class total/used equal the counters.
@@ -23,7 +24,9 @@ import {
   D_MAP,
   D_NEXT,
   D_PREV,
+  FREE_BINS,
   H_DATA_START,
+  H_FREE_BIN_MASK,
   H_DESC_START,
   H_JOURNAL_COUNT,
   H_MAGIC,
@@ -93,7 +96,8 @@ function walk(s: PoolState, fix: boolean): void {
   const used = new Array<number>(t.n).fill(0);
   const partial = new Array<number>(t.n).fill(0);
   let freePages = 0;
-  let freeRuns = 0;
+  let bigRuns = 0;
+  const runsOfLength = new Array<number>(FREE_BINS).fill(0);
   let prevFree = false;
   const innerZero = (from: number, to: number, what: string): void => {
     for (let q = from; q < to; q++) {
@@ -130,7 +134,8 @@ function walk(s: PoolState, fix: boolean): void {
         }
       }
       freePages += len;
-      freeRuns++;
+      if (len >= FREE_BINS) bigRuns++;
+      else runsOfLength[len]++;
       prevFree = true;
       p += len;
     } else if (type === T_RUN) {
@@ -187,11 +192,28 @@ function walk(s: PoolState, fix: boolean): void {
     }
   }
 
-  // The free list: exactly the free runs, consistent links, no cycle.
-  walkList(s, s.freeSentinel, freeRuns, 'free list', (d) => {
-    if ((u32[D + d * DESC_WORDS + D_INFO] & TYPE_MASK) !== T_FREE)
-      fail(`free list holds descriptor ${d}, not a free run head`);
-  });
+  // The free lists: every free run in the list of its length, nothing else, no cycle.
+  let mask = 0;
+  for (let bin = 0; bin < FREE_BINS; bin++) {
+    const expected = bin === 0 ? bigRuns : runsOfLength[bin];
+    if (expected > 0) mask |= 1 << bin;
+    walkList(
+      s,
+      s.freeSentinel + bin,
+      expected,
+      `free list ${bin === 0 ? '>= 32 pages' : `of ${bin} pages`}`,
+      (d) => {
+        const w = D + d * DESC_WORDS;
+        const len = u32[w + D_MAP];
+        if (
+          (u32[w + D_INFO] & TYPE_MASK) !== T_FREE ||
+          (bin === 0 ? len < FREE_BINS : len !== bin)
+        ) {
+          fail(`free list for bin ${bin} holds descriptor ${d}, not a free run of that length`);
+        }
+      },
+    );
+  }
   for (let c = 0; c < t.n; c++) {
     walkList(s, c + 1, partial[c], `${t.size[c]} B class list`, (d) => {
       const info = u32[D + d * DESC_WORDS + D_INFO];
@@ -203,11 +225,17 @@ function walk(s: PoolState, fix: boolean): void {
 
   if (fix) {
     u32[b + H_PAGES_FREE] = freePages;
+    u32[b + H_FREE_BIN_MASK] = mask;
     for (let c = 0; c < t.n; c++) {
       u32[s.statsWord + c * STAT_WORDS + S_TOTAL] = total[c];
       u32[s.statsWord + c * STAT_WORDS + S_USED] = used[c];
     }
     return;
+  }
+  if (u32[b + H_FREE_BIN_MASK] !== mask >>> 0) {
+    fail(
+      `free-bin mask 0x${u32[b + H_FREE_BIN_MASK].toString(16)}, lists say 0x${(mask >>> 0).toString(16)}`,
+    );
   }
   if (u32[b + H_PAGES_FREE] !== freePages)
     fail(`free page counter ${u32[b + H_PAGES_FREE]}, but ${freePages} pages are free`);
