@@ -98,7 +98,12 @@ describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
 
   it('after a takeover, memory the dead owner wrote and the rollback freed is re-poisoned', () => {
     const sab = new SharedArrayBuffer(256 * 1024);
-    const survivor = SlabPool.create(sab, 0, sab.byteLength, owner(1, (id) => id === 2));
+    const survivor = SlabPool.create(
+      sab,
+      0,
+      sab.byteLength,
+      owner(1, (id) => id === 2),
+    );
     const victim = SlabPool.open(sab, 0, owner(2));
     victim.lock();
     const a = victim.allocLocked(64);
