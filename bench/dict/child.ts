@@ -10,7 +10,13 @@
  */
 import cluster from 'node:cluster';
 import readline from 'node:readline';
-import { CLUSTER_CONTENDERS, LOCAL_CONTENDERS, openContender, type Contender, type Env } from './contenders.js';
+import {
+  CLUSTER_CONTENDERS,
+  LOCAL_CONTENDERS,
+  openContender,
+  type Contender,
+  type Env,
+} from './contenders.js';
 import { makeKeys, makeStream, makeValues } from './workload.js';
 
 interface Result {
@@ -39,7 +45,13 @@ async function fillAll(c: Contender, keys: string[], values: Buffer[]): Promise<
 }
 
 /** The timed loop. Every 10th operation is a set in the mixed variant. */
-async function measure(c: Contender, variant: string, proc: number, ops: number, budgetMs: number): Promise<Result> {
+async function measure(
+  c: Contender,
+  variant: string,
+  proc: number,
+  ops: number,
+  budgetMs: number,
+): Promise<Result> {
   const keys = makeKeys();
   const values = makeValues();
   const stream = makeStream(ops, proc);
@@ -115,7 +127,9 @@ async function clusterPrimary(argv: string[]): Promise<void> {
   const [name, variant, procsArg, opsArg, budgetArg] = argv;
   const procs = Number(procsArg);
   if (name === 'lru-cache-for-clusters-as-promised') {
-    const mod = (await import('lru-cache-for-clusters-as-promised')).default as unknown as { init(): void };
+    const mod = (await import('lru-cache-for-clusters-as-promised')).default as unknown as {
+      init(): void;
+    };
     mod.init();
   } else {
     await import('memored');
@@ -125,7 +139,15 @@ async function clusterPrimary(argv: string[]): Promise<void> {
   const results: Result[] = [];
   const filled = new Promise<void>((resolve) => {
     for (let i = 0; i < procs; i++) {
-      const w = cluster.fork({ BENCH_CLUSTER_WORKER: JSON.stringify({ name, variant, proc: i, ops: Number(opsArg), budget: Number(budgetArg) }) });
+      const w = cluster.fork({
+        BENCH_CLUSTER_WORKER: JSON.stringify({
+          name,
+          variant,
+          proc: i,
+          ops: Number(opsArg),
+          budget: Number(budgetArg),
+        }),
+      });
       workers.push(w);
       w.on('message', (m: { kind?: string; result?: Result }) => {
         if (m.kind === 'ready' && ++ready === procs) resolve();
@@ -148,19 +170,29 @@ async function clusterPrimary(argv: string[]): Promise<void> {
   process.exit(0);
 }
 
-async function clusterWorker(spec: { name: string; variant: string; proc: number; ops: number; budget: number }): Promise<void> {
+async function clusterWorker(spec: {
+  name: string;
+  variant: string;
+  proc: number;
+  ops: number;
+  budget: number;
+}): Promise<void> {
   const c = await openContender(spec.name, {});
   if (spec.proc === 0) await fillAll(c, makeKeys(), makeValues());
   else await new Promise((r) => setTimeout(r, 200));
   await warmUp(c, spec.variant, spec.proc, spec.ops);
-  const go = new Promise<void>((resolve) => process.on('message', (m: { kind?: string }) => m.kind === 'go' && resolve()));
+  const go = new Promise<void>((resolve) =>
+    process.on('message', (m: { kind?: string }) => m.kind === 'go' && resolve()),
+  );
   process.send!({ kind: 'ready' });
   await go;
   const r = await measure(c, spec.variant, spec.proc, spec.ops, spec.budget);
   process.send!({ kind: 'result', result: r });
 }
 
-if (process.env.BENCH_CLUSTER_WORKER) await clusterWorker(JSON.parse(process.env.BENCH_CLUSTER_WORKER));
+if (process.env.BENCH_CLUSTER_WORKER)
+  await clusterWorker(JSON.parse(process.env.BENCH_CLUSTER_WORKER));
 else if (process.argv[2] === '--cluster') await clusterPrimary(process.argv.slice(3));
-else if (CLUSTER_CONTENDERS.has(process.argv[2])) throw new Error('cluster contenders run with --cluster');
+else if (CLUSTER_CONTENDERS.has(process.argv[2]))
+  throw new Error('cluster contenders run with --cluster');
 else await normal(process.argv.slice(2));

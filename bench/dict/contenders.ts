@@ -49,15 +49,30 @@ export async function openContender(name: string, env: Env): Promise<Contender> 
         reads: name === 'shareddict' ? 'seqlock' : 'locked',
       });
       await registry.start();
-      return { kind: 'sync', get: (k) => dict.get(k), set: (k, v) => dict.set(k, v), close: () => registry.stop() };
+      return {
+        kind: 'sync',
+        get: (k) => dict.get(k),
+        set: (k, v) => dict.set(k, v),
+        close: () => registry.stop(),
+      };
     }
     case 'map': {
       const m = new Map<string, Buffer>();
-      return { kind: 'sync', get: (k) => m.get(k), set: (k, v) => m.set(k, v), close: () => undefined };
+      return {
+        kind: 'sync',
+        get: (k) => m.get(k),
+        set: (k, v) => m.set(k, v),
+        close: () => undefined,
+      };
     }
     case 'lru-cache': {
       const c = new LRUCache<string, Buffer>({ max: 200_000 });
-      return { kind: 'sync', get: (k) => c.get(k), set: (k, v) => c.set(k, v), close: () => undefined };
+      return {
+        kind: 'sync',
+        get: (k) => c.get(k),
+        set: (k, v) => c.set(k, v),
+        close: () => undefined,
+      };
     }
     case 'lmdb': {
       const { open } = await import('lmdb');
@@ -101,17 +116,26 @@ export async function openContender(name: string, env: Env): Promise<Contender> 
         kind: 'async',
         depth: 1,
         get: (k) => new Promise((res, rej) => memored.read(k, (e, v) => (e ? rej(e) : res(v)))),
-        set: (k, v) => new Promise((res, rej) => memored.store(k, v, (e) => (e ? rej(e) : res(undefined)))),
+        set: (k, v) =>
+          new Promise((res, rej) => memored.store(k, v, (e) => (e ? rej(e) : res(undefined)))),
         close: () => undefined,
       };
     }
     case 'lru-cache-for-clusters-as-promised': {
-      const LRU = (await import('lru-cache-for-clusters-as-promised')).default as unknown as new (o: object) => {
+      const LRU = (await import('lru-cache-for-clusters-as-promised')).default as unknown as new (
+        o: object,
+      ) => {
         get(k: string): Promise<unknown>;
         set(k: string, v: unknown): Promise<unknown>;
       };
       const c = new LRU({ namespace: 'c1', max: 200_000 });
-      return { kind: 'async', depth: 1, get: (k) => c.get(k), set: (k, v) => c.set(k, v), close: () => undefined };
+      return {
+        kind: 'async',
+        depth: 1,
+        get: (k) => c.get(k),
+        set: (k, v) => c.set(k, v),
+        close: () => undefined,
+      };
     }
     default:
       throw new Error(`unknown contender ${name}`);

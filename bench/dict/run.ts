@@ -53,12 +53,23 @@ function lines(child: ChildProcess, onLine: (line: string) => void): void {
   readline.createInterface({ input: child.stdout! }).on('line', onLine);
 }
 
-async function runProcs(contender: string, variant: string, procs: number, ops: number, budget: number, env: Env): Promise<Measured[]> {
+async function runProcs(
+  contender: string,
+  variant: string,
+  procs: number,
+  ops: number,
+  budget: number,
+  env: Env,
+): Promise<Measured[]> {
   if (CLUSTER_CONTENDERS.has(contender)) {
-    const r = spawnSync(process.execPath, [CHILD, '--cluster', contender, variant, String(procs), String(ops), String(budget)], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CHILD, '--cluster', contender, variant, String(procs), String(ops), String(budget)],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     const line = r.stdout.split('\n').find((l) => l.startsWith('{"results"'));
     if (!line) throw new Error(`${contender}: no result (${r.stderr.slice(0, 500)})`);
     return (JSON.parse(line) as { results: Measured[] }).results;
@@ -67,9 +78,13 @@ async function runProcs(contender: string, variant: string, procs: number, ops: 
   const readies: Promise<void>[] = [];
   const results: Promise<Measured>[] = [];
   for (let p = 0; p < procs; p++) {
-    const child = spawn(process.execPath, [CHILD, contender, variant, String(p), String(ops), String(budget), JSON.stringify(env), '0'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CHILD, contender, variant, String(p), String(ops), String(budget), JSON.stringify(env), '0'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     children.push(child);
     let ready!: () => void;
     let done!: (m: Measured) => void;
@@ -86,7 +101,10 @@ async function runProcs(contender: string, variant: string, procs: number, ops: 
       if (m.ready) ready();
       else done(m);
     });
-    child.on('exit', (code) => code !== 0 && fail(new Error(`${contender} child exited with ${code}`)));
+    child.on(
+      'exit',
+      (code) => code !== 0 && fail(new Error(`${contender} child exited with ${code}`)),
+    );
   }
   await Promise.race([Promise.all(readies), Promise.all(results)]);
   for (const c of children) c.stdin!.write('go\n');
@@ -106,9 +124,19 @@ async function startRedis(): Promise<{ port: number; stop: () => void } | string
   const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   if (which.status !== 0) return 'redis-server is not installed (apt-get install -y redis-server)';
   const port = await freePort();
-  const child = spawn(which.stdout.trim(), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn(
+    which.stdout.trim(),
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   const { Redis } = await import('ioredis');
-  const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: 50 });
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: 50,
+  });
   for (let i = 0; i < 100; i++) {
     try {
       await r.connect();
@@ -131,8 +159,13 @@ async function startRedis(): Promise<{ port: number; stop: () => void } | string
 /** Entry point (also called by bench/run.ts for `npm run bench dict`). */
 export async function runDictBench(args: string[] = []): Promise<DictBenchRow[]> {
   const quick = args.includes('--quick');
-  const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-  const procList = (args.find((a) => a.startsWith('--procs='))?.slice(8) ?? '1,2').split(',').map(Number);
+  const only = args
+    .find((a) => a.startsWith('--only='))
+    ?.slice(7)
+    .split(',');
+  const procList = (args.find((a) => a.startsWith('--procs='))?.slice(8) ?? '1,2')
+    .split(',')
+    .map(Number);
   const contenders = only ?? ALL;
   const ops = quick ? 200_000 : 1_000_000;
   const budget = quick ? 1_500 : 6_000;
@@ -207,7 +240,11 @@ export async function runDictBench(args: string[] = []): Promise<DictBenchRow[]>
 }
 
 function fmt(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0);
+  return n >= 1e6
+    ? `${(n / 1e6).toFixed(2)} M`
+    : n >= 1e3
+      ? `${(n / 1e3).toFixed(1)} k`
+      : n.toFixed(0);
 }
 
 function report(rows: DictBenchRow[], skipped: Record<string, string>, quick: boolean): void {
@@ -225,13 +262,28 @@ function report(rows: DictBenchRow[], skipped: Record<string, string>, quick: bo
     }
     const one = find('shareddict', variant, 1);
     const two = find('shareddict', variant, 2);
-    if (one && two) console.log(`  ${variant}: 2 processes together = ${(two.opsPerSecTotal / one.opsPerSecTotal).toFixed(2)}x one process`);
+    if (one && two)
+      console.log(
+        `  ${variant}: 2 processes together = ${(two.opsPerSecTotal / one.opsPerSecTotal).toFixed(2)}x one process`,
+      );
   }
   const out = path.resolve(HERE, '../../../bench/results/dict.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(
     out,
-    JSON.stringify({ workload: 'C1', quick, node: process.version, cpus: os.cpus().length, when: new Date().toISOString(), skipped, rows }, null, 2) + '\n',
+    JSON.stringify(
+      {
+        workload: 'C1',
+        quick,
+        node: process.version,
+        cpus: os.cpus().length,
+        when: new Date().toISOString(),
+        skipped,
+        rows,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   console.log(`\nwrote ${out}`);
 }

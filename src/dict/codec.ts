@@ -77,7 +77,13 @@ function utf8Length(s: string): number {
  * Write `value` (already classified as `type`, `length` bytes) at byte `off` of a chunk that
  * nothing links to yet: plain stores, no journal.
  */
-export function writeValue(c: DictCore, off: number, type: number, length: number, value: DictValue): void {
+export function writeValue(
+  c: DictCore,
+  off: number,
+  type: number,
+  length: number,
+  value: DictValue,
+): void {
   switch (type) {
     case T_NUMBER:
       c.f64[off / 8] = value as number;
@@ -98,7 +104,12 @@ export function writeValue(c: DictCore, off: number, type: number, length: numbe
  * on torn data as long as `off + length` is inside the zone (the caller checks): decoding
  * never throws, invalid UTF-8 becomes U+FFFD.
  */
-export function readValue(c: DictCore, off: number, type: number, length: number): DictValue | undefined {
+export function readValue(
+  c: DictCore,
+  off: number,
+  type: number,
+  length: number,
+): DictValue | undefined {
   switch (type) {
     case T_NUMBER:
       return c.f64[off / 8];

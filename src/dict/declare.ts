@@ -59,4 +59,3 @@ export function sharedDict(
   });
   return dict;
 }
-

@@ -20,7 +20,15 @@ import { Zone } from '../zone/zone.js';
 import type { RecoveryReport } from '../slab/api.js';
 import { readValue, ValueInfo, type DictValue } from './codec.js';
 import { DictCore } from './core.js';
-import { entryDrop, entryFill, entryRetire, entrySize, entryUnits, reapGraveyard, slotOfRef } from './entries.js';
+import {
+  entryDrop,
+  entryFill,
+  entryRetire,
+  entrySize,
+  entryUnits,
+  reapGraveyard,
+  slotOfRef,
+} from './entries.js';
 import { expireStep, flushExpiredLocked } from './expiry.js';
 import { KeyScratch } from './hash.js';
 import { dictCreateLocked, dictValid, poolGeneration } from './init.js';
@@ -63,11 +71,8 @@ import {
   STAT_MISSES_F64,
   S_HASH,
   S_REF,
-  T_BOOLEAN,
-  T_BYTES,
   T_LIST,
   T_NUMBER,
-  T_STRING,
   align8,
 } from './layout.js';
 import { elementCreate, elementSize, listClear, listPop, listPush } from './lists.js';
@@ -75,7 +80,15 @@ import { lruPushHead, lruReplace, lruTouch } from './lru.js';
 import type { DictHost, DictPool } from './pool.js';
 import { seqAfterRecovery, seqEnter, seqLeave, stripeWord } from './seqlock.js';
 import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from './status.js';
-import { slotRef, tableBelowGrow, tableFind, tableGrow, tableHasRoom, tableInsert, tableSetRef } from './table.js';
+import {
+  slotRef,
+  tableBelowGrow,
+  tableFind,
+  tableGrow,
+  tableHasRoom,
+  tableInsert,
+  tableSetRef,
+} from './table.js';
 import { checkFlags, checkLimit, checkNumber, checkTtl, expiryAt } from './validate.js';
 import { threadId } from 'node:worker_threads';
 
@@ -187,11 +200,17 @@ export class SharedDict {
     }
     this.lockedReads = options.reads === 'locked';
     if (options.reads !== undefined && options.reads !== 'locked' && options.reads !== 'seqlock') {
-      throw new DictError('ERR_DICT_OPTION', `The "reads" option must be 'seqlock' or 'locked', got ${String(options.reads)}`);
+      throw new DictError(
+        'ERR_DICT_OPTION',
+        `The "reads" option must be 'seqlock' or 'locked', got ${String(options.reads)}`,
+      );
     }
     const tries = options.evictionTries ?? DEFAULT_TRIES;
     if (!Number.isInteger(tries) || tries < 0) {
-      throw new DictError('ERR_DICT_OPTION', `The "evictionTries" option must be an integer >= 0, got ${tries}`);
+      throw new DictError(
+        'ERR_DICT_OPTION',
+        `The "evictionTries" option must be an integer >= 0, got ${tries}`,
+      );
     }
     this.tries = tries;
     this.host = notStartedHost(name);
@@ -206,7 +225,8 @@ export class SharedDict {
    * makes `dict.transfer()` work (a function returning the zone's handle). Called once.
    */
   attach(host: DictHost, transfer?: () => unknown): this {
-    if (this.core !== PLACEHOLDER_CORE) throw new DictError('ERR_DICT_ATTACHED', `dict "${this.name}" is already attached`);
+    if (this.core !== PLACEHOLDER_CORE)
+      throw new DictError('ERR_DICT_ATTACHED', `dict "${this.name}" is already attached`);
     this.host = host;
     this.pool = host.pool;
     this.core = new DictCore(host.pool);
@@ -261,12 +281,22 @@ export class SharedDict {
    * returns STORED. If the store fails the previous value is kept (Lua loses it).
    * Throws DictError ERR_DICT_KEY_*, ERR_DICT_VALUE_TYPE, ERR_DICT_TTL, ERR_DICT_FLAGS.
    */
-  set(key: string | Uint8Array, value: DictValue | null | undefined, ttl?: number, flags?: number): StoreResult {
+  set(
+    key: string | Uint8Array,
+    value: DictValue | null | undefined,
+    ttl?: number,
+    flags?: number,
+  ): StoreResult {
     return this.store(MODE_SET, true, key, value, ttl, flags);
   }
 
   /** set without eviction: FAILED + NO_MEMORY when the zone is full. */
-  safeSet(key: string | Uint8Array, value: DictValue | null | undefined, ttl?: number, flags?: number): StoreResult {
+  safeSet(
+    key: string | Uint8Array,
+    value: DictValue | null | undefined,
+    ttl?: number,
+    flags?: number,
+  ): StoreResult {
     return this.store(MODE_SET, false, key, value, ttl, flags);
   }
 
@@ -607,7 +637,8 @@ export class SharedDict {
       for (let e = u32[hw + D_LRU_HEAD]; e !== 0; e = u32[e * 2 + E_NEXT]) {
         if (++n > u32[hw + D_COUNT]) bad(`LRU longer than COUNT ${u32[hw + D_COUNT]}`);
         if (u32[e * 2 + E_PREV] !== prev) bad(`entry ${e}: PREV ${u32[e * 2 + E_PREV]} != ${prev}`);
-        if (slotOfRef(c, u32[e * 2 + E_HASH], e) < 0) bad(`entry ${e} is not reachable in the index`);
+        if (slotOfRef(c, u32[e * 2 + E_HASH], e) < 0)
+          bad(`entry ${e} is not reachable in the index`);
         units += entryUnits(c, e);
         if (c.type(e) === T_LIST) {
           let len = 0;
@@ -616,13 +647,16 @@ export class SharedDict {
             if (++len > u32[e * 2 + E_VLEN]) bad(`list entry ${e} has more elements than VLEN`);
             units += elementSize(u32[l * 2 + L_LEN]) / 8;
           }
-          if (len !== u32[e * 2 + E_VLEN]) bad(`list entry ${e}: ${len} elements, VLEN ${u32[e * 2 + E_VLEN]}`);
+          if (len !== u32[e * 2 + E_VLEN])
+            bad(`list entry ${e}: ${len} elements, VLEN ${u32[e * 2 + E_VLEN]}`);
         }
         prev = e;
       }
-      if (prev !== u32[hw + D_LRU_TAIL]) bad(`LRU tail ${u32[hw + D_LRU_TAIL]} != last entry ${prev}`);
+      if (prev !== u32[hw + D_LRU_TAIL])
+        bad(`LRU tail ${u32[hw + D_LRU_TAIL]} != last entry ${prev}`);
       if (n !== u32[hw + D_COUNT]) bad(`LRU has ${n} entries, COUNT says ${u32[hw + D_COUNT]}`);
-      if (units !== u32[hw + D_BYTES8]) bad(`linked entries take ${units * 8} bytes, BYTES8 says ${u32[hw + D_BYTES8] * 8}`);
+      if (units !== u32[hw + D_BYTES8])
+        bad(`linked entries take ${units * 8} bytes, BYTES8 says ${u32[hw + D_BYTES8] * 8}`);
       if (u32[hw + D_GRAVE] !== 0) bad('graveyard not empty');
     } finally {
       this.pool.unlock();
@@ -632,7 +666,10 @@ export class SharedDict {
   /** A handle to send to a worker thread; `SharedDict.fromTransfer(handle)` there. */
   transfer(): SharedDictHandle {
     if (this.transferHandle === undefined) {
-      throw new DictError('ERR_DICT_TRANSFER', 'This dict was not created from a zone and cannot be transferred');
+      throw new DictError(
+        'ERR_DICT_TRANSFER',
+        'This dict was not created from a zone and cannot be transferred',
+      );
     }
     return { kind: 'shmzone.dict', name: this.name, zone: this.transferHandle() };
   }
@@ -681,7 +718,11 @@ export class SharedDict {
       const s0 = Atomics.load(i32, sw);
       if (((g0 | s0) & 1) !== 0) {
         // A writer is inside: wait a little (its sections are short) before trying again.
-        for (let spin = 0; spin < SPINS_ON_ODD && ((Atomics.load(i32, gw) | Atomics.load(i32, sw)) & 1) !== 0; spin++);
+        for (
+          let spin = 0;
+          spin < SPINS_ON_ODD && ((Atomics.load(i32, gw) | Atomics.load(i32, sw)) & 1) !== 0;
+          spin++
+        );
         continue;
       }
       // ---- speculative: anything may be torn; check every offset before using it.
@@ -694,7 +735,10 @@ export class SharedDict {
       for (let n = 0; n <= mask; n++) {
         const ref = u32[tw + i * SLOT_WORDS + S_REF];
         if (ref === 0) break;
-        if (u32[tw + i * SLOT_WORDS + S_HASH] === h && ref * 8 + ENTRY_HEADER_BYTES + klen <= size) {
+        if (
+          u32[tw + i * SLOT_WORDS + S_HASH] === h &&
+          ref * 8 + ENTRY_HEADER_BYTES + klen <= size
+        ) {
           const ew = ref * 2;
           if ((u32[ew + E_META] & META_KEYLEN_MASK) === klen) {
             const base = ref * 8 + ENTRY_HEADER_BYTES;
@@ -820,7 +864,10 @@ export class SharedDict {
     this.key.load(key);
     if (value === null || value === undefined) {
       if (mode !== MODE_SET) {
-        throw new DictError('ERR_DICT_VALUE_TYPE', 'add() and replace() refuse null and undefined values');
+        throw new DictError(
+          'ERR_DICT_VALUE_TYPE',
+          'add() and replace() refuse null and undefined values',
+        );
       }
       this.delete(key);
       this.lastStatus = DictStatus.OK;
@@ -847,7 +894,16 @@ export class SharedDict {
           return FAILED;
         }
       }
-      return this.storeLocked(slot, old, evict, vi.type, vi.length, value, expiryAt(now, ttlMs), fl);
+      return this.storeLocked(
+        slot,
+        old,
+        evict,
+        vi.type,
+        vi.length,
+        value,
+        expiryAt(now, ttlMs),
+        fl,
+      );
     } finally {
       this.pool.unlock();
     }
@@ -1111,7 +1167,10 @@ export class SharedDict {
     let root = this.host.root;
     if (!dictValid(this.pool, root)) {
       if (root !== 0) {
-        throw new DictError('ERR_DICT_CORRUPT', `zone "${this.name}": ROOT ${root} does not hold a dict header`);
+        throw new DictError(
+          'ERR_DICT_CORRUPT',
+          `zone "${this.name}": ROOT ${root} does not hold a dict header`,
+        );
       }
       root = dictCreateLocked(this.pool);
       this.pool.commit();
@@ -1137,7 +1196,10 @@ export class SharedDict {
     if (root === 0) return; // no dict built yet: nothing to repair
     const gen = poolGeneration(this.pool);
     const rebuilt = (report as { [REBUILT]?: boolean })[REBUILT] === true;
-    if (!rebuilt && (report.reset || !dictValid(this.pool, root) || this.pool.u32[root / 4 + D_POOL_GEN] !== gen)) {
+    if (
+      !rebuilt &&
+      (report.reset || !dictValid(this.pool, root) || this.pool.u32[root / 4 + D_POOL_GEN] !== gen)
+    ) {
       // The pool was re-initialised empty: build a fresh dict, once per recovery (several
       // SharedDict objects of one thread may listen to the same pool).
       (report as { [REBUILT]?: boolean })[REBUILT] = true;
@@ -1161,14 +1223,24 @@ const REBUILT = Symbol('shmzone.dict.rebuilt');
 const NUM_F64 = new Float64Array(1);
 
 function notStarted(name: string): never {
-  throw new DictError('ERR_DICT_NOT_STARTED', `dict "${name}" has no memory yet: await zones.start() first`);
+  throw new DictError(
+    'ERR_DICT_NOT_STARTED',
+    `dict "${name}" has no memory yet: await zones.start() first`,
+  );
 }
 
 /** Stands in for the zone until `attach`: every entry point reaches `lock()` or `root`. */
 function notStartedHost(name: string): DictHost {
   const pool = PLACEHOLDER_POOL;
   return {
-    pool: { ...pool, lock: () => notStarted(name), freeSpace: () => notStarted(name), get capacity(): number { return notStarted(name); } },
+    pool: {
+      ...pool,
+      lock: () => notStarted(name),
+      freeSpace: () => notStarted(name),
+      get capacity(): number {
+        return notStarted(name);
+      },
+    },
     get root(): number {
       return notStarted(name);
     },

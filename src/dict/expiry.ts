@@ -14,7 +14,17 @@
  */
 import type { DictCore } from './core.js';
 import { entryDrop, reapGraveyard, slotOfRef } from './entries.js';
-import { D_EVICTED, D_EXPIRED, D_GRAVE, D_LRU_HEAD, D_LRU_TAIL, D_REFBITS, D_REF_MASK, E_HASH, E_PREV } from './layout.js';
+import {
+  D_EVICTED,
+  D_EXPIRED,
+  D_GRAVE,
+  D_LRU_HEAD,
+  D_LRU_TAIL,
+  D_REFBITS,
+  D_REF_MASK,
+  E_HASH,
+  E_PREV,
+} from './layout.js';
 import { lruTouch } from './lru.js';
 
 /** How many marked tail entries one eviction step may promote before it evicts anyway. */

@@ -70,7 +70,12 @@ export function listPush(c: DictCore, e: number, l: number, left: boolean): numb
  * Unlink and free the first (`left`) or last element of non-empty list entry `e`; returns
  * its value. VLEN - 1. Journaled.
  */
-export function listPop(c: DictCore, e: number, left: boolean, decode = true): DictValue | undefined {
+export function listPop(
+  c: DictCore,
+  e: number,
+  left: boolean,
+  decode = true,
+): DictValue | undefined {
   const u32 = c.u32;
   const vw = c.valueOffset(e) / 4;
   const l = left ? u32[vw + LIST_HEAD] : u32[vw + LIST_TAIL];

@@ -12,7 +12,20 @@ for (const reads of ['seqlock', 'locked'] as const) {
 
     it('round-trips every value type, with string and byte keys naming the same key', () => {
       const { dict } = t;
-      const values = ['', 'text', 'ünï 😀', 0, -0.5, 1e300, NaN, Infinity, true, false, Buffer.alloc(0), Buffer.from('bytes')];
+      const values = [
+        '',
+        'text',
+        'ünï 😀',
+        0,
+        -0.5,
+        1e300,
+        NaN,
+        Infinity,
+        true,
+        false,
+        Buffer.alloc(0),
+        Buffer.from('bytes'),
+      ];
       values.forEach((v, i) => expect(dict.set(`k${i}`, v)).to.equal(STORED));
       values.forEach((v, i) => {
         const got = dict.get(`k${i}`);

@@ -73,7 +73,9 @@ describe('SharedDict incr', () => {
     dict.set('n', 1);
     for (const bad of [NaN, Infinity, -Infinity, '1', undefined, null]) {
       expect(thrown(() => dict.incr('n', bad as number)).code).to.equal('ERR_DICT_NOT_NUMBER');
-      expect(thrown(() => dict.incr('n', 1, bad === undefined ? NaN : (bad as number))).code).to.equal('ERR_DICT_NOT_NUMBER');
+      expect(
+        thrown(() => dict.incr('n', 1, bad === undefined ? NaN : (bad as number))).code,
+      ).to.equal('ERR_DICT_NOT_NUMBER');
     }
     expect(thrown(() => dict.incr('n', 1, undefined, 10)).code).to.equal('ERR_DICT_TTL');
     expect(thrown(() => dict.incr('n', 1, 0, -1)).code).to.equal('ERR_DICT_TTL');

@@ -77,8 +77,12 @@ describe('SharedDict lists', () => {
 
   it('refuses values that cannot be stored', () => {
     const { dict } = t;
-    expect(thrown(() => dict.rpush('l', null as unknown as string)).code).to.equal('ERR_DICT_VALUE_TYPE');
-    expect(thrown(() => dict.lpush('l', {} as unknown as string)).code).to.equal('ERR_DICT_VALUE_TYPE');
+    expect(thrown(() => dict.rpush('l', null as unknown as string)).code).to.equal(
+      'ERR_DICT_VALUE_TYPE',
+    );
+    expect(thrown(() => dict.lpush('l', {} as unknown as string)).code).to.equal(
+      'ERR_DICT_VALUE_TYPE',
+    );
     expect(dict.has('l')).to.equal(false);
   });
 

@@ -41,10 +41,16 @@ describe('SharedDict argument errors (thrown before anything shared changes)', (
 
   it('values: ERR_DICT_VALUE_TYPE for objects, arrays, bigint, symbols, functions; add/replace of null', () => {
     for (const bad of [{}, [], 1n, Symbol('x'), () => 1, new Date(), new Uint16Array(2)]) {
-      expect(thrown(() => dict.set('k', bad as unknown as string)).code).to.equal('ERR_DICT_VALUE_TYPE');
+      expect(thrown(() => dict.set('k', bad as unknown as string)).code).to.equal(
+        'ERR_DICT_VALUE_TYPE',
+      );
     }
-    expect(thrown(() => dict.add('k', null as unknown as string)).code).to.equal('ERR_DICT_VALUE_TYPE');
-    expect(thrown(() => dict.replace('k', undefined as unknown as string)).code).to.equal('ERR_DICT_VALUE_TYPE');
+    expect(thrown(() => dict.add('k', null as unknown as string)).code).to.equal(
+      'ERR_DICT_VALUE_TYPE',
+    );
+    expect(thrown(() => dict.replace('k', undefined as unknown as string)).code).to.equal(
+      'ERR_DICT_VALUE_TYPE',
+    );
   });
 
   it('TTLs: ERR_DICT_TTL for negative, NaN, non-number and out-of-range values; expire needs one', () => {
@@ -53,7 +59,9 @@ describe('SharedDict argument errors (thrown before anything shared changes)', (
     }
     dict.set('k', 1);
     expect(thrown(() => dict.expire('k', -1)).code).to.equal('ERR_DICT_TTL');
-    expect(thrown(() => dict.expire('k', undefined as unknown as number)).code).to.equal('ERR_DICT_TTL');
+    expect(thrown(() => dict.expire('k', undefined as unknown as number)).code).to.equal(
+      'ERR_DICT_TTL',
+    );
     expect(dict.ttl('k')).to.equal(0);
     dict.delete('k');
   });
@@ -71,9 +79,15 @@ describe('SharedDict argument errors (thrown before anything shared changes)', (
   });
 
   it('options: ERR_DICT_OPTION', () => {
-    expect(thrown(() => new SharedDict('x', { reads: 'fast' as 'locked' })).code).to.equal('ERR_DICT_OPTION');
-    expect(thrown(() => new SharedDict('x', { evictionTries: -1 })).code).to.equal('ERR_DICT_OPTION');
-    expect(thrown(() => new SharedDict('x', { now: 5 as unknown as () => number })).code).to.equal('ERR_DICT_OPTION');
+    expect(thrown(() => new SharedDict('x', { reads: 'fast' as 'locked' })).code).to.equal(
+      'ERR_DICT_OPTION',
+    );
+    expect(thrown(() => new SharedDict('x', { evictionTries: -1 })).code).to.equal(
+      'ERR_DICT_OPTION',
+    );
+    expect(thrown(() => new SharedDict('x', { now: 5 as unknown as () => number })).code).to.equal(
+      'ERR_DICT_OPTION',
+    );
   });
 
   it('a dict that is not started yet: ERR_DICT_NOT_STARTED from every call', () => {

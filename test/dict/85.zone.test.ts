@@ -7,7 +7,10 @@ import { sharedDict, MIN_DICT_SIZE } from '../../src/dict/declare.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { thrown } from './util.js';
 
-const THREAD = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/dict-thread.js');
+const THREAD = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/dict-thread.js',
+);
 
 describe('SharedDict in a zone (declaration, start, worker threads)', function () {
   this.timeout(60_000);
@@ -20,7 +23,9 @@ describe('SharedDict in a zone (declaration, start, worker threads)', function (
     try {
       expect(dict.set('k', 'v', 1000, 3)).to.equal(1);
       expect(dict.get('k')).to.equal('v');
-      expect(dict.capacity()).to.be.at.most(1024 * 1024).and.above(900 * 1024);
+      expect(dict.capacity())
+        .to.be.at.most(1024 * 1024)
+        .and.above(900 * 1024);
       dict.verify();
     } finally {
       await registry.stop();
@@ -29,7 +34,9 @@ describe('SharedDict in a zone (declaration, start, worker threads)', function (
 
   it('refuses zones too small for a dict', () => {
     const registry = new ZoneRegistry({ namespace: uniqueNamespace('dictz'), mode: 'owner' });
-    expect(thrown(() => sharedDict(registry, 'tiny', MIN_DICT_SIZE - 4096)).code).to.equal('ERR_DICT_SIZE');
+    expect(thrown(() => sharedDict(registry, 'tiny', MIN_DICT_SIZE - 4096)).code).to.equal(
+      'ERR_DICT_SIZE',
+    );
   });
 
   it('a second registry attaching to the zone sees the same dict', async () => {

@@ -33,7 +33,9 @@ describe('SharedDict after a writer died holding the lock', () => {
     seqEnter(p1.i32, stripeWord(seqW, ks.hash));
     const tw = p1.u32[hw + D_TABLE] * 2;
     const mask = p1.u32[hw + D_MASK];
-    for (let i = 0; i <= mask; i++) if (p1.u32[tw + i * 2 + 1] !== 0 && p1.u32[tw + i * 2] === ks.hash) p1.write32(tw + i * 2 + 1, 12345);
+    for (let i = 0; i <= mask; i++)
+      if (p1.u32[tw + i * 2 + 1] !== 0 && p1.u32[tw + i * 2] === ks.hash)
+        p1.write32(tw + i * 2 + 1, 12345);
     dead = true;
 
     const p2 = SlabPool.open(sab, 0, { selfId: 2, isOwnerDead: (id) => dead && id === 1 });

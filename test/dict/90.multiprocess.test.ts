@@ -6,14 +6,23 @@ import { ZoneRegistry } from '../../src/zone/registry.js';
 import { sharedDict } from '../../src/dict/declare.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 
-const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/dict-hammer.js');
+const FIXTURE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../fixtures/dict-hammer.js',
+);
 
 function run(args: string[]): Promise<{ incrs: number; gets: number; torn: number; hits: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [FIXTURE, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [FIXTURE, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`hammer exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!))
+        : reject(new Error(`hammer exited ${code}`)),
+    );
   });
 }
 
@@ -28,7 +37,9 @@ describe('SharedDict across processes', function () {
       await registry.start();
       try {
         const iters = 200_000;
-        const results = await Promise.all(Array.from({ length: procs }, (_, i) => run([namespace, String(i + 1), String(iters)])));
+        const results = await Promise.all(
+          Array.from({ length: procs }, (_, i) => run([namespace, String(i + 1), String(iters)])),
+        );
         const incrs = results.reduce((a, r) => a + r.incrs, 0);
         expect(incrs).to.be.above(0);
         expect(dict.get('counter')).to.equal(incrs);

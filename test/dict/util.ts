@@ -25,10 +25,19 @@ export interface TestDict {
 }
 
 /** A dict in a fresh `size`-byte pool over in-process shared memory. */
-export function makeDict(size = 4 * MiB, options: SharedDictOptions & { sizeClasses?: 'pow2' | 'fine' } = {}): TestDict {
+export function makeDict(
+  size = 4 * MiB,
+  options: SharedDictOptions & { sizeClasses?: 'pow2' | 'fine' } = {},
+): TestDict {
   const { sizeClasses, ...opts } = options;
   const sab = new SharedArrayBuffer(size);
-  const pool = SlabPool.create(sab, 0, size, { selfId: 1, isOwnerDead: () => false }, sizeClasses ? { sizeClasses } : {});
+  const pool = SlabPool.create(
+    sab,
+    0,
+    size,
+    { selfId: 1, isOwnerDead: () => false },
+    sizeClasses ? { sizeClasses } : {},
+  );
   const clock = new FakeClock();
   const host: DictHost = { pool, root: 0 };
   const dict = new SharedDict('test', { now: clock.now, ...opts }, host);

@@ -8,10 +8,25 @@ import fc from 'fast-check';
 import { DictStatus } from '../../src/dict/status.js';
 import { makeDict } from '../dict/util.js';
 
-type Cmd = { op: 'set' | 'add' | 'safeSet' | 'get' | 'delete' | 'push'; k: number; size: number; ttl: number } | { op: 'tick' };
+type Cmd =
+  | {
+      op: 'set' | 'add' | 'safeSet' | 'get' | 'delete' | 'push';
+      k: number;
+      size: number;
+      ttl: number;
+    }
+  | { op: 'tick' };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ op: fc.constantFrom('set', 'add', 'safeSet', 'get', 'delete', 'push' as const), k: fc.integer({ min: 0, max: 300 }), size: fc.integer({ min: 0, max: 6000 }), ttl: fc.constantFrom(0, 0, 0, 5, 50) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      op: fc.constantFrom('set', 'add', 'safeSet', 'get', 'delete', 'push' as const),
+      k: fc.integer({ min: 0, max: 300 }),
+      size: fc.integer({ min: 0, max: 6000 }),
+      ttl: fc.constantFrom(0, 0, 0, 5, 50),
+    }),
+  },
   { weight: 1, arbitrary: fc.constant({ op: 'tick' as const }) },
 );
 
@@ -32,7 +47,11 @@ describe('SharedDict eviction safety (fast-check)', function () {
             const key = `key${c.k}`;
             if (c.op === 'get') {
               const v = dict.get(key);
-              if (v !== undefined) expect(written.get(key)?.has(v as string), `${key} -> ${String(v).slice(0, 30)}`).to.equal(true);
+              if (v !== undefined)
+                expect(
+                  written.get(key)?.has(v as string),
+                  `${key} -> ${String(v).slice(0, 30)}`,
+                ).to.equal(true);
             } else if (c.op === 'delete') {
               dict.delete(key);
             } else if (c.op === 'push') {
@@ -42,7 +61,12 @@ describe('SharedDict eviction safety (fast-check)', function () {
               if (!written.has(key)) written.set(key, new Set());
               written.get(key)!.add(v);
               const r = dict[c.op](key, v, c.ttl);
-              if (!r) expect([DictStatus.NO_MEMORY, DictStatus.NO_MEMORY_FORCIBLE, DictStatus.EXISTS]).to.include(dict.lastStatus);
+              if (!r)
+                expect([
+                  DictStatus.NO_MEMORY,
+                  DictStatus.NO_MEMORY_FORCIBLE,
+                  DictStatus.EXISTS,
+                ]).to.include(dict.lastStatus);
             }
           }
           dict.verify();

@@ -47,8 +47,17 @@ type Cmd =
   | { op: 'flushExpired' | 'keys' };
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  fc.record({ op: fc.constantFrom('set', 'add', 'replace', 'safeSet' as const), k: keyArb, v: valueArb, ttl: ttlArb, flags: flagsArb }),
-  fc.record({ op: fc.constantFrom('get', 'getStale', 'delete', 'ttl', 'has', 'lpop', 'rpop', 'llen' as const), k: keyArb }),
+  fc.record({
+    op: fc.constantFrom('set', 'add', 'replace', 'safeSet' as const),
+    k: keyArb,
+    v: valueArb,
+    ttl: ttlArb,
+    flags: flagsArb,
+  }),
+  fc.record({
+    op: fc.constantFrom('get', 'getStale', 'delete', 'ttl', 'has', 'lpop', 'rpop', 'llen' as const),
+    k: keyArb,
+  }),
   fc.record({
     op: fc.constant('incr' as const),
     k: keyArb,
@@ -57,7 +66,11 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     initTtl: fc.option(ttlArb, { nil: undefined }),
   }),
   fc.record({ op: fc.constant('expire' as const), k: keyArb, ttl: ttlArb }),
-  fc.record({ op: fc.constantFrom('lpush', 'rpush' as const), k: keyArb, v: fc.oneof(fc.string({ maxLength: 10 }), fc.integer()) }),
+  fc.record({
+    op: fc.constantFrom('lpush', 'rpush' as const),
+    k: keyArb,
+    v: fc.oneof(fc.string({ maxLength: 10 }), fc.integer()),
+  }),
   fc.record({ op: fc.constant('tick' as const), ms: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ op: fc.constantFrom('flushExpired', 'keys' as const) }),
 );
@@ -113,7 +126,9 @@ function run(cmds: Cmd[]): void {
       case 'ttl': {
         const e = model.live(c.k);
         const got = dict.ttl(c.k);
-        expect(got, label).to.equal(e ? (e.expires === 0 ? 0 : e.expires - clock.now()) : undefined);
+        expect(got, label).to.equal(
+          e ? (e.expires === 0 ? 0 : e.expires - clock.now()) : undefined,
+        );
         break;
       }
       case 'expire': {
