@@ -13,4 +13,4 @@ export type {
   RecoveryReport,
   SizeClassMode,
 } from './slab/api.js';
-// export * from './dict/index.js';
+export * from './dict/index.js';
