@@ -15,8 +15,20 @@
  * larger one at the start of its first page (`bitmapWords` words, the first chunk after it).
  * Bits past `count` are kept at 1 so that "find a zero bit" never hands them out.
  *
- * Default: `fine`. Measured on this machine (bench/slab, see README): W4 utilisation 0.744
- * (pow2) -> 0.9+ (fine), W2 speed within noise of pow2. See bench/results/slab.json.
+ * Default: `fine`, chosen by measurement (bench/slab, `npm run bench`, this 2-core VM shared
+ * with other jobs, load average 5-9, CPU-time medians of 5):
+ *
+ * | mode | W4 utilisation | W2 per-call lock | W2 Locked |
+ * | ---- | -------------- | ---------------- | --------- |
+ * | pow2 | 0.745 (nginx 0.744) | 161-171 ns | 122-123 ns |
+ * | fine | 0.911          | 181-199 ns       | 141-149 ns |
+ *
+ * fine gains 22% of usable zone (the aim was >= 0.88) and costs 9-15% on W2 in quiet runs
+ * (up to 24% in the noisiest): just over the 10% budget. For a cache, capacity is the larger
+ * win (22% more entries before eviction), so fine is the default; `pow2` stays selectable
+ * (`sizeClasses: 'pow2'`) for allocation-rate-bound users. The cost comes from more partially
+ * filled slabs (31 classes instead of 9) and multi-page slabs whose chunks past the first
+ * page find their head by walking back over inner descriptors.
  */
 import { PAGE_SIZE } from './layout.js';
 import type { SizeClassMode } from './api.js';
