@@ -298,7 +298,7 @@ describe('crash: deterministic crash points after every journaled store', functi
     const value = (i: number): string => `v${String(i).padStart(4, '0')}:` + 'x'.repeat(1000);
     const newValue = 'NEW:' + 'y'.repeat(1002);
     let k = 1;
-    let completedWrites = 0;
+    let completedWrites: number | undefined;
     const crashedKeys: Array<Set<string>> = [];
     let afterKeys = new Set<string>();
     for (; ; k++) {
