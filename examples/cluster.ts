@@ -7,8 +7,7 @@
  *   node dist/examples/cluster.js
  */
 import cluster from 'node:cluster';
-import { zones } from '../src/index.js';
-import { sharedDict } from '../src/dict/index.js';
+import { zones, sharedDict } from '../src/index.js';
 
 const WORKERS = 2;
 const INCREMENTS = 1000;

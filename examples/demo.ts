@@ -13,8 +13,7 @@ import { execFileSync, fork } from 'node:child_process';
 import http from 'node:http';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { zones } from '../src/index.js';
-import { sharedDict } from '../src/dict/index.js';
+import { zones, sharedDict } from '../src/index.js';
 import { native } from '../src/native.js';
 
 const ITEM_MS = 20;

@@ -11,8 +11,7 @@
  *   pm2 start examples/ecosystem.config.cjs          # the same under PM2, one per core
  */
 import http from 'node:http';
-import { zones } from '../src/index.js';
-import { sharedDict } from '../src/dict/index.js';
+import { zones, sharedDict } from '../src/index.js';
 
 // `standalone` is required under PM2: its instances are cluster workers without a primary
 // of ours. The namespace names the group of processes that share the zones.

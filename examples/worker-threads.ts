@@ -5,8 +5,7 @@
  *   node dist/examples/worker-threads.js
  */
 import { Worker, isMainThread, workerData } from 'node:worker_threads';
-import { zones } from '../src/index.js';
-import { sharedDict, SharedDict, type SharedDictHandle } from '../src/dict/index.js';
+import { zones, sharedDict, SharedDict, type SharedDictHandle } from '../src/index.js';
 
 const THREADS = 2;
 const INCREMENTS = 1000;

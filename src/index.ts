@@ -14,3 +14,4 @@ export type {
   SizeClassMode,
 } from './slab/api.js';
 export * from './dict/index.js';
+export * from './metrics/index.js';

@@ -14,6 +14,7 @@ import type { PeerInfo } from './peers.js';
 import { leaveZone, type OpenedZone, type ZoneSpec } from './startup.js';
 import { HANDLE_KIND, checkHandle, openTransferred, type ZoneHandle } from './threads.js';
 import { onExit } from './cleanup.js';
+import { formatMetrics } from '../metrics/exposition.js';
 
 /**
  * Called once per process (and registry) when the zone is up, before `start()` resolves.
@@ -160,6 +161,23 @@ export class Zone {
   }
 
   /** Threads (of any process) registered in the zone whose liveness token says alive. */
+  /**
+   * This zone's slab, lock and peer counters in Prometheus text exposition format. Pool
+   * counters are read without the lock (approximate under load, as nginx's are). For a dict
+   * zone, `dict.metrics()` adds the dict's families; see src/metrics for prom-client.
+   */
+  metrics(): string {
+    return formatMetrics([
+      {
+        namespace: this.namespace,
+        zone: this.name,
+        size: this.size,
+        pool: this.pool.stats(),
+        livePeers: this.livePeers().length,
+      },
+    ]);
+  }
+
   livePeers(): PeerInfo[] {
     return this.opened().peers.livePeers();
   }
