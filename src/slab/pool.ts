@@ -483,6 +483,10 @@ export class SlabPool extends PoolState {
 
   /** Under the lock: undo the journal, rebuild derived counters, verify; reset if that fails. */
   private recoverLocked(deadOwnerId: number): void {
+    // Counted first, not last: if this thread dies in the middle of the repair, the takeover
+    // it started still shows, and whoever takes over from it counts its own (the rollback is
+    // idempotent, the journal is only emptied once it is complete).
+    this.u32[this.base + H_LOCK_RECOVERIES]++;
     let undone = 0;
     let reason: string | undefined;
     try {
@@ -501,7 +505,6 @@ export class SlabPool extends PoolState {
           `it was re-initialised EMPTY, generation ${this.generation}`,
       );
     }
-    this.u32[this.base + H_LOCK_RECOVERIES]++;
     const report: RecoveryReport =
       reason === undefined
         ? { deadOwnerId, undone, reset }
