@@ -10,7 +10,9 @@ export const mochaHooks = {
     const left = segmentsWithPrefix(RUN_PREFIX);
     for (const name of left) fs.rmSync(`/dev/shm/${name}`, { force: true });
     if (left.length > 0) {
-      throw new Error(`the test run left ${left.length} segment(s) in /dev/shm: ${left.join(', ')}`);
+      throw new Error(
+        `the test run left ${left.length} segment(s) in /dev/shm: ${left.join(', ')}`,
+      );
     }
   },
 };
