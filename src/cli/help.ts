@@ -13,6 +13,7 @@ Commands:
   rm <zone> [--force]               remove a zone's segment (refused while in use without --force)
   rm --namespace ns [--force]       remove every zone of a namespace
   rm --stale [--namespace ns]       remove segments whose creator and peers are all dead
+                                    (a ready persistent zone is a warm cache: kept)
   help                              this text
 
 A zone is named "zone" (searched in every namespace), "ns.zone", or "zone --namespace ns".

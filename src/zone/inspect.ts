@@ -362,7 +362,12 @@ export function inspectZone(
   summary.creatorAlive = processAlive(h.creatorPid, h.creatorStart);
   summary.peers = peerStatuses(peers);
   summary.livePeers = summary.peers.filter((p) => p.alive).length;
-  summary.stale = !summary.creatorAlive && summary.livePeers === 0;
+  // A ready persistent zone with nobody attached is a warm cache waiting for the next start
+  // (that is what persist asks for), not debris: only `rm <zone>` removes it.
+  summary.stale =
+    !summary.creatorAlive &&
+    summary.livePeers === 0 &&
+    !(summary.persist && summary.state === 'ready');
   return new InspectedZone(summary, h, buffer, peers);
 }
 
