@@ -84,7 +84,7 @@ export class SlabCorruptionError extends ShmzoneError {
   }
 }
 
-/** Lock misuse (re-entry) or a lock that could not be taken in the allowed time. */
+/** Lock misuse: re-entry by the holder (`ERR_LOCK_REENTRANT`), unlock by a non-holder (`ERR_LOCK_NOT_HELD`). */
 export class LockError extends ShmzoneError {}
 
 /** SharedDict argument or state errors (key too long, bad value type, ...). */

@@ -160,11 +160,11 @@ export class Zone {
     return this.opened().header.generation;
   }
 
-  /** Threads (of any process) registered in the zone whose liveness token says alive. */
   /**
    * This zone's slab, lock and peer counters in Prometheus text exposition format. Pool
    * counters are read without the lock (approximate under load, as nginx's are). For a dict
-   * zone, `dict.metrics()` adds the dict's families; see src/metrics for prom-client.
+   * zone, `zoneMetrics(zone, { dict })` adds the dict's families; `registerPromClient` feeds
+   * prom-client (both in src/metrics).
    */
   metrics(): string {
     return formatMetrics([
@@ -178,6 +178,7 @@ export class Zone {
     ]);
   }
 
+  /** Threads (of any process) registered in the zone whose liveness token says alive. */
   livePeers(): PeerInfo[] {
     return this.opened().peers.livePeers();
   }
