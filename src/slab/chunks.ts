@@ -35,84 +35,111 @@ import {
   H_PAGE_REQS,
 } from './layout.js';
 import { jw } from './journal.js';
-import { allocPages, checkPoison, freePages, POISON_BYTE, pushFront, unlink } from './pages.js';
+import {
+  allocPages,
+  checkPoison,
+  freePages,
+  POISON_BYTE,
+  pushFront,
+  unlink,
+  unlinkFull,
+} from './pages.js';
 import {
   K_BITMAP_WORDS,
   K_COUNT,
   K_DATA_OFFSET,
   K_EMPTY_MAP,
+  K_MAGIC,
+  K_SHIFT,
   K_SIZE,
   K_SPAN,
   K_STRIDE,
 } from './sizeclass.js';
 import type { PoolState } from './state.js';
 
-/** Allocates one chunk of class c. Returns its byte offset or 0. */
+/**
+ * Allocates one chunk of class c. Returns its byte offset or 0. Fast path: the first slab of
+ * the class list has a free chunk by construction; one bitmap scan, one or two journaled
+ * writes (MAP, or in-page word + INFO), two more when the slab becomes full.
+ */
 export function allocChunk(s: PoolState, c: number): number {
   const u32 = s.u32;
-  const ct = s.classes.packed;
+  const ct = s.ct;
   const k = c * K_STRIDE;
-  const D = s.descWord;
   const sw = s.statsWord + c * STAT_WORDS;
   u32[sw + S_REQS]++; // statistic, not journaled
-  const sent = c + 1;
-  let d = u32[D + sent * DESC_WORDS + D_NEXT];
+  const D = s.descWord;
+  const d = u32[D + (c + 1) * DESC_WORDS + D_NEXT];
+  if (d === c + 1) return allocSlab(s, c); // no slab with room
+  const w = D + d * DESC_WORDS;
   const bw = ct[k + K_BITMAP_WORDS];
+  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
   let idx: number;
-  if (d === sent) {
-    // No slab with room: carve a new one from free pages.
-    d = allocPages(s, ct[k + K_SPAN]);
-    if (d === 0) {
-      u32[sw + S_FAILS]++;
-      return 0;
-    }
-    const w = D + d * DESC_WORDS;
-    const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
-    if (bw === 0) {
-      jw(s, w + D_MAP, (ct[k + K_EMPTY_MAP] | 1) >>> 0);
-    } else {
-      // In-page bitmap of a page that was free before this operation: plain stores suffice
-      // (after a rollback the page is free again and nobody reads it).
-      if (u32[w + D_MAP] !== 0) jw(s, w + D_MAP, 0); // left over from the free run
-      const b = start >>> 2;
-      for (let i = 0; i < bw - 1; i++) u32[b + i] = 0;
-      u32[b + bw - 1] = ct[k + K_EMPTY_MAP];
-      u32[b] |= 1;
-    }
-    jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT) | USED_ONE);
-    const count = ct[k + K_COUNT];
-    if (count > 1) pushFront(s, sent, d);
-    u32[sw + S_TOTAL] += count; // derived, recounted after a takeover
-    idx = 0;
+  if (bw === 0) {
+    // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones.
+    const map = u32[w + D_MAP] | 0;
+    const bit = ~map & (map + 1); // lowest clear bit
+    idx = 31 - Math.clz32(bit);
+    const now = map | bit;
+    jw(s, w + D_MAP, now);
+    if (now === -1) unlinkFull(s, d);
   } else {
-    const w = D + d * DESC_WORDS;
-    if (bw === 0) {
-      const map = u32[w + D_MAP];
-      const bit = ~map & (map + 1); // lowest clear bit
-      idx = 31 - Math.clz32(bit);
-      jw(s, w + D_MAP, (map | bit) >>> 0);
-    } else {
-      const b = (s.dataStart + (d - s.firstDesc) * PAGE_SIZE) >>> 2;
-      let i = 0;
-      while (i < bw && u32[b + i] === 0xffffffff) i++;
-      if (i === bw) {
-        throw new SlabCorruptionError(
-          `slab at page ${d - s.firstDesc} is in its class list but full`,
-        );
-      }
-      const word = u32[b + i];
-      const bit = ~word & (word + 1);
-      idx = i * 32 + 31 - Math.clz32(bit);
-      jw(s, b + i, (word | bit) >>> 0);
-    }
+    const b = start >>> 2;
+    let i = 0;
+    while (i < bw && u32[b + i] === 0xffffffff) i++;
+    if (i === bw) listedButFull(s, d);
+    const word = u32[b + i] | 0;
+    const bit = ~word & (word + 1);
+    idx = i * 32 + 31 - Math.clz32(bit);
+    jw(s, b + i, word | bit);
     const info = u32[w + D_INFO];
     jw(s, w + D_INFO, info + USED_ONE);
-    if ((info >>> USED_SHIFT) + 1 === ct[k + K_COUNT]) unlink(s, d); // now full
+    if ((info >>> USED_SHIFT) + 1 === ct[k + K_COUNT]) unlinkFull(s, d);
   }
   u32[sw + S_USED]++;
-  const size = ct[k + K_SIZE];
-  const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + ct[k + K_DATA_OFFSET] + idx * size;
-  if (s.poison) checkPoison(s, off, size);
+  const off = start + ct[k + K_DATA_OFFSET] + idx * ct[k + K_SIZE];
+  if (s.poison) checkPoison(s, off, ct[k + K_SIZE]);
+  return off;
+}
+
+function listedButFull(s: PoolState, d: number): never {
+  throw new SlabCorruptionError(`slab at page ${d - s.firstDesc} is in its class list but full`);
+}
+
+/** allocChunk() when the class list is empty: carve a new slab from free pages, chunk 0. */
+function allocSlab(s: PoolState, c: number): number {
+  const u32 = s.u32;
+  const ct = s.ct;
+  const k = c * K_STRIDE;
+  const sw = s.statsWord + c * STAT_WORDS;
+  const d = allocPages(s, ct[k + K_SPAN]);
+  if (d === 0) {
+    u32[sw + S_FAILS]++;
+    return 0;
+  }
+  const w = s.descWord + d * DESC_WORDS;
+  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  const bw = ct[k + K_BITMAP_WORDS];
+  if (bw === 0) {
+    jw(s, w + D_MAP, ct[k + K_EMPTY_MAP] | 1);
+    // The used count lives in the bitmap: INFO holds no count.
+    jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT));
+  } else {
+    // In-page bitmap of a page that was free before this operation: plain stores suffice
+    // (after a rollback the page is free again and nobody reads it).
+    jw(s, w + D_MAP, 0); // left over from the free run (skipped when already 0)
+    const b = start >>> 2;
+    for (let i = 0; i < bw - 1; i++) u32[b + i] = 0;
+    u32[b + bw - 1] = ct[k + K_EMPTY_MAP];
+    u32[b] |= 1;
+    jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT) | USED_ONE);
+  }
+  const count = ct[k + K_COUNT];
+  if (count > 1) pushFront(s, c + 1, d);
+  u32[sw + S_TOTAL] += count; // derived, recounted after a takeover
+  u32[sw + S_USED]++;
+  const off = start + ct[k + K_DATA_OFFSET];
+  if (s.poison) checkPoison(s, off, ct[k + K_SIZE]);
   return off;
 }
 
@@ -120,7 +147,7 @@ export function allocChunk(s: PoolState, c: number): number {
 export function allocRun(s: PoolState, size: number): number {
   const u32 = s.u32;
   u32[s.base + H_PAGE_REQS]++;
-  const n = Math.ceil(size / PAGE_SIZE);
+  const n = ((size - 1) >>> PAGE_SHIFT) + 1; // ceil(size / 4096) for 1 <= size < 2^32
   const d = n <= s.pagesTotal ? allocPages(s, n) : 0;
   if (d === 0) {
     u32[s.base + H_PAGE_FAILS]++;
@@ -128,7 +155,7 @@ export function allocRun(s: PoolState, size: number): number {
   }
   const w = s.descWord + d * DESC_WORDS;
   jw(s, w + D_INFO, T_RUN);
-  jw(s, w + D_MAP, n);
+  jw(s, w + D_MAP, n); // skipped when the free run was exactly n pages (MAP already n)
   return s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
 }
 
@@ -138,35 +165,87 @@ export const LOC_RUN = 2;
 
 /**
  * Validates `offset` as a live allocation. Returns LOC_CHUNK (s.locDesc = slab head,
- * s.locClass, s.locIndex = chunk index) or LOC_RUN (s.locDesc = run head). Throws SlabError
- * with a distinct code otherwise. Reads only.
+ * s.locClass, s.locIndex = chunk index, s.locWord = its bitmap word) or LOC_RUN (s.locDesc =
+ * run head). Throws SlabError with a distinct code otherwise. Reads only. The common cases
+ * are kept small (so that the JIT can inline this into free); every error and the walk back
+ * from an inner page are in the cold functions below.
  */
 export function locate(s: PoolState, offset: number): number {
-  // Fast test first: an integer in [0, 2^32) passes `>>> 0` unchanged.
-  if (typeof offset !== 'number' || offset >>> 0 !== offset) {
-    if (typeof offset !== 'number' || !Number.isInteger(offset)) {
-      throw new SlabError(
-        'ERR_SLAB_OFFSET_TYPE',
-        `slab free: offset must be an integer, got ${describeValue(offset)}`,
-        offset,
-      );
+  // An integer in [0, 2^32) passes `>>> 0` unchanged.
+  if (typeof offset !== 'number' || offset >>> 0 !== offset) badType(offset);
+  if (offset < s.dataStart || offset >= s.dataEnd) outside(s, offset);
+  const u32 = s.u32;
+  let d = s.firstDesc + ((offset - s.dataStart) >>> PAGE_SHIFT);
+  let info = u32[s.descWord + d * DESC_WORDS + D_INFO];
+  if ((info & TYPE_MASK) !== T_SLAB) {
+    if ((info & TYPE_MASK) === T_RUN) {
+      if (((offset - s.dataStart) & (PAGE_SIZE - 1)) !== 0) notRunStart(offset);
+      s.locDesc = d;
+      return LOC_RUN;
     }
+    d = slabHead(s, offset, d, info);
+    info = u32[s.descWord + d * DESC_WORDS + D_INFO];
   }
-  if (offset < s.dataStart || offset >= s.dataEnd) {
+  const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+  if (c >= s.nClasses) badClass(s, d, c);
+  const ct = s.ct;
+  const k = c * K_STRIDE;
+  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  // < span * PAGE_SIZE <= 2^15: small integer arithmetic from here on.
+  const rel = offset - start - ct[k + K_DATA_OFFSET];
+  if (rel < 0) inBitmap(s, offset, c);
+  const idx = Math.imul(rel, ct[k + K_MAGIC]) >>> ct[k + K_SHIFT];
+  if (Math.imul(idx, ct[k + K_SIZE]) !== rel || idx >= ct[k + K_COUNT]) notChunkStart(s, offset, c);
+  const word =
+    ct[k + K_BITMAP_WORDS] === 0
+      ? s.descWord + d * DESC_WORDS + D_MAP
+      : (start >>> 2) + (idx >>> 5);
+  if ((u32[word] & (1 << (idx & 31))) === 0) chunkFree(s, offset, c);
+  s.locDesc = d;
+  s.locClass = c;
+  s.locIndex = idx;
+  s.locWord = word;
+  return LOC_CHUNK;
+}
+
+function badType(offset: unknown): void {
+  if (typeof offset !== 'number' || !Number.isInteger(offset)) {
     throw new SlabError(
-      'ERR_SLAB_OUTSIDE',
-      `slab free: offset ${offset} is outside the data pages [${s.dataStart}, ${s.dataEnd})`,
+      'ERR_SLAB_OFFSET_TYPE',
+      `slab free: offset must be an integer, got ${describeValue(offset)}`,
       offset,
     );
   }
+  // An integer outside [0, 2^32): the range check that follows rejects it.
+}
+
+function outside(s: PoolState, offset: number): never {
+  throw new SlabError(
+    'ERR_SLAB_OUTSIDE',
+    `slab free: offset ${offset} is outside the data pages [${s.dataStart}, ${s.dataEnd})`,
+    offset,
+  );
+}
+
+function notRunStart(offset: number): never {
+  throw new SlabError(
+    'ERR_SLAB_WRONG_CHUNK',
+    `slab free: offset ${offset} is not at the start of its page run`,
+    offset,
+  );
+}
+
+/**
+ * locate() on a page whose descriptor is not a slab head or a run head: walk back over zero
+ * descriptors (inner pages) to the head; return it if it is a slab that covers the page,
+ * throw otherwise.
+ */
+function slabHead(s: PoolState, offset: number, d: number, info: number): number {
   const u32 = s.u32;
   const D = s.descWord;
-  const page = (offset - s.dataStart) >>> PAGE_SHIFT;
-  let d = s.firstDesc + page;
-  let info = u32[D + d * DESC_WORDS + D_INFO];
+  const page = d - s.firstDesc;
   let type = info & TYPE_MASK;
   if (type === T_INNER) {
-    // Inner page: walk back over zero descriptors to the head of the run containing it.
     while (type === T_INNER && d > s.firstDesc) {
       d--;
       info = u32[D + d * DESC_WORDS + D_INFO];
@@ -194,17 +273,7 @@ export function locate(s: PoolState, offset: number): number {
         `page ${page} has no head descriptor (found type ${type} at page ${d - s.firstDesc})`,
       );
     }
-  }
-  if (type === T_RUN) {
-    if ((offset - s.dataStart) % PAGE_SIZE !== 0) {
-      throw new SlabError(
-        'ERR_SLAB_WRONG_CHUNK',
-        `slab free: offset ${offset} is not at the start of its page run`,
-        offset,
-      );
-    }
-    s.locDesc = d;
-    return LOC_RUN;
+    return d;
   }
   if (type === T_FREE || type === T_FREE_TAIL) {
     throw new SlabError(
@@ -213,81 +282,77 @@ export function locate(s: PoolState, offset: number): number {
       offset,
     );
   }
-  if (type !== T_SLAB)
-    throw new SlabCorruptionError(`page ${page}: unknown descriptor type ${type}`);
-  const t = s.classes;
-  const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
-  if (c >= t.n) throw new SlabCorruptionError(`page ${page}: slab class ${c} out of range`);
-  const ct = t.packed;
-  const k = c * K_STRIDE;
-  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
-  let rel = offset - start;
-  const dataOffset = ct[k + K_DATA_OFFSET];
-  if (rel < dataOffset) {
-    throw new SlabError(
-      'ERR_SLAB_BITMAP_CHUNK',
-      `slab free: offset ${offset} points into the slab's own bitmap (class ${ct[k + K_SIZE]} B)`,
-      offset,
-    );
-  }
-  rel -= dataOffset;
-  const size = ct[k + K_SIZE];
-  // rel * (1/size) is within rounding of an integer exactly when rel is a multiple of size;
-  // round() then gives that integer, and the product check rejects everything else.
-  const idx = Math.round(rel * t.inverse[c]);
-  if (idx * size !== rel || idx >= ct[k + K_COUNT]) {
-    throw new SlabError(
-      'ERR_SLAB_WRONG_CHUNK',
-      `slab free: offset ${offset} is not the start of a ${size} B chunk`,
-      offset,
-    );
-  }
-  const bitmapWord =
-    ct[k + K_BITMAP_WORDS] === 0 ? D + d * DESC_WORDS + D_MAP : (start >>> 2) + (idx >>> 5);
-  if ((u32[bitmapWord] & (1 << (idx & 31))) === 0) {
-    throw new SlabError(
-      'ERR_SLAB_CHUNK_FREE',
-      `slab free: the ${size} B chunk at ${offset} is already free`,
-      offset,
-    );
-  }
-  s.locDesc = d;
-  s.locClass = c;
-  s.locIndex = idx;
-  s.locWord = bitmapWord;
-  return LOC_CHUNK;
+  throw new SlabCorruptionError(`page ${page}: unknown descriptor type ${type}`);
+}
+
+function badClass(s: PoolState, d: number, c: number): never {
+  throw new SlabCorruptionError(`page ${d - s.firstDesc}: slab class ${c} out of range`);
+}
+
+function inBitmap(s: PoolState, offset: number, c: number): never {
+  throw new SlabError(
+    'ERR_SLAB_BITMAP_CHUNK',
+    `slab free: offset ${offset} points into the slab's own bitmap (class ${s.classes.size[c]} B)`,
+    offset,
+  );
+}
+
+function notChunkStart(s: PoolState, offset: number, c: number): never {
+  throw new SlabError(
+    'ERR_SLAB_WRONG_CHUNK',
+    `slab free: offset ${offset} is not the start of a ${s.classes.size[c]} B chunk`,
+    offset,
+  );
+}
+
+function chunkFree(s: PoolState, offset: number, c: number): never {
+  throw new SlabError(
+    'ERR_SLAB_CHUNK_FREE',
+    `slab free: the ${s.classes.size[c]} B chunk at ${offset} is already free`,
+    offset,
+  );
 }
 
 /** Frees the chunk found by locate(). */
 export function freeChunk(s: PoolState): void {
   const u32 = s.u32;
-  const ct = s.classes.packed;
+  const ct = s.ct;
   const d = s.locDesc;
   const c = s.locClass;
   const k = c * K_STRIDE;
   const idx = s.locIndex;
   const bwd = s.locWord;
-  const w = s.descWord + d * DESC_WORDS;
-  jw(s, bwd, (u32[bwd] & ~(1 << (idx & 31))) >>> 0);
+  const old = u32[bwd] | 0;
+  jw(s, bwd, old & ~(1 << (idx & 31)));
   if (s.poison) {
     const size = ct[k + K_SIZE];
     const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + ct[k + K_DATA_OFFSET] + idx * size;
     s.u8.fill(POISON_BYTE, off, off + size);
   }
-  const info = u32[w + D_INFO];
-  const used = (info >>> USED_SHIFT) - 1;
-  const count = ct[k + K_COUNT];
-  const sw = s.statsWord + c * STAT_WORDS;
-  u32[sw + S_USED]--;
-  if (used === 0) {
-    // Empty: give the pages back (nginx does the same; no cached empty slab).
-    if (count > 1) unlink(s, d);
-    u32[sw + S_TOTAL] -= count;
-    freePages(s, d, ct[k + K_SPAN]);
-    return;
+  u32[s.statsWord + c * STAT_WORDS + S_USED]--;
+  let empty: boolean;
+  let wasFull: boolean;
+  if (ct[k + K_BITMAP_WORDS] === 0) {
+    // Used count = set bits of MAP minus the padding: no INFO write.
+    wasFull = old === -1;
+    empty = (old & ~(1 << (idx & 31))) === (ct[k + K_EMPTY_MAP] | 0);
+  } else {
+    const w = s.descWord + d * DESC_WORDS;
+    const info = u32[w + D_INFO];
+    const used = (info >>> USED_SHIFT) - 1;
+    wasFull = used + 1 === ct[k + K_COUNT];
+    empty = used === 0;
+    if (!empty) jw(s, w + D_INFO, info - USED_ONE);
   }
-  jw(s, w + D_INFO, info - USED_ONE);
-  if (used + 1 === count) pushFront(s, c + 1, d); // was full: back into the class list
+  if (empty) {
+    // Empty: give the pages back (nginx does the same; no cached empty slab). A slab that was
+    // full is not in the list (only possible with one chunk per slab).
+    if (!wasFull) unlink(s, d);
+    u32[s.statsWord + c * STAT_WORDS + S_TOTAL] -= ct[k + K_COUNT];
+    freePages(s, d, ct[k + K_SPAN]);
+  } else if (wasFull) {
+    pushFront(s, c + 1, d); // back into the class list
+  }
 }
 
 /** Frees the page run found by locate(). */

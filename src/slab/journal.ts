@@ -46,16 +46,20 @@ export function journalWrite(s: PoolState, w: number, value: number): void {
 }
 
 /**
- * The unchecked journaled store used inside the allocator: allocLocked/freeLocked check
- * once that MAX_OP_WRITES entries are free before their first write.
+ * The unchecked journaled store used inside the allocator: allocLocked/freeLocked check once
+ * that MAX_OP_WRITES entries are free before their first write. A store of the value the word
+ * already holds is skipped (no entry, no write): undoing it would change nothing.
  */
 export function jw(s: PoolState, w: number, value: number): void {
   const u32 = s.u32;
+  const old = u32[w];
+  // Same bits already there (value may come as int32 or uint32): no store, so nothing to undo.
+  if ((old ^ value) === 0) return;
   const cw = s.journalCountWord;
   const n = u32[cw];
   const e = s.journalWord + n * 2;
   u32[e] = w;
-  u32[e + 1] = u32[w];
+  u32[e + 1] = old;
   u32[cw] = n + 1; // count after the entry: a counted entry is always complete
   u32[w] = value; // the store itself last
   if (CRASH_HOOK) crashTick(s); // test-only crash point (crashpoint.ts); a constant false in production

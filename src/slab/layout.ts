@@ -31,9 +31,13 @@
  *
  * ```
  *  INFO  bits 0..3 type, for SLAB also bits 4..11 class, bits 12..31 chunks in use
+ *        (slabs with an in-page bitmap only; 0 when the bitmap is MAP: used = set bits)
  *  MAP   FREE head: run length | FREE tail: head page | RUN: length in pages
- *        SLAB with <= 32 chunks: the chunk bitmap itself (padding bits set to 1)
- *  NEXT  PREV  list links as descriptor indices (0 = not linked)
+ *        SLAB with <= 32 chunks: the chunk bitmap itself (padding bits set to 1, so the
+ *        slab is full exactly when MAP is all ones)
+ *  NEXT  PREV  list links as descriptor indices (0 = not linked). A FULL slab keeps stale
+ *        links (removed from its class list with 2 writes, not 4); they are never read
+ *        and are overwritten when a free puts the slab back in the list.
  * ```
  *
  * Only heads (and the last page of a free run) have non-zero descriptors: inner pages of

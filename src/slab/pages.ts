@@ -192,6 +192,22 @@ export function unlink(s: PoolState, d: number): void {
   jw(s, w + D_PREV, 0);
 }
 
+/**
+ * Removes a slab that just became full from its class list: 2 writes. Its own NEXT/PREV keep
+ * stale values, never followed: a full slab leaves that state only through freeChunk(), whose
+ * pushFront() overwrites both links (verify() ignores the links of full slabs, and proves list
+ * membership by walking the lists).
+ */
+export function unlinkFull(s: PoolState, d: number): void {
+  const u32 = s.u32;
+  const D = s.descWord;
+  const w = D + d * DESC_WORDS;
+  const next = u32[w + D_NEXT];
+  const prev = u32[w + D_PREV];
+  jw(s, D + prev * DESC_WORDS + D_NEXT, next);
+  jw(s, D + next * DESC_WORDS + D_PREV, prev);
+}
+
 /** Pushes descriptor d at the front of the list whose sentinel is `sent`. 4 writes. */
 export function pushFront(s: PoolState, sent: number, d: number): void {
   const u32 = s.u32;

@@ -72,6 +72,15 @@ export const K_COUNT = 2;
 export const K_BITMAP_WORDS = 3;
 export const K_DATA_OFFSET = 4;
 export const K_EMPTY_MAP = 5;
+/**
+ * Exact division on free without a float division: chunk index = imul(rel, K_MAGIC) >>> K_SHIFT
+ * for every byte offset rel < MAX_SPAN * PAGE_SIZE (2^15) into the slab's chunk area. With
+ * shift = 15 + ceil(log2 size) and magic = ceil(2^shift / size) (<= 2^16), the product stays
+ * below 2^31 and the rounding error rel * (magic - 2^shift / size) / 2^shift < 1 / size, too
+ * small to reach the next integer (sizeclass.test.ts checks every rel of every class).
+ */
+export const K_MAGIC = 6;
+export const K_SHIFT = 7;
 
 function classSizes(mode: SizeClassMode): number[] {
   if (mode === 'pow2') return [8, 16, 32, 64, 128, 256, 512, 1024, 2048];
@@ -151,6 +160,9 @@ export function buildSizeClasses(mode: SizeClassMode): SizeClassTable {
     t.packed[k + K_BITMAP_WORDS] = best.bitmapWords;
     t.packed[k + K_DATA_OFFSET] = best.dataOffset;
     t.packed[k + K_EMPTY_MAP] = t.emptyMap[c];
+    const shift = 15 + Math.ceil(Math.log2(size));
+    t.packed[k + K_MAGIC] = Math.ceil(2 ** shift / size);
+    t.packed[k + K_SHIFT] = shift;
   }
   let c = 0;
   for (let e = 0; e < t.byEighth.length; e++) {

@@ -14,6 +14,9 @@ export class PoolState {
   readonly i32: Int32Array;
   readonly u32: Uint32Array;
   readonly classes: SizeClassTable;
+  /** `classes.packed`, one load closer for the hot paths. */
+  readonly ct: Uint32Array;
+  readonly nClasses: number;
 
   /** First word of the pool (header word 0). */
   readonly base: number;
@@ -49,6 +52,8 @@ export class PoolState {
     this.i32 = new Int32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
     this.u32 = new Uint32Array(buffer, 0, Math.floor(buffer.byteLength / 4));
     this.classes = classes;
+    this.ct = classes.packed;
+    this.nClasses = classes.n;
     this.base = g.base;
     this.byteOffset = g.base * 4;
     this.length = g.length;

@@ -11,8 +11,10 @@
  *   back at its head; no two free runs touch (coalesced);
  * - the free lists hold exactly the free runs, each in the list of its length (prev/next
  *   consistent, no cycle), and the bin mask says which lists are non-empty;
- * - a slab's used count equals its bitmap's set bits (padding bits set), 1 <= used <= count,
- *   and it is in its class list exactly when used < count;
+ * - a slab's used count (INFO for in-page bitmaps; the set bits of MAP minus the padding for
+ *   slabs of <= 32 chunks, whose INFO then holds no count) equals its bitmap's set bits
+ *   (padding bits set), 1 <= used <= count, and it is in its class list exactly when
+ *   used < count (the list walk checks both directions; a full slab's own links are stale);
  * - free pages and per-class total/used equal the counters.
  */
 import { SlabCorruptionError } from '../errors.js';
@@ -58,6 +60,11 @@ function popcount(x: number): number {
   x = x - ((x >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/** Chunks in use of a slab whose bitmap is its MAP word: set bits minus the padding bits. */
+function mapUsed(s: PoolState, c: number, map: number): number {
+  return popcount(map) - popcount(s.classes.emptyMap[c]);
 }
 
 /** Throws SlabCorruptionError at the first broken invariant. */
@@ -152,17 +159,19 @@ function walk(s: PoolState, fix: boolean): void {
       if (c >= t.n) fail(`slab at page ${p} has class ${c} (only ${t.n})`);
       const span = t.span[c];
       const count = t.count[c];
-      const u = info >>> USED_SHIFT;
+      const bw = t.bitmapWords[c];
+      const u = bw === 0 ? mapUsed(s, c, u32[w + D_MAP]) : info >>> USED_SHIFT;
       if (span > P - p) fail(`slab at page ${p} runs past the last page`);
+      if (bw === 0 && info >>> USED_SHIFT !== 0)
+        fail(`slab at page ${p} (${t.size[c]} B) has a used count in INFO; its MAP holds it`);
       if (u < 1 || u > count) fail(`slab at page ${p} (${t.size[c]} B) has used ${u} of ${count}`);
       innerZero(p + 1, p + span, `slab at page ${p}`);
-      const bw = t.bitmapWords[c];
       let bits = 0;
       if (bw === 0) {
         const map = u32[w + D_MAP];
         if ((map & t.emptyMap[c]) >>> 0 !== t.emptyMap[c])
           fail(`slab at page ${p}: bitmap padding bits cleared`);
-        bits = popcount(map) - popcount(t.emptyMap[c]);
+        bits = u;
       } else {
         if (u32[w + D_MAP] !== 0) fail(`slab at page ${p}: MAP word set for an in-page bitmap`);
         const bm = (s.dataStart + p * PAGE_SIZE) >>> 2;
@@ -176,11 +185,11 @@ function walk(s: PoolState, fix: boolean): void {
         fail(
           `slab at page ${p} (${t.size[c]} B): bitmap has ${bits} chunks set, used count says ${u}`,
         );
-      const linked = u32[w + D_NEXT] !== 0;
-      if (linked !== u < count || (u32[w + D_PREV] !== 0) !== linked) {
-        fail(
-          `slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is ${linked ? '' : 'not '}in its class list`,
-        );
+      // A partial slab is linked; a full one's links are stale (unlinkFull in pages.ts) and
+      // never read. The class-list walk below proves that the lists hold exactly the partial
+      // slabs (each listed slab partial, as many entries as partial slabs, no cycle).
+      if (u < count && (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0)) {
+        fail(`slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is not in its class list`);
       }
       if (u < count) partial[c]++;
       total[c] += count;
@@ -220,6 +229,11 @@ function walk(s: PoolState, fix: boolean): void {
       if ((info & TYPE_MASK) !== T_SLAB || ((info >>> CLASS_SHIFT) & CLASS_MASK) !== c) {
         fail(`${t.size[c]} B class list holds descriptor ${d}, not a slab of that class`);
       }
+      const u =
+        t.bitmapWords[c] === 0
+          ? mapUsed(s, c, u32[D + d * DESC_WORDS + D_MAP])
+          : info >>> USED_SHIFT;
+      if (u >= t.count[c]) fail(`${t.size[c]} B class list holds a full slab (descriptor ${d})`);
     });
   }
 

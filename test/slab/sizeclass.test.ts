@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { buildSizeClasses, MAX_SPAN } from '../../src/slab/sizeclass.js';
+import {
+  buildSizeClasses,
+  K_MAGIC,
+  K_SHIFT,
+  K_STRIDE,
+  MAX_SPAN,
+} from '../../src/slab/sizeclass.js';
 import { PAGE_SIZE } from '../../src/slab/layout.js';
 
 describe('slab size classes', () => {
@@ -24,6 +30,22 @@ describe('slab size classes', () => {
       expect(1 - (t.count[c] * t.size[c]) / bytes, `class ${t.size[c]}`).to.be.at.most(0.021);
       if (t.bitmapWords[c] === 0) expect(t.count[c]).to.be.at.most(32);
       else expect(t.bitmapWords[c]).to.equal(Math.ceil(t.count[c] / 32));
+    }
+  });
+
+  it('the reciprocal multiply gives floor(rel / size) for every offset of every slab span', () => {
+    for (const mode of ['pow2', 'fine'] as const) {
+      const t = buildSizeClasses(mode);
+      for (let c = 0; c < t.n; c++) {
+        const magic = t.packed[c * K_STRIDE + K_MAGIC];
+        const shift = t.packed[c * K_STRIDE + K_SHIFT];
+        const size = t.size[c];
+        let bad = -1;
+        for (let rel = 0; rel < MAX_SPAN * PAGE_SIZE && bad < 0; rel++) {
+          if (Math.imul(rel, magic) >>> shift !== Math.floor(rel / size)) bad = rel;
+        }
+        expect(bad, `${mode} ${size} B`).to.equal(-1);
+      }
     }
   });
 

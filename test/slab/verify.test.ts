@@ -45,9 +45,24 @@ describe('SlabPool.verify', () => {
     pool.u32[pool.base] = 0;
     expectCorrupt(pool, /magic/);
   });
-  it('a bitmap bit set without the used count', () => {
-    pool.u32[desc(pool, mid) + D_MAP] |= 1 << 5;
+  it('an in-page bitmap bit set without the used count', () => {
+    pool.u32[(small - (small % PAGE_SIZE)) >>> 2] |= 1 << 5;
     expectCorrupt(pool, /bitmap has 2 chunks set, used count says 1/);
+  });
+  it('a MAP bitmap bit set without the class stats (its set bits are the used count)', () => {
+    pool.u32[desc(pool, mid) + D_MAP] |= 1 << 5;
+    expectCorrupt(pool, /128 B class stats say 32\/1 total\/used, pages hold 32\/2/);
+  });
+  it('a used count in the INFO of a slab whose bitmap is MAP', () => {
+    pool.u32[desc(pool, mid) + D_INFO] += 1 << 12;
+    expectCorrupt(pool, /has a used count in INFO/);
+  });
+  it('a full slab in its class list', () => {
+    const second = pool.alloc(128);
+    const w = desc(pool, second);
+    pool.u32[w + D_MAP] = 0xffffffff; // full, yet still linked
+    pool.u32[pool.statsWord + 4 * STAT_WORDS + S_USED] += 30;
+    expectCorrupt(pool, /class list holds a full slab/);
   });
   it('an in-page bitmap bit cleared', () => {
     pool.u32[(small - (small % PAGE_SIZE)) >>> 2] &= ~1;
