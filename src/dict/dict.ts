@@ -71,6 +71,7 @@ import {
   STAT_MISSES_F64,
   S_HASH,
   S_REF,
+  SEQ_STRIPE_SHIFT,
   T_LIST,
   T_NUMBER,
   align8,
@@ -711,18 +712,13 @@ export class SharedDict {
     const words = u32.length;
     for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
       if (this.host.root !== c.root) break; // the dict was rebuilt: sync under the lock
-      const gw = this.seqW;
-      const sw = gw + (1 + (h >>> 26)) * LINE_WORDS;
-      // Acquire: both words even and remembered before any data load below.
-      const g0 = Atomics.load(i32, gw);
+      const sw = this.seqW + (1 + (h >>> SEQ_STRIPE_SHIFT)) * LINE_WORDS;
+      // Acquire: the stripe word even and remembered before any data load below (the one
+      // word covers everything this key's read depends on, see seqlock.ts).
       const s0 = Atomics.load(i32, sw);
-      if (((g0 | s0) & 1) !== 0) {
+      if ((s0 & 1) !== 0) {
         // A writer is inside: wait a little (its sections are short) before trying again.
-        for (
-          let spin = 0;
-          spin < SPINS_ON_ODD && ((Atomics.load(i32, gw) | Atomics.load(i32, sw)) & 1) !== 0;
-          spin++
-        );
+        for (let spin = 0; spin < SPINS_ON_ODD && (Atomics.load(i32, sw) & 1) !== 0; spin++);
         continue;
       }
       // ---- speculative: anything may be torn; check every offset before using it.
@@ -780,8 +776,8 @@ export class SharedDict {
           }
         }
       }
-      // Release check: nothing we read changed if both words still hold what we saw.
-      if (Atomics.load(i32, gw) !== g0 || Atomics.load(i32, sw) !== s0) continue;
+      // Release check: nothing we read changed if the word still holds what we saw.
+      if (Atomics.load(i32, sw) !== s0) continue;
       // ---- validated.
       this.lastStatus = status;
       if (mode !== READ_HAS) {

@@ -30,6 +30,7 @@ import {
   META_TYPE_SHIFT,
   SLOT_WORDS,
   S_REF,
+  SEQ_STRIPE_SHIFT,
   T_LIST,
   align8,
 } from './layout.js';
@@ -125,9 +126,10 @@ export function entryRetire(c: DictCore, e: number): void {
  * stripe's seqlock section. Journaled; the caller commits and then reaps the graveyard.
  */
 export function entryDrop(c: DictCore, slot: number, e: number): void {
-  const sw = stripeWord(c.u32[c.hw + D_SEQ] * 2, c.u32[e * 2 + E_HASH]);
+  const h = c.u32[e * 2 + E_HASH];
+  const sw = stripeWord(c.u32[c.hw + D_SEQ] * 2, h);
   seqEnter(c.i32, sw);
-  tableRemove(c, slot);
+  tableRemove(c, slot, h >>> SEQ_STRIPE_SHIFT);
   lruUnlink(c, e);
   entryRetire(c, e);
   seqLeave(c.i32, sw);

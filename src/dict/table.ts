@@ -5,8 +5,8 @@
  *
  * Writers call these with the lock held; every slot and header store is journaled. A resize
  * builds the new table in a freshly allocated chunk (no journal needed: nothing points at it
- * yet), swaps the TABLE/MASK header words (journaled) and frees the old table, all inside one
- * GLOBAL seqlock section so lock-free readers of the old table retry.
+ * yet), swaps the TABLE/MASK header words (journaled) and frees the old table, with every
+ * stripe entered (`seqEnterAll`) so lock-free readers of the old table retry.
  */
 import type { DictCore } from './core.js';
 import {
@@ -18,11 +18,13 @@ import {
   FULL_NUM,
   GROW_DEN,
   GROW_NUM,
+  LINE_WORDS,
+  SEQ_STRIPE_SHIFT,
   SLOT_WORDS,
   S_HASH,
   S_REF,
 } from './layout.js';
-import { seqEnter, seqLeave } from './seqlock.js';
+import { seqEnter, seqEnterAll, seqLeave, seqLeaveAll } from './seqlock.js';
 
 /** Slot index of key `kb[0..klen)` with hash `h`, or -1. Caller holds the lock. */
 export function tableFind(c: DictCore, kb: Uint8Array, klen: number, h: number): number {
@@ -66,16 +68,30 @@ export function tableInsert(c: DictCore, h: number, e: number): void {
 }
 
 /**
- * Empty slot `i` and shift the following run back so every key stays reachable from its home
- * slot. Moves other keys' slots, so it runs inside a GLOBAL seqlock section. Journaled.
+ * Empty slot `i` (its key's stripe `stripe` already entered by the caller) and shift the
+ * following run back so every key stays reachable from its home slot. Journaled.
+ *
+ * Readers check only their own key's stripe, so every key moved here has its stripe entered
+ * before its new slot is written and left only at the end (after its old slot was overwritten
+ * or emptied); each stripe is entered once (entering twice would make the word even again
+ * inside the section). Readers of keys that do not move need nothing: their slot does not
+ * change, and the only slot that becomes empty (the last hole) is never between their home
+ * slot and their slot — a key stays put only when its home is after the hole at that point,
+ * and any later move makes the final hole lie after it. A slot a reader sees torn (hash of
+ * one key, ref of another) can match its hash only if one of the two keys is of its stripe.
  */
-export function tableRemove(c: DictCore, i: number): void {
+export function tableRemove(c: DictCore, i: number, stripe: number): void {
   const u32 = c.u32;
+  const i32 = c.i32;
   const hw = c.hw;
   const tw = u32[hw + D_TABLE] * 2;
   const mask = u32[hw + D_MASK];
-  const gw = u32[hw + D_SEQ] * 2;
-  seqEnter(c.i32, gw);
+  const seq = u32[hw + D_SEQ] * 2;
+  // Entered stripes as a 64-bit set in two words; the caller's is entered already.
+  let lo = stripe < 32 ? 1 << stripe : 0;
+  let hi = stripe >= 32 ? 1 << (stripe - 32) : 0;
+  const callerLo = lo;
+  const callerHi = hi;
   let hole = i;
   let j = i;
   for (;;) {
@@ -83,18 +99,34 @@ export function tableRemove(c: DictCore, i: number): void {
     const jw = tw + j * SLOT_WORDS;
     const ref = u32[jw + S_REF];
     if (ref === 0) break;
-    const home = u32[jw + S_HASH] & mask;
+    const h = u32[jw + S_HASH];
+    const home = h & mask;
     // May the key in j move back to `hole`? Only if its home is not in the cyclic (hole, j].
     const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
     if (stays) continue;
+    const s = h >>> SEQ_STRIPE_SHIFT;
+    if (s < 32) {
+      if ((lo & (1 << s)) === 0) {
+        lo |= 1 << s;
+        seqEnter(i32, seq + (1 + s) * LINE_WORDS);
+      }
+    } else if ((hi & (1 << (s - 32))) === 0) {
+      hi |= 1 << (s - 32);
+      seqEnter(i32, seq + (1 + s) * LINE_WORDS);
+    }
     const hwd = tw + hole * SLOT_WORDS;
-    c.w(hwd + S_HASH, u32[jw + S_HASH]);
+    c.w(hwd + S_HASH, h);
     c.w(hwd + S_REF, ref);
     hole = j;
   }
   c.w(tw + hole * SLOT_WORDS + S_REF, 0);
   c.w(hw + D_COUNT, u32[hw + D_COUNT] - 1);
-  seqLeave(c.i32, gw);
+  lo &= ~callerLo;
+  hi &= ~callerHi;
+  for (let s = 0; lo !== 0; s++, lo >>>= 1)
+    if ((lo & 1) !== 0) seqLeave(i32, seq + (1 + s) * LINE_WORDS);
+  for (let s = 32; hi !== 0; s++, hi >>>= 1)
+    if ((hi & 1) !== 0) seqLeave(i32, seq + (1 + s) * LINE_WORDS);
 }
 
 /** May one more key be inserted without growing (below the grow threshold)? */
@@ -135,11 +167,11 @@ export function tableGrow(c: DictCore): boolean {
     u32[nw + i * SLOT_WORDS + S_HASH] = h;
     u32[nw + i * SLOT_WORDS + S_REF] = ref;
   }
-  const gw = u32[hw + D_SEQ] * 2;
-  seqEnter(c.i32, gw);
+  const seq = u32[hw + D_SEQ] * 2;
+  seqEnterAll(c.i32, seq);
   c.w(hw + D_TABLE, off / 8);
   c.w(hw + D_MASK, mask);
   c.pool.freeLocked(oldRef * 8);
-  seqLeave(c.i32, gw);
+  seqLeaveAll(c.i32, seq);
   return true;
 }

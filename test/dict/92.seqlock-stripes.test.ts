@@ -1,0 +1,102 @@
+/**
+ * Lock-free readers vs backward-shift deletions and index resizes. A reader validates only
+ * its own key's seqlock stripe, so a writer must enter the stripe of every key it moves
+ * (table.ts tableRemove), exactly once, and every stripe on a resize.
+ *
+ * These tests check that protocol deterministically: which stripe words a deletion or a
+ * resize advances, and by how much.
+ */
+import { expect } from 'chai';
+import { makeDict, MiB } from './util.js';
+import { KeyScratch } from '../../src/dict/hash.js';
+import {
+  D_MASK,
+  D_SEQ,
+  D_TABLE,
+  E_META,
+  ENTRY_HEADER_BYTES,
+  LINE_WORDS,
+  META_KEYLEN_MASK,
+  SEQ_STRIPES,
+  SEQ_STRIPE_SHIFT,
+} from '../../src/dict/layout.js';
+
+function stripeOf(key: string): number {
+  const ks = new KeyScratch();
+  ks.load(key);
+  return ks.hash >>> SEQ_STRIPE_SHIFT;
+}
+
+describe('SharedDict seqlock stripes vs backward shifts and resizes', function () {
+  this.timeout(60_000);
+
+  it('a deletion advances by one section the stripes of the deleted key and of every key it moves', () => {
+    const { dict, pool, host } = makeDict(4 * MiB);
+    const u32 = pool.u32;
+    const hw = host.root / 4;
+    const n = 740; // 1024 slots, grown at 768: long runs, many shifts
+    const keys = Array.from({ length: n }, (_, i) => `k${i}`);
+    for (const k of keys) expect(dict.set(k, 1)).to.equal(1);
+    expect(u32[hw + D_MASK]).to.equal(1023);
+    const seqW = u32[hw + D_SEQ] * 2;
+    const words = (): number[] =>
+      Array.from({ length: SEQ_STRIPES }, (_, s) => pool.i32[seqW + (1 + s) * LINE_WORDS]);
+    const slots = (): Map<string, number> => {
+      const out = new Map<string, number>();
+      const tw = u32[hw + D_TABLE] * 2;
+      for (let i = 0; i <= u32[hw + D_MASK]; i++) {
+        const ref = u32[tw + i * 2 + 1];
+        if (ref === 0) continue;
+        const off = ref * 8 + ENTRY_HEADER_BYTES;
+        const len = u32[ref * 2 + E_META] & META_KEYLEN_MASK;
+        out.set(Buffer.from(pool.u8.subarray(off, off + len)).toString(), i);
+      }
+      return out;
+    };
+    let moved = 0;
+    let sharedWithVictim = 0;
+    for (let d = 0; d < 400; d++) {
+      const victim = keys[(d * 7919) % n];
+      const s0 = words();
+      const before = slots();
+      expect(dict.delete(victim)).to.equal(true);
+      const s1 = words();
+      const after = slots();
+      const expected = new Set([stripeOf(victim)]);
+      for (const [k, i] of after) {
+        if (before.get(k) === i) continue;
+        moved++;
+        if (stripeOf(k) === stripeOf(victim)) sharedWithVictim++;
+        expected.add(stripeOf(k));
+      }
+      for (let s = 0; s < SEQ_STRIPES; s++)
+        expect(s1[s] - s0[s], `stripe ${s} after deleting ${victim}`).to.equal(
+          expected.has(s) ? 2 : 0,
+        );
+    }
+    expect(moved).to.be.above(100);
+    expect(sharedWithVictim).to.be.above(0);
+    dict.verify();
+  });
+
+  it('a resize advances every stripe by one section', () => {
+    const { dict, pool, host } = makeDict(4 * MiB);
+    const u32 = pool.u32;
+    const hw = host.root / 4;
+    const seqW = u32[hw + D_SEQ] * 2;
+    const words = (): number[] =>
+      Array.from({ length: SEQ_STRIPES }, (_, s) => pool.i32[seqW + (1 + s) * LINE_WORDS]);
+    let resizes = 0;
+    for (let i = 0; resizes < 2; i++) {
+      const mask = u32[hw + D_MASK];
+      const s0 = words();
+      expect(dict.set(`key${i}`, i)).to.equal(1);
+      if (u32[hw + D_MASK] === mask) continue;
+      resizes++;
+      const s1 = words();
+      for (let s = 0; s < SEQ_STRIPES; s++)
+        expect(s1[s] - s0[s], `stripe ${s}`).to.equal(s === stripeOf(`key${i}`) ? 4 : 2);
+    }
+    dict.verify();
+  });
+});
