@@ -117,12 +117,76 @@ export function readValue(
       return c.u8[off] !== 0;
     case T_STRING:
       return length === 0 ? '' : c.zbuf.toString('utf8', off, off + length);
-    case T_BYTES: {
-      const out = Buffer.allocUnsafe(length);
-      c.zbuf.copy(out, 0, off, off + length);
-      return out;
-    }
+    case T_BYTES:
+      return bytesOut(c, off, length);
     default:
       return undefined;
   }
+}
+
+/**
+ * Small binary values are returned as Buffers over slices of our own 8-aligned pool (as
+ * `Buffer.allocUnsafe` does with Node's pool), so that the copy can run as a word loop over
+ * Int32Array views: measured on a 100-byte value, allocUnsafe + zbuf.copy took ~114 ns
+ * (zbuf.copy builds a Uint8Array over the source and calls TypedArray.set), this ~55 ns.
+ * Larger values get a Buffer of their own (one memcpy, and no pool chunk pinned by them).
+ */
+const POOL_BYTES = 16 * 1024;
+const POOL_MAX = 1024;
+
+/**
+ * A Buffer over a slice of the pool. Node's own FastBuffer is `class extends Uint8Array` with
+ * Buffer.prototype as its prototype; this is the same construction (Buffer.isBuffer, every
+ * Buffer method, `instanceof Buffer` all hold), reachable without Node internals. Measured
+ * ~18 ns cheaper per call than `Buffer.from(arrayBuffer, offset, length)`.
+ */
+class PooledBuffer extends Uint8Array {}
+Object.setPrototypeOf(PooledBuffer.prototype, Buffer.prototype);
+
+let poolBuf = new ArrayBuffer(POOL_BYTES);
+let poolI32 = new Int32Array(poolBuf);
+let poolU8 = new Uint8Array(poolBuf);
+let poolPos = 0;
+
+/**
+ * A fresh Buffer holding bytes `off..off + length` of the zone (`off` 8-aligned, the range
+ * inside the zone: the caller checks). Never throws on torn data.
+ */
+export function bytesOut(c: DictCore, off: number, length: number): Buffer {
+  if (length > POOL_MAX) {
+    const out = Buffer.allocUnsafe(length);
+    c.zbuf.copy(out, 0, off, off + length);
+    return out;
+  }
+  if (poolPos + length > POOL_BYTES) {
+    poolBuf = new ArrayBuffer(POOL_BYTES);
+    poolI32 = new Int32Array(poolBuf);
+    poolU8 = new Uint8Array(poolBuf);
+    poolPos = 0;
+  }
+  const at = poolPos;
+  copyOut(c, off, length, poolI32, poolU8, at);
+  poolPos = at + ((length + 7) & ~7);
+  return new PooledBuffer(poolBuf, at, length) as unknown as Buffer;
+}
+
+/**
+ * Copy zone bytes `off..off + length` to `u8[at..]` (`off` and `at` multiples of 4; `i32`
+ * and `u8` views of one buffer): whole words, then the tail bytes.
+ */
+export function copyOut(
+  c: DictCore,
+  off: number,
+  length: number,
+  i32: Int32Array,
+  u8: Uint8Array,
+  at: number,
+): void {
+  const src = c.i32;
+  const sw = off >>> 2;
+  const dw = at >>> 2;
+  const words = length >>> 2;
+  for (let k = 0; k < words; k++) i32[dw + k] = src[sw + k];
+  const zu8 = c.u8;
+  for (let k = words << 2; k < length; k++) u8[at + k] = zu8[off + k];
 }
