@@ -291,3 +291,8 @@ function report(rows: DictBenchRow[], skipped: Record<string, string>, quick: bo
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   await runDictBench(process.argv.slice(2));
 }
+
+/** The suite interface bench/run.ts expects (`npm run bench dict`). */
+export async function run(options: { quick: boolean }): Promise<void> {
+  await runDictBench(options.quick ? ['--quick'] : []);
+}
