@@ -18,7 +18,7 @@ import { DictError, describeValue } from '../errors.js';
 import type { ZoneHandle } from '../zone/threads.js';
 import { Zone } from '../zone/zone.js';
 import type { RecoveryReport } from '../slab/api.js';
-import { readValue, ValueInfo, type DictValue } from './codec.js';
+import { copyOut, readValue, ValueInfo, type DictValue } from './codec.js';
 import { DictCore } from './core.js';
 import {
   entryDrop,
@@ -72,8 +72,10 @@ import {
   S_HASH,
   S_REF,
   SEQ_STRIPE_SHIFT,
+  T_BYTES,
   T_LIST,
   T_NUMBER,
+  T_STRING,
   align8,
 } from './layout.js';
 import { elementCreate, elementSize, listClear, listPop, listPush } from './lists.js';
@@ -153,6 +155,8 @@ const MODE_REPLACE = 2;
 const READ_GET = 0;
 const READ_STALE = 1;
 const READ_HAS = 2;
+const READ_INTO = 3;
+const NO_TARGET = new Uint8Array(0);
 
 export class SharedDict {
   /** The zone name, for messages. */
@@ -186,6 +190,10 @@ export class SharedDict {
   private refOff = 0;
   private refMask = 0;
   private statF64 = 0;
+  /** getInto's target, and an Int32Array over it when it is 4-aligned (made once per target). */
+  private target: Uint8Array = NO_TARGET;
+  private targetView: Uint8Array = NO_TARGET;
+  private targetI32: Int32Array | null = null;
 
   /**
    * A dict named `name`. Without `host` it is not usable until `attach` (the declaration
@@ -265,6 +273,30 @@ export class SharedDict {
   getStale(key: string | Uint8Array): DictValue | undefined {
     this.key.load(key);
     return this.lockedReads ? this.readLocked(READ_STALE) : this.readShared(READ_STALE);
+  }
+
+  /**
+   * Zero-allocation read of a string or binary value: copies its bytes (UTF-8 for a string)
+   * into `target[0..n)` and returns n. When n > `target.length` nothing is copied, n is still
+   * returned, and lastStatus is BUFFER_TOO_SMALL: call again with a larger target. Returns -1
+   * when the key is missing or expired (NOT_FOUND), a list (NOT_LIST), or a number or
+   * boolean (NOT_BYTES). `lastFlags` as for get; counts as a hit only when it copied. The
+   * contents of `target` beyond what a successful call reports are unspecified (a lock-free
+   * attempt that had to be retried may have written there). Reusing one target avoids every
+   * allocation; the dict keeps a reference to the last target it was given.
+   * Throws DictError ERR_DICT_KEY_* on a bad key.
+   */
+  getInto(key: string | Uint8Array, target: Uint8Array): number {
+    this.key.load(key);
+    if (!(target instanceof Uint8Array)) {
+      throw new DictError(
+        'ERR_DICT_VALUE_TYPE',
+        `The "target" argument must be a Uint8Array, got ${describeValue(target)}`,
+      );
+    }
+    this.target = target;
+    const n = this.lockedReads ? this.readLocked(READ_INTO) : this.readShared(READ_INTO);
+    return n === undefined ? -1 : (n as number);
   }
 
   /** Whether `key` holds a live value (a list counts). Does not count as a hit or miss. */
@@ -771,8 +803,13 @@ export class SharedDict {
             status = DictStatus.NOT_LIST;
           } else {
             if (off + vlen > size) continue; // torn length
-            value = readValue(c, off, type, vlen);
-            status = DictStatus.OK;
+            if (mode === READ_INTO) {
+              status = this.copyToTarget(off, type, vlen);
+              if (status !== DictStatus.NOT_BYTES) value = vlen;
+            } else {
+              value = readValue(c, off, type, vlen);
+              status = DictStatus.OK;
+            }
           }
         }
       }
@@ -798,12 +835,38 @@ export class SharedDict {
     return this.readLocked(mode);
   }
 
+  /**
+   * getInto's copy of `vlen` bytes at zone byte `off` (inside the zone, 8-aligned) into
+   * `this.target`: a word loop when the target is 4-aligned, else bytes. Returns the status.
+   */
+  private copyToTarget(off: number, type: number, vlen: number): number {
+    if (type !== T_BYTES && type !== T_STRING) return DictStatus.NOT_BYTES;
+    const target = this.target;
+    if (vlen > target.length) return DictStatus.BUFFER_TOO_SMALL;
+    if (vlen === 0) return DictStatus.OK;
+    if (this.targetView !== target) {
+      this.targetView = target;
+      this.targetI32 =
+        (target.byteOffset & 3) === 0
+          ? new Int32Array(target.buffer, target.byteOffset, target.length >>> 2)
+          : null;
+    }
+    const i32 = this.targetI32;
+    if (i32 !== null) {
+      copyOut(this.core, off, vlen, i32, target, 0);
+    } else {
+      const u8 = this.core.u8;
+      for (let k = 0; k < vlen; k++) target[k] = u8[off + k];
+    }
+    return DictStatus.OK;
+  }
+
   /** Read under the lock (reads: 'locked', or the seqlock fallback). */
   private readLocked(mode: number): DictValue | undefined {
     const c = this.core;
     this.lockSync();
     try {
-      if (this.lockedReads && mode === READ_GET) this.expireLocked();
+      if (this.lockedReads && (mode === READ_GET || mode === READ_INTO)) this.expireLocked();
       const slot = this.find();
       const e = slot >= 0 ? slotRef(c, slot) : 0;
       let value: DictValue | undefined;
@@ -821,13 +884,17 @@ export class SharedDict {
             status = DictStatus.OK;
           } else if (type === T_LIST) {
             status = DictStatus.NOT_LIST;
+          } else if (mode === READ_INTO) {
+            const vlen = c.u32[e * 2 + E_VLEN];
+            status = this.copyToTarget(c.valueOffset(e), type, vlen);
+            if (status !== DictStatus.NOT_BYTES) value = vlen;
           } else {
             value = readValue(c, c.valueOffset(e), type, c.u32[e * 2 + E_VLEN]);
             status = DictStatus.OK;
           }
           if (status === DictStatus.OK && live) {
             if (this.lockedReads) {
-              if (mode === READ_GET) lruTouch(c, e); // exact LRU, as Lua
+              if (mode === READ_GET || mode === READ_INTO) lruTouch(c, e); // exact LRU, as Lua
             } else {
               const b = this.refOff + (this.key.hash & this.refMask);
               if (c.u8[b] === 0) c.u8[b] = 1;

@@ -41,6 +41,10 @@ export const DictStatus = {
   NOT_NUMBER: -5,
   /** A list operation on a non-list value, or `get` on a list. */
   NOT_LIST: -6,
+  /** `getInto` on a number or boolean value (it copies only string and binary values). */
+  NOT_BYTES: -7,
+  /** `getInto`: the value is longer than the target; it returned the length, copied nothing. */
+  BUFFER_TOO_SMALL: -8,
 } as const;
 export type DictStatus = (typeof DictStatus)[keyof typeof DictStatus];
 

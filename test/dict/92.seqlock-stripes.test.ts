@@ -3,10 +3,18 @@
  * its own key's seqlock stripe, so a writer must enter the stripe of every key it moves
  * (table.ts tableRemove), exactly once, and every stripe on a resize.
  *
- * These tests check that protocol deterministically: which stripe words a deletion or a
- * resize advances, and by how much.
+ * The first tests check that protocol deterministically (which stripe words a deletion or a
+ * resize advances, and by how much); the race test runs it under real concurrency with
+ * worker threads (get and getInto), though the window it guards (a reader between two slot
+ * loads while a writer moves its key) is so narrow that it alone would rarely catch a stripe
+ * the writer forgot: with tableRemove entering no moved key's stripe it still passed.
  */
 import { expect } from 'chai';
+import { Worker } from 'node:worker_threads';
+import { ZoneRegistry } from '../../src/zone/registry.js';
+import { sharedDict } from '../../src/dict/declare.js';
+import { uniqueNamespace } from '../helpers/shm.js';
+import { stableKey, valueFor } from './shift-values.js';
 import { makeDict, MiB } from './util.js';
 import { KeyScratch } from '../../src/dict/hash.js';
 import {
@@ -20,6 +28,14 @@ import {
   SEQ_STRIPES,
   SEQ_STRIPE_SHIFT,
 } from '../../src/dict/layout.js';
+
+const WORKER = new URL('./shift-worker.js', import.meta.url);
+
+interface Result {
+  reads: number;
+  misses: number;
+  torn: number;
+}
 
 function stripeOf(key: string): number {
   const ks = new KeyScratch();
@@ -98,5 +114,36 @@ describe('SharedDict seqlock stripes vs backward shifts and resizes', function (
         expect(s1[s] - s0[s], `stripe ${s}`).to.equal(s === stripeOf(`key${i}`) ? 4 : 2);
     }
     dict.verify();
+  });
+
+  it('stable keys are always found and intact while neighbours are deleted and re-inserted', async () => {
+    const registry = new ZoneRegistry({ namespace: uniqueNamespace('dictshift'), mode: 'owner' });
+    const dict = sharedDict(registry, 'shift', '4m');
+    await registry.start();
+    try {
+      // 1400 stable keys + up to 120 churn keys in 2048 slots (load ~0.7): deletions shift
+      // long runs that contain stable keys.
+      const stable = 1400;
+      const churn = 120;
+      for (let i = 0; i < stable; i++) expect(dict.set(stableKey(i), valueFor(i))).to.equal(1);
+      const handle = dict.transfer();
+      const run = (role: string, seed: number): Promise<Result> =>
+        new Promise((resolve, reject) => {
+          const w = new Worker(WORKER, {
+            workerData: { handle, role, ms: 1500, stable, churn, seed },
+          });
+          w.once('message', resolve);
+          w.once('error', reject);
+        });
+      const [, r1, r2] = await Promise.all([run('writer', 1), run('reader', 2), run('reader', 3)]);
+      for (const r of [r1, r2]) {
+        expect(r.reads).to.be.above(1000);
+        expect(r.misses, 'stable keys reported missing').to.equal(0);
+        expect(r.torn, 'values not of their key').to.equal(0);
+      }
+      dict.verify();
+    } finally {
+      await registry.stop();
+    }
   });
 });

@@ -1,0 +1,105 @@
+/**
+ * In-process micro benchmark of SharedDict's hot paths against a plain Map, measured in the
+ * same process and interleaved round by round (the machine is shared and noisy: compare the
+ * per-round ratios, not absolute figures from different runs).
+ *
+ *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,get,getInto,mixed,incr]
+ *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
+ *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
+ *
+ * Workload C1: 100,000 keys "key:<i>", 100-byte values, uniformly random keys. `get` is
+ * dict.get; `getInto` is dict.getInto into one reused buffer; `mixed` makes every 10th
+ * operation a set (Map likewise, `map-mixed`); `incr` increments 100,000 number keys.
+ */
+import { ZoneRegistry } from '../../src/zone/registry.js';
+import { sharedDict } from '../../src/dict/declare.js';
+import type { SharedDict } from '../../src/dict/dict.js';
+import { makeKeys, makeStream, makeValues } from './workload.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
+const rounds = Number(arg('rounds', '7'));
+const ops = Number(arg('ops', '1000000'));
+const only = arg('only', 'map,get,getInto,map-mixed,mixed,incr').split(',');
+const warm = !args.includes('--nowarm');
+/** Fewer keys than C1's 100,000 keep everything in cache: what is left is instructions. */
+const nkeys = Number(arg('keys', '100000'));
+
+const registry = new ZoneRegistry({ namespace: `micro${process.pid}`, mode: 'owner' });
+const dict: SharedDict = sharedDict(registry, 'c1', '64m');
+await registry.start();
+const keys = makeKeys(nkeys);
+const values = makeValues(nkeys);
+const map = new Map<string, Buffer>();
+for (let i = 0; i < keys.length; i++) {
+  dict.set(keys[i], values[i]);
+  map.set(keys[i], values[i]);
+}
+const numKeys = keys.map((k) => `n${k}`);
+for (const k of numKeys) dict.set(k, 0);
+const stream = makeStream(ops, 0, nkeys);
+const target = new Uint8Array(256);
+let sink = 0;
+
+type Run = (n: number) => void;
+const runs: Record<string, Run> = {
+  map: (n) => {
+    for (let i = 0; i < n; i++) if (map.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  'map-mixed': (n) => {
+    for (let i = 0; i < n; i++) {
+      const k = stream[i];
+      if (i % 10 === 0) map.set(keys[k], values[k]);
+      else if (map.get(keys[k]) !== undefined) sink++;
+    }
+  },
+  get: (n) => {
+    for (let i = 0; i < n; i++) if (dict.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  getInto: (n) => {
+    for (let i = 0; i < n; i++) if (dict.getInto(keys[stream[i]], target) >= 0) sink++;
+  },
+  mixed: (n) => {
+    for (let i = 0; i < n; i++) {
+      const k = stream[i];
+      if (i % 10 === 0) dict.set(keys[k], values[k]);
+      else if (dict.get(keys[k]) !== undefined) sink++;
+    }
+  },
+  incr: (n) => {
+    const m = Math.min(n, ops / 4);
+    for (let i = 0; i < m; i++) sink += dict.incr(numKeys[stream[i]], 1) ?? 0;
+  },
+};
+
+const names = only.filter((n) => runs[n] !== undefined);
+if (warm) for (const n of names) runs[n](Math.min(ops, 200_000));
+const ns: Record<string, number[]> = {};
+for (const n of names) ns[n] = [];
+for (let r = 0; r < rounds; r++) {
+  for (const n of names) {
+    const count = n === 'incr' ? Math.min(ops, ops / 4) : ops;
+    const t0 = process.hrtime.bigint();
+    runs[n](ops);
+    ns[n].push(Number(process.hrtime.bigint() - t0) / count);
+  }
+}
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+};
+for (const n of names) {
+  const m = median(ns[n]);
+  let ratio = '';
+  const base = n === 'mixed' ? 'map-mixed' : 'map';
+  if (n !== base && ns[base] !== undefined) {
+    const per = ns[n].map((x, i) => ns[base][i] / x);
+    ratio = `  Map/this = ${median(per).toFixed(3)} (per-round median)`;
+  }
+  console.log(
+    `${n.padEnd(10)} ${m.toFixed(1).padStart(7)} ns/op  ${(1000 / m).toFixed(2)} M/s${ratio}  [${ns[n].map((x) => x.toFixed(0)).join(' ')}]`,
+  );
+}
+if (sink < 0) console.log(sink);
+await registry.stop();
