@@ -9,31 +9,7 @@
  * goes back to the page allocator at once, as in nginx.
  */
 import { describeValue, SlabCorruptionError, SlabError } from '../errors.js';
-import {
-  CLASS_MASK,
-  CLASS_SHIFT,
-  DESC_WORDS,
-  D_INFO,
-  D_MAP,
-  D_NEXT,
-  PAGE_SHIFT,
-  PAGE_SIZE,
-  STAT_WORDS,
-  S_FAILS,
-  S_REQS,
-  S_TOTAL,
-  S_USED,
-  TYPE_MASK,
-  T_FREE,
-  T_FREE_TAIL,
-  T_INNER,
-  T_RUN,
-  T_SLAB,
-  USED_ONE,
-  USED_SHIFT,
-  H_PAGE_FAILS,
-  H_PAGE_REQS,
-} from './layout.js';
+import { L } from './layout.js';
 import { jw } from './journal.js';
 import {
   allocPages,
@@ -44,17 +20,7 @@ import {
   unlink,
   unlinkFull,
 } from './pages.js';
-import {
-  K_BITMAP_WORDS,
-  K_COUNT,
-  K_DATA_OFFSET,
-  K_EMPTY_MAP,
-  K_MAGIC,
-  K_SHIFT,
-  K_SIZE,
-  K_SPAN,
-  K_STRIDE,
-} from './sizeclass.js';
+import { K } from './sizeclass.js';
 import type { PoolState } from './state.js';
 
 /**
@@ -65,23 +31,23 @@ import type { PoolState } from './state.js';
 export function allocChunk(s: PoolState, c: number): number {
   const u32 = s.u32;
   const ct = s.ct;
-  const k = c * K_STRIDE;
-  const sw = s.statsWord + c * STAT_WORDS;
-  u32[sw + S_REQS]++; // statistic, not journaled
+  const k = c * K.K_STRIDE;
+  const sw = s.statsWord + c * L.STAT_WORDS;
+  u32[sw + L.S_REQS]++; // statistic, not journaled
   const D = s.descWord;
-  const d = u32[D + (c + 1) * DESC_WORDS + D_NEXT];
+  const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
   if (d === c + 1) return allocSlab(s, c); // no slab with room
-  const w = D + d * DESC_WORDS;
-  const bw = ct[k + K_BITMAP_WORDS];
-  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  const w = D + d * L.DESC_WORDS;
+  const bw = ct[k + K.K_BITMAP_WORDS];
+  const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
   let idx: number;
   if (bw === 0) {
     // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones.
-    const map = u32[w + D_MAP] | 0;
+    const map = u32[w + L.D_MAP] | 0;
     const bit = ~map & (map + 1); // lowest clear bit
     idx = 31 - Math.clz32(bit);
     const now = map | bit;
-    jw(s, w + D_MAP, now);
+    jw(s, w + L.D_MAP, now);
     if (now === -1) unlinkFull(s, d);
   } else {
     const b = start >>> 2;
@@ -92,13 +58,13 @@ export function allocChunk(s: PoolState, c: number): number {
     const bit = ~word & (word + 1);
     idx = i * 32 + 31 - Math.clz32(bit);
     jw(s, b + i, word | bit);
-    const info = u32[w + D_INFO];
-    jw(s, w + D_INFO, info + USED_ONE);
-    if ((info >>> USED_SHIFT) + 1 === ct[k + K_COUNT]) unlinkFull(s, d);
+    const info = u32[w + L.D_INFO];
+    jw(s, w + L.D_INFO, info + L.USED_ONE);
+    if ((info >>> L.USED_SHIFT) + 1 === ct[k + K.K_COUNT]) unlinkFull(s, d);
   }
-  u32[sw + S_USED]++;
-  const off = start + ct[k + K_DATA_OFFSET] + idx * ct[k + K_SIZE];
-  if (s.poison) checkPoison(s, off, ct[k + K_SIZE]);
+  u32[sw + L.S_USED]++;
+  const off = start + ct[k + K.K_DATA_OFFSET] + idx * ct[k + K.K_SIZE];
+  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
   return off;
 }
 
@@ -110,53 +76,53 @@ function listedButFull(s: PoolState, d: number): never {
 function allocSlab(s: PoolState, c: number): number {
   const u32 = s.u32;
   const ct = s.ct;
-  const k = c * K_STRIDE;
-  const sw = s.statsWord + c * STAT_WORDS;
-  const d = allocPages(s, ct[k + K_SPAN]);
+  const k = c * K.K_STRIDE;
+  const sw = s.statsWord + c * L.STAT_WORDS;
+  const d = allocPages(s, ct[k + K.K_SPAN]);
   if (d === 0) {
-    u32[sw + S_FAILS]++;
+    u32[sw + L.S_FAILS]++;
     return 0;
   }
-  const w = s.descWord + d * DESC_WORDS;
-  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
-  const bw = ct[k + K_BITMAP_WORDS];
+  const w = s.descWord + d * L.DESC_WORDS;
+  const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
+  const bw = ct[k + K.K_BITMAP_WORDS];
   if (bw === 0) {
-    jw(s, w + D_MAP, ct[k + K_EMPTY_MAP] | 1);
+    jw(s, w + L.D_MAP, ct[k + K.K_EMPTY_MAP] | 1);
     // The used count lives in the bitmap: INFO holds no count.
-    jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT));
+    jw(s, w + L.D_INFO, L.T_SLAB | (c << L.CLASS_SHIFT));
   } else {
     // In-page bitmap of a page that was free before this operation: plain stores suffice
     // (after a rollback the page is free again and nobody reads it).
-    jw(s, w + D_MAP, 0); // left over from the free run (skipped when already 0)
+    jw(s, w + L.D_MAP, 0); // left over from the free run (skipped when already 0)
     const b = start >>> 2;
     for (let i = 0; i < bw - 1; i++) u32[b + i] = 0;
-    u32[b + bw - 1] = ct[k + K_EMPTY_MAP];
+    u32[b + bw - 1] = ct[k + K.K_EMPTY_MAP];
     u32[b] |= 1;
-    jw(s, w + D_INFO, T_SLAB | (c << CLASS_SHIFT) | USED_ONE);
+    jw(s, w + L.D_INFO, L.T_SLAB | (c << L.CLASS_SHIFT) | L.USED_ONE);
   }
-  const count = ct[k + K_COUNT];
+  const count = ct[k + K.K_COUNT];
   if (count > 1) pushFront(s, c + 1, d);
-  u32[sw + S_TOTAL] += count; // derived, recounted after a takeover
-  u32[sw + S_USED]++;
-  const off = start + ct[k + K_DATA_OFFSET];
-  if (s.poison) checkPoison(s, off, ct[k + K_SIZE]);
+  u32[sw + L.S_TOTAL] += count; // derived, recounted after a takeover
+  u32[sw + L.S_USED]++;
+  const off = start + ct[k + K.K_DATA_OFFSET];
+  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
   return off;
 }
 
 /** Allocates a run of whole pages for `size` bytes (> largest class). Returns offset or 0. */
 export function allocRun(s: PoolState, size: number): number {
   const u32 = s.u32;
-  u32[s.base + H_PAGE_REQS]++;
-  const n = ((size - 1) >>> PAGE_SHIFT) + 1; // ceil(size / 4096) for 1 <= size < 2^32
+  u32[s.base + L.H_PAGE_REQS]++;
+  const n = ((size - 1) >>> L.PAGE_SHIFT) + 1; // ceil(size / 4096) for 1 <= size < 2^32
   const d = n <= s.pagesTotal ? allocPages(s, n) : 0;
   if (d === 0) {
-    u32[s.base + H_PAGE_FAILS]++;
+    u32[s.base + L.H_PAGE_FAILS]++;
     return 0;
   }
-  const w = s.descWord + d * DESC_WORDS;
-  jw(s, w + D_INFO, T_RUN);
-  jw(s, w + D_MAP, n); // skipped when the free run was exactly n pages (MAP already n)
-  return s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  const w = s.descWord + d * L.DESC_WORDS;
+  jw(s, w + L.D_INFO, L.T_RUN);
+  jw(s, w + L.D_MAP, n); // skipped when the free run was exactly n pages (MAP already n)
+  return s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
 }
 
 /** Kinds returned by locate(). */
@@ -175,30 +141,31 @@ export function locate(s: PoolState, offset: number): number {
   if (typeof offset !== 'number' || offset >>> 0 !== offset) badType(offset);
   if (offset < s.dataStart || offset >= s.dataEnd) outside(s, offset);
   const u32 = s.u32;
-  let d = s.firstDesc + ((offset - s.dataStart) >>> PAGE_SHIFT);
-  let info = u32[s.descWord + d * DESC_WORDS + D_INFO];
-  if ((info & TYPE_MASK) !== T_SLAB) {
-    if ((info & TYPE_MASK) === T_RUN) {
-      if (((offset - s.dataStart) & (PAGE_SIZE - 1)) !== 0) notRunStart(offset);
+  let d = s.firstDesc + ((offset - s.dataStart) >>> L.PAGE_SHIFT);
+  let info = u32[s.descWord + d * L.DESC_WORDS + L.D_INFO];
+  if ((info & L.TYPE_MASK) !== L.T_SLAB) {
+    if ((info & L.TYPE_MASK) === L.T_RUN) {
+      if (((offset - s.dataStart) & (L.PAGE_SIZE - 1)) !== 0) notRunStart(offset);
       s.locDesc = d;
       return LOC_RUN;
     }
     d = slabHead(s, offset, d, info);
-    info = u32[s.descWord + d * DESC_WORDS + D_INFO];
+    info = u32[s.descWord + d * L.DESC_WORDS + L.D_INFO];
   }
-  const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+  const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
   if (c >= s.nClasses) badClass(s, d, c);
   const ct = s.ct;
-  const k = c * K_STRIDE;
-  const start = s.dataStart + (d - s.firstDesc) * PAGE_SIZE;
+  const k = c * K.K_STRIDE;
+  const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
   // < span * PAGE_SIZE <= 2^15: small integer arithmetic from here on.
-  const rel = offset - start - ct[k + K_DATA_OFFSET];
+  const rel = offset - start - ct[k + K.K_DATA_OFFSET];
   if (rel < 0) inBitmap(s, offset, c);
-  const idx = Math.imul(rel, ct[k + K_MAGIC]) >>> ct[k + K_SHIFT];
-  if (Math.imul(idx, ct[k + K_SIZE]) !== rel || idx >= ct[k + K_COUNT]) notChunkStart(s, offset, c);
+  const idx = Math.imul(rel, ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
+  if (Math.imul(idx, ct[k + K.K_SIZE]) !== rel || idx >= ct[k + K.K_COUNT])
+    notChunkStart(s, offset, c);
   const word =
-    ct[k + K_BITMAP_WORDS] === 0
-      ? s.descWord + d * DESC_WORDS + D_MAP
+    ct[k + K.K_BITMAP_WORDS] === 0
+      ? s.descWord + d * L.DESC_WORDS + L.D_MAP
       : (start >>> 2) + (idx >>> 5);
   if ((u32[word] & (1 << (idx & 31))) === 0) chunkFree(s, offset, c);
   s.locDesc = d;
@@ -244,21 +211,21 @@ function slabHead(s: PoolState, offset: number, d: number, info: number): number
   const u32 = s.u32;
   const D = s.descWord;
   const page = d - s.firstDesc;
-  let type = info & TYPE_MASK;
-  if (type === T_INNER) {
-    while (type === T_INNER && d > s.firstDesc) {
+  let type = info & L.TYPE_MASK;
+  if (type === L.T_INNER) {
+    while (type === L.T_INNER && d > s.firstDesc) {
       d--;
-      info = u32[D + d * DESC_WORDS + D_INFO];
-      type = info & TYPE_MASK;
+      info = u32[D + d * L.DESC_WORDS + L.D_INFO];
+      type = info & L.TYPE_MASK;
     }
-    if (type === T_RUN) {
+    if (type === L.T_RUN) {
       throw new SlabError(
         'ERR_SLAB_WRONG_PAGE',
         `slab free: offset ${offset} points inside a page run, not at its start`,
         offset,
       );
     }
-    if (type === T_FREE) {
+    if (type === L.T_FREE) {
       throw new SlabError(
         'ERR_SLAB_PAGE_FREE',
         `slab free: offset ${offset} is in a free page`,
@@ -266,8 +233,8 @@ function slabHead(s: PoolState, offset: number, d: number, info: number): number
       );
     }
     if (
-      type !== T_SLAB ||
-      page - (d - s.firstDesc) >= s.classes.span[(info >>> CLASS_SHIFT) & CLASS_MASK]
+      type !== L.T_SLAB ||
+      page - (d - s.firstDesc) >= s.classes.span[(info >>> L.CLASS_SHIFT) & L.CLASS_MASK]
     ) {
       throw new SlabCorruptionError(
         `page ${page} has no head descriptor (found type ${type} at page ${d - s.firstDesc})`,
@@ -275,7 +242,7 @@ function slabHead(s: PoolState, offset: number, d: number, info: number): number
     }
     return d;
   }
-  if (type === T_FREE || type === T_FREE_TAIL) {
+  if (type === L.T_FREE || type === L.T_FREE_TAIL) {
     throw new SlabError(
       'ERR_SLAB_PAGE_FREE',
       `slab free: offset ${offset} is in a free page`,
@@ -319,37 +286,38 @@ export function freeChunk(s: PoolState): void {
   const ct = s.ct;
   const d = s.locDesc;
   const c = s.locClass;
-  const k = c * K_STRIDE;
+  const k = c * K.K_STRIDE;
   const idx = s.locIndex;
   const bwd = s.locWord;
   const old = u32[bwd] | 0;
   jw(s, bwd, old & ~(1 << (idx & 31)));
   if (s.poison) {
-    const size = ct[k + K_SIZE];
-    const off = s.dataStart + (d - s.firstDesc) * PAGE_SIZE + ct[k + K_DATA_OFFSET] + idx * size;
+    const size = ct[k + K.K_SIZE];
+    const off =
+      s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE + ct[k + K.K_DATA_OFFSET] + idx * size;
     s.u8.fill(POISON_BYTE, off, off + size);
   }
-  u32[s.statsWord + c * STAT_WORDS + S_USED]--;
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
   let empty: boolean;
   let wasFull: boolean;
-  if (ct[k + K_BITMAP_WORDS] === 0) {
+  if (ct[k + K.K_BITMAP_WORDS] === 0) {
     // Used count = set bits of MAP minus the padding: no INFO write.
     wasFull = old === -1;
-    empty = (old & ~(1 << (idx & 31))) === (ct[k + K_EMPTY_MAP] | 0);
+    empty = (old & ~(1 << (idx & 31))) === (ct[k + K.K_EMPTY_MAP] | 0);
   } else {
-    const w = s.descWord + d * DESC_WORDS;
-    const info = u32[w + D_INFO];
-    const used = (info >>> USED_SHIFT) - 1;
-    wasFull = used + 1 === ct[k + K_COUNT];
+    const w = s.descWord + d * L.DESC_WORDS;
+    const info = u32[w + L.D_INFO];
+    const used = (info >>> L.USED_SHIFT) - 1;
+    wasFull = used + 1 === ct[k + K.K_COUNT];
     empty = used === 0;
-    if (!empty) jw(s, w + D_INFO, info - USED_ONE);
+    if (!empty) jw(s, w + L.D_INFO, info - L.USED_ONE);
   }
   if (empty) {
     // Empty: give the pages back (nginx does the same; no cached empty slab). A slab that was
     // full is not in the list (only possible with one chunk per slab).
     if (!wasFull) unlink(s, d);
-    u32[s.statsWord + c * STAT_WORDS + S_TOTAL] -= ct[k + K_COUNT];
-    freePages(s, d, ct[k + K_SPAN]);
+    u32[s.statsWord + c * L.STAT_WORDS + L.S_TOTAL] -= ct[k + K.K_COUNT];
+    freePages(s, d, ct[k + K.K_SPAN]);
   } else if (wasFull) {
     pushFront(s, c + 1, d); // back into the class list
   }
@@ -358,12 +326,12 @@ export function freeChunk(s: PoolState): void {
 /** Frees the page run found by locate(). */
 export function freeRun(s: PoolState): void {
   const d = s.locDesc;
-  freePages(s, d, s.u32[s.descWord + d * DESC_WORDS + D_MAP]);
+  freePages(s, d, s.u32[s.descWord + d * L.DESC_WORDS + L.D_MAP]);
 }
 
 /** Usable bytes of the allocation found by locate(). */
 export function locatedSize(s: PoolState, kind: number): number {
   return kind === LOC_RUN
-    ? s.u32[s.descWord + s.locDesc * DESC_WORDS + D_MAP] * PAGE_SIZE
+    ? s.u32[s.descWord + s.locDesc * L.DESC_WORDS + L.D_MAP] * L.PAGE_SIZE
     : s.classes.size[s.locClass];
 }

@@ -8,7 +8,7 @@
  * survivor finds nothing to undo, exactly as if those k stores had not been journaled. This
  * proves the journal is what makes recovery work (some k must then fail verify()).
  *
- * Cost when the variable is unset: `CRASH_HOOK` is a module-level `false` constant, so the
+ * Cost when the variable is unset: `CRASH_HOOK` is false (copied into PoolState.crashHook), so the
  * call site in journal.ts is one never-taken branch.
  */
 import type { PoolState } from './state.js';

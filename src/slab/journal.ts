@@ -35,13 +35,13 @@
  * between the entry, the count and the store (e.g. `Atomics.store` for the count).
  */
 import { ShmzoneError } from '../errors.js';
-import { JOURNAL_CAPACITY } from './layout.js';
-import { CRASH_HOOK, crashTick } from './crashpoint.js';
+import { L } from './layout.js';
+import { crashTick } from './crashpoint.js';
 import type { PoolState } from './state.js';
 
 /** Journaled store of `value` into word `w` of the zone buffer, with a capacity check. */
 export function journalWrite(s: PoolState, w: number, value: number): void {
-  if (s.u32[s.journalCountWord] >= JOURNAL_CAPACITY) journalOverflow(s);
+  if (s.u32[s.journalCountWord] >= L.JOURNAL_CAPACITY) journalOverflow(s);
   jw(s, w, value);
 }
 
@@ -62,7 +62,7 @@ export function jw(s: PoolState, w: number, value: number): void {
   u32[e + 1] = old;
   u32[cw] = n + 1; // count after the entry: a counted entry is always complete
   u32[w] = value; // the store itself last
-  if (CRASH_HOOK) crashTick(s); // test-only crash point (crashpoint.ts); a constant false in production
+  if (s.crashHook) crashTick(s); // test-only crash point (crashpoint.ts); false in production
 }
 
 /** Forgets the entries: the state at this point is consistent. One store. */
@@ -78,8 +78,8 @@ export function journalCommit(s: PoolState): void {
 export function journalRollback(s: PoolState): number {
   const u32 = s.u32;
   const n = u32[s.journalCountWord];
-  if (n > JOURNAL_CAPACITY)
-    throw new Error(`journal count ${n} exceeds capacity ${JOURNAL_CAPACITY}`);
+  if (n > L.JOURNAL_CAPACITY)
+    throw new Error(`journal count ${n} exceeds capacity ${L.JOURNAL_CAPACITY}`);
   const words = u32.length;
   for (let i = n - 1; i >= 0; i--) {
     const e = s.journalWord + i * 2;
@@ -93,7 +93,7 @@ export function journalRollback(s: PoolState): number {
 
 /** Entries still free in the journal. */
 export function journalRoom(s: PoolState): number {
-  return JOURNAL_CAPACITY - s.u32[s.journalCountWord];
+  return L.JOURNAL_CAPACITY - s.u32[s.journalCountWord];
 }
 
 /**
@@ -104,7 +104,7 @@ export function journalOverflow(s: PoolState): never {
   const undone = journalRollback(s);
   throw new ShmzoneError(
     'ERR_SLAB_JOURNAL_FULL',
-    `slab journal full (${JOURNAL_CAPACITY} entries): the operation was rolled back (${undone} ` +
+    `slab journal full (${L.JOURNAL_CAPACITY} entries): the operation was rolled back (${undone} ` +
       `writes undone). Call commit() at consistent points when holding the lock for long.`,
   );
 }

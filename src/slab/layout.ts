@@ -46,50 +46,50 @@
  * head by walking back over zero descriptors (error path, or at most 7 steps for a slab).
  */
 
-export const POOL_MAGIC = 0x534c4142; // 'SLAB'
-export const POOL_VERSION = 1;
+export const POOL_MAGIC = L.POOL_MAGIC; // 'SLAB'
+export const POOL_VERSION = L.POOL_VERSION;
 
-export const PAGE_SIZE = 4096;
-export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = L.PAGE_SIZE;
+export const PAGE_SHIFT = L.PAGE_SHIFT;
 
 /** Header words, relative to the pool's first word. */
-export const H_MAGIC = 0;
-export const H_VERSION = 1;
+export const H_MAGIC = L.H_MAGIC;
+export const H_VERSION = L.H_VERSION;
 /** Pool length in units of 8 bytes (a 4 GiB pool does not fit a byte count in 32 bits). */
-export const H_LENGTH_DIV8 = 2;
+export const H_LENGTH_DIV8 = L.H_LENGTH_DIV8;
 /** Size-class mode: 0 = pow2, 1 = fine. */
-export const H_MODE = 3;
+export const H_MODE = L.H_MODE;
 /** The lock word: owner id, 0 = free. Only ever touched with Atomics. */
-export const H_LOCK = 4;
+export const H_LOCK = L.H_LOCK;
 /** Number of threads sleeping (or about to) on the lock futex. Atomics only. */
-export const H_WAITERS = 5;
+export const H_WAITERS = L.H_WAITERS;
 /** Entries in the undo journal. 0 = nothing to roll back. */
-export const H_JOURNAL_COUNT = 6;
-export const H_GENERATION = 7;
-export const H_PAGES_TOTAL = 8;
+export const H_JOURNAL_COUNT = L.H_JOURNAL_COUNT;
+export const H_GENERATION = L.H_GENERATION;
+export const H_PAGES_TOTAL = L.H_PAGES_TOTAL;
 /** Not journaled: recomputed from the descriptors after a takeover. */
-export const H_PAGES_FREE = 9;
+export const H_PAGES_FREE = L.H_PAGES_FREE;
 /**
  * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0 for
  * the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a takeover.
  */
-export const H_FREE_BIN_MASK = 21;
-export const H_DATA_START = 10;
-export const H_DESC_START = 11;
-export const H_N_CLASSES = 12;
+export const H_FREE_BIN_MASK = L.H_FREE_BIN_MASK;
+export const H_DATA_START = L.H_DATA_START;
+export const H_DESC_START = L.H_DESC_START;
+export const H_N_CLASSES = L.H_N_CLASSES;
 /** 1 when the pool was created with SHMZONE_DEBUG=1: every process poisons freed memory. */
-export const H_POISON = 13;
-export const H_PAGE_REQS = 14;
-export const H_PAGE_FAILS = 15;
-export const H_LOCK_ACQUISITIONS = 16;
-export const H_LOCK_CONTENDED = 17;
-export const H_LOCK_SPINS = 18;
-export const H_LOCK_SLEEPS = 19;
-export const H_LOCK_RECOVERIES = 20;
-export const HEADER_WORDS = 32;
+export const H_POISON = L.H_POISON;
+export const H_PAGE_REQS = L.H_PAGE_REQS;
+export const H_PAGE_FAILS = L.H_PAGE_FAILS;
+export const H_LOCK_ACQUISITIONS = L.H_LOCK_ACQUISITIONS;
+export const H_LOCK_CONTENDED = L.H_LOCK_CONTENDED;
+export const H_LOCK_SPINS = L.H_LOCK_SPINS;
+export const H_LOCK_SLEEPS = L.H_LOCK_SLEEPS;
+export const H_LOCK_RECOVERIES = L.H_LOCK_RECOVERIES;
+export const HEADER_WORDS = L.HEADER_WORDS;
 
 /** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
-export const JOURNAL_CAPACITY = 1024;
+export const JOURNAL_CAPACITY = L.JOURNAL_CAPACITY;
 /**
  * Upper bound on journaled writes of one allocLocked/freeLocked, counted from the code.
  * Worst alloc: a new slab from a split run: allocPages 13 (unlink 4, remainder head 2, push 4,
@@ -98,38 +98,38 @@ export const JOURNAL_CAPACITY = 1024;
  * unlink 4 + clear 2; left: unlink 4 + clear tail 2 + clear head 2; head 2; push 4; tail 2)
  * = 27. 40 leaves headroom; a test checks the real maximum.
  */
-export const MAX_OP_WRITES = 40;
+export const MAX_OP_WRITES = L.MAX_OP_WRITES;
 
-export const STAT_WORDS = 4;
-export const S_TOTAL = 0;
-export const S_USED = 1;
-export const S_REQS = 2;
-export const S_FAILS = 3;
+export const STAT_WORDS = L.STAT_WORDS;
+export const S_TOTAL = L.S_TOTAL;
+export const S_USED = L.S_USED;
+export const S_REQS = L.S_REQS;
+export const S_FAILS = L.S_FAILS;
 
 /**
  * Free runs are kept in FREE_BINS lists by length: exact lengths 1..31, and one list for
  * >= 32 pages (first fit inside it). A request for n < 32 pages takes the first run of the
  * smallest non-empty bin >= n (found with one mask operation), so no search skips fragments.
  */
-export const FREE_BINS = 32;
+export const FREE_BINS = L.FREE_BINS;
 
-export const DESC_WORDS = 4;
-export const D_INFO = 0;
-export const D_MAP = 1;
-export const D_NEXT = 2;
-export const D_PREV = 3;
+export const DESC_WORDS = L.DESC_WORDS;
+export const D_INFO = L.D_INFO;
+export const D_MAP = L.D_MAP;
+export const D_NEXT = L.D_NEXT;
+export const D_PREV = L.D_PREV;
 
 /** Descriptor types (INFO bits 0..3). 0 = inner page of some run (all four words zero). */
-export const T_INNER = 0;
-export const T_FREE = 1;
-export const T_FREE_TAIL = 2;
-export const T_RUN = 3;
-export const T_SLAB = 4;
-export const TYPE_MASK = 0xf;
-export const CLASS_SHIFT = 4;
-export const CLASS_MASK = 0xff;
-export const USED_SHIFT = 12;
-export const USED_ONE = 1 << USED_SHIFT;
+export const T_INNER = L.T_INNER;
+export const T_FREE = L.T_FREE;
+export const T_FREE_TAIL = L.T_FREE_TAIL;
+export const T_RUN = L.T_RUN;
+export const T_SLAB = L.T_SLAB;
+export const TYPE_MASK = L.TYPE_MASK;
+export const CLASS_SHIFT = L.CLASS_SHIFT;
+export const CLASS_MASK = L.CLASS_MASK;
+export const USED_SHIFT = L.USED_SHIFT;
+export const USED_ONE = L.USED_ONE;
 
 /** Derived geometry of one pool, computed identically by create() and open(). */
 export interface Geometry {
@@ -187,3 +187,64 @@ export function computeGeometry(
     pagesTotal: pages,
   };
 }
+
+/**
+ * The values of the constants above as a const enum: tsc writes `L.NAME` as a literal, so the
+ * hot paths (chunks.ts, pages.ts, journal.ts, pool.ts) use `L.*`. An imported `const` is a
+ * module binding that V8 loads and hole-checks at every use (it does not fold it); measured on
+ * W1/W2 that cost was several instructions per constant per use.
+ */
+/* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
+export const enum L {
+  POOL_MAGIC = 0x534c4142,
+  POOL_VERSION = 1,
+  PAGE_SIZE = 4096,
+  PAGE_SHIFT = 12,
+  H_MAGIC = 0,
+  H_VERSION = 1,
+  H_LENGTH_DIV8 = 2,
+  H_MODE = 3,
+  H_LOCK = 4,
+  H_WAITERS = 5,
+  H_JOURNAL_COUNT = 6,
+  H_GENERATION = 7,
+  H_PAGES_TOTAL = 8,
+  H_PAGES_FREE = 9,
+  H_FREE_BIN_MASK = 21,
+  H_DATA_START = 10,
+  H_DESC_START = 11,
+  H_N_CLASSES = 12,
+  H_POISON = 13,
+  H_PAGE_REQS = 14,
+  H_PAGE_FAILS = 15,
+  H_LOCK_ACQUISITIONS = 16,
+  H_LOCK_CONTENDED = 17,
+  H_LOCK_SPINS = 18,
+  H_LOCK_SLEEPS = 19,
+  H_LOCK_RECOVERIES = 20,
+  HEADER_WORDS = 32,
+  JOURNAL_CAPACITY = 1024,
+  MAX_OP_WRITES = 40,
+  STAT_WORDS = 4,
+  S_TOTAL = 0,
+  S_USED = 1,
+  S_REQS = 2,
+  S_FAILS = 3,
+  FREE_BINS = 32,
+  DESC_WORDS = 4,
+  D_INFO = 0,
+  D_MAP = 1,
+  D_NEXT = 2,
+  D_PREV = 3,
+  T_INNER = 0,
+  T_FREE = 1,
+  T_FREE_TAIL = 2,
+  T_RUN = 3,
+  T_SLAB = 4,
+  TYPE_MASK = 0xf,
+  CLASS_SHIFT = 4,
+  CLASS_MASK = 0xff,
+  USED_SHIFT = 12,
+  USED_ONE = 1 << USED_SHIFT,
+}
+/* eslint-enable @typescript-eslint/no-duplicate-enum-values */

@@ -12,23 +12,7 @@
  *
  * Writes per call are bounded: allocPages <= 13, freePages <= 22 (journaled).
  */
-import {
-  CLASS_MASK,
-  CLASS_SHIFT,
-  DESC_WORDS,
-  FREE_BINS,
-  H_FREE_BIN_MASK,
-  D_INFO,
-  D_MAP,
-  D_NEXT,
-  D_PREV,
-  H_PAGES_FREE,
-  PAGE_SIZE,
-  TYPE_MASK,
-  T_FREE,
-  T_FREE_TAIL,
-  T_SLAB,
-} from './layout.js';
+import { L } from './layout.js';
 import { SlabCorruptionError } from '../errors.js';
 import { journalRollback, jw } from './journal.js';
 import type { PoolState } from './state.js';
@@ -38,18 +22,18 @@ export const POISON_BYTE = 0xa5;
 
 /** Sentinel descriptor of the free list for runs of `len` pages. */
 export function binSentinel(s: PoolState, len: number): number {
-  return len < FREE_BINS ? s.freeSentinel + len : s.freeSentinel;
+  return len < L.FREE_BINS ? s.freeSentinel + len : s.freeSentinel;
 }
 
 /** Mask bit of the free list for runs of `len` pages (bit 0: the >= FREE_BINS list). */
 function binBit(len: number): number {
-  return len < FREE_BINS ? 1 << len : 1;
+  return len < L.FREE_BINS ? 1 << len : 1;
 }
 
 /** Links free-run head d (INFO/MAP already set to length len) into its bin. 4 writes. */
 function pushRun(s: PoolState, d: number, len: number): void {
   pushFront(s, binSentinel(s, len), d);
-  s.u32[s.base + H_FREE_BIN_MASK] |= binBit(len); // derived, not journaled
+  s.u32[s.base + L.H_FREE_BIN_MASK] |= binBit(len); // derived, not journaled
 }
 
 /** Unlinks free-run head d of length len from its bin. 4 writes. */
@@ -57,8 +41,8 @@ function unlinkRun(s: PoolState, d: number, len: number): void {
   unlink(s, d);
   const sent = binSentinel(s, len);
   const u32 = s.u32;
-  if (u32[s.descWord + sent * DESC_WORDS + D_NEXT] === sent) {
-    u32[s.base + H_FREE_BIN_MASK] &= ~binBit(len); // that bin is empty now
+  if (u32[s.descWord + sent * L.DESC_WORDS + L.D_NEXT] === sent) {
+    u32[s.base + L.H_FREE_BIN_MASK] &= ~binBit(len); // that bin is empty now
   }
 }
 
@@ -72,50 +56,50 @@ export function allocPages(s: PoolState, n: number): number {
   const u32 = s.u32;
   const D = s.descWord;
   let d = 0;
-  if (n < FREE_BINS) {
+  if (n < L.FREE_BINS) {
     // Bins n..31 that hold runs: clear the bits below n (bit 0, the big list, goes too).
-    const m = (u32[s.base + H_FREE_BIN_MASK] >>> n) << n;
+    const m = (u32[s.base + L.H_FREE_BIN_MASK] >>> n) << n;
     if (m !== 0) {
       const sent = s.freeSentinel + (31 - Math.clz32(m & -m));
-      d = u32[D + sent * DESC_WORDS + D_NEXT];
+      d = u32[D + sent * L.DESC_WORDS + L.D_NEXT];
       // A stale mask bit (only possible mid-recovery) reads as the sentinel: fall through.
       if (d === sent) d = 0;
     }
   }
   if (d === 0) {
     const sent = s.freeSentinel;
-    let e = u32[D + sent * DESC_WORDS + D_NEXT];
+    let e = u32[D + sent * L.DESC_WORDS + L.D_NEXT];
     while (e !== sent) {
-      if (u32[D + e * DESC_WORDS + D_MAP] >= n) {
+      if (u32[D + e * L.DESC_WORDS + L.D_MAP] >= n) {
         d = e;
         break;
       }
-      e = u32[D + e * DESC_WORDS + D_NEXT];
+      e = u32[D + e * L.DESC_WORDS + L.D_NEXT];
     }
     if (d === 0) return 0;
   }
-  const w = D + d * DESC_WORDS;
-  const len = u32[w + D_MAP];
+  const w = D + d * L.DESC_WORDS;
+  const len = u32[w + L.D_MAP];
   unlinkRun(s, d, len);
   if (len === n) {
     if (n > 1) {
-      const tw = w + (n - 1) * DESC_WORDS; // old tail becomes an inner page
-      jw(s, tw + D_INFO, 0);
-      jw(s, tw + D_MAP, 0);
+      const tw = w + (n - 1) * L.DESC_WORDS; // old tail becomes an inner page
+      jw(s, tw + L.D_INFO, 0);
+      jw(s, tw + L.D_MAP, 0);
     }
   } else {
     // The remainder becomes a run of its own. When it is one page long it is the old tail
     // descriptor, whose INFO/MAP are rewritten here as a head.
     const r = d + n;
-    const rw = w + n * DESC_WORDS;
+    const rw = w + n * L.DESC_WORDS;
     const rest = len - n;
-    jw(s, rw + D_INFO, T_FREE);
-    jw(s, rw + D_MAP, rest);
+    jw(s, rw + L.D_INFO, L.T_FREE);
+    jw(s, rw + L.D_MAP, rest);
     pushRun(s, r, rest);
-    if (rest > 1) jw(s, w + (len - 1) * DESC_WORDS + D_MAP, r);
+    if (rest > 1) jw(s, w + (len - 1) * L.DESC_WORDS + L.D_MAP, r);
   }
-  u32[s.base + H_PAGES_FREE] -= n; // derived counter, not journaled
-  if (s.poison) checkPoison(s, s.dataStart + (d - s.firstDesc) * PAGE_SIZE, n * PAGE_SIZE);
+  u32[s.base + L.H_PAGES_FREE] -= n; // derived counter, not journaled
+  if (s.poison) checkPoison(s, s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE, n * L.PAGE_SIZE);
   return d;
 }
 
@@ -126,23 +110,23 @@ export function allocPages(s: PoolState, n: number): number {
 export function freePages(s: PoolState, h: number, n: number): void {
   const u32 = s.u32;
   const D = s.descWord;
-  const hw = D + h * DESC_WORDS;
+  const hw = D + h * L.DESC_WORDS;
   if (s.poison) {
-    const from = s.dataStart + (h - s.firstDesc) * PAGE_SIZE;
-    s.u8.fill(POISON_BYTE, from, from + n * PAGE_SIZE);
+    const from = s.dataStart + (h - s.firstDesc) * L.PAGE_SIZE;
+    s.u8.fill(POISON_BYTE, from, from + n * L.PAGE_SIZE);
   }
-  u32[s.base + H_PAGES_FREE] += n;
+  u32[s.base + L.H_PAGES_FREE] += n;
   let len = n;
 
   // Right neighbour: absorb a free run that starts just past ours.
   const r = h + n;
   if (r < s.firstDesc + s.pagesTotal) {
-    const rw = D + r * DESC_WORDS;
-    if ((u32[rw + D_INFO] & TYPE_MASK) === T_FREE) {
-      const rlen = u32[rw + D_MAP];
+    const rw = D + r * L.DESC_WORDS;
+    if ((u32[rw + L.D_INFO] & L.TYPE_MASK) === L.T_FREE) {
+      const rlen = u32[rw + L.D_MAP];
       unlinkRun(s, r, rlen);
-      jw(s, rw + D_INFO, 0);
-      jw(s, rw + D_MAP, 0);
+      jw(s, rw + L.D_INFO, 0);
+      jw(s, rw + L.D_MAP, 0);
       len += rlen;
     }
   }
@@ -151,31 +135,31 @@ export function freePages(s: PoolState, h: number, n: number): void {
   let head = h;
   if (h > s.firstDesc) {
     const l = h - 1;
-    const lw = D + l * DESC_WORDS;
-    const lt = u32[lw + D_INFO] & TYPE_MASK;
-    const lh = lt === T_FREE ? l : lt === T_FREE_TAIL ? u32[lw + D_MAP] : 0;
+    const lw = D + l * L.DESC_WORDS;
+    const lt = u32[lw + L.D_INFO] & L.TYPE_MASK;
+    const lh = lt === L.T_FREE ? l : lt === L.T_FREE_TAIL ? u32[lw + L.D_MAP] : 0;
     if (lh !== 0) {
-      const llen = u32[D + lh * DESC_WORDS + D_MAP];
+      const llen = u32[D + lh * L.DESC_WORDS + L.D_MAP];
       unlinkRun(s, lh, llen);
       if (lh !== l) {
-        jw(s, lw + D_INFO, 0);
-        jw(s, lw + D_MAP, 0);
+        jw(s, lw + L.D_INFO, 0);
+        jw(s, lw + L.D_MAP, 0);
       }
-      jw(s, hw + D_INFO, 0);
-      jw(s, hw + D_MAP, 0);
+      jw(s, hw + L.D_INFO, 0);
+      jw(s, hw + L.D_MAP, 0);
       head = lh;
       len += llen;
     }
   }
 
-  const headw = D + head * DESC_WORDS;
-  if (head === h) jw(s, hw + D_INFO, T_FREE);
-  jw(s, headw + D_MAP, len);
+  const headw = D + head * L.DESC_WORDS;
+  if (head === h) jw(s, hw + L.D_INFO, L.T_FREE);
+  jw(s, headw + L.D_MAP, len);
   pushRun(s, head, len);
   if (len > 1) {
-    const tw = D + (head + len - 1) * DESC_WORDS;
-    jw(s, tw + D_INFO, T_FREE_TAIL);
-    jw(s, tw + D_MAP, head);
+    const tw = D + (head + len - 1) * L.DESC_WORDS;
+    jw(s, tw + L.D_INFO, L.T_FREE_TAIL);
+    jw(s, tw + L.D_MAP, head);
   }
 }
 
@@ -183,13 +167,13 @@ export function freePages(s: PoolState, h: number, n: number): void {
 export function unlink(s: PoolState, d: number): void {
   const u32 = s.u32;
   const D = s.descWord;
-  const w = D + d * DESC_WORDS;
-  const next = u32[w + D_NEXT];
-  const prev = u32[w + D_PREV];
-  jw(s, D + prev * DESC_WORDS + D_NEXT, next);
-  jw(s, D + next * DESC_WORDS + D_PREV, prev);
-  jw(s, w + D_NEXT, 0);
-  jw(s, w + D_PREV, 0);
+  const w = D + d * L.DESC_WORDS;
+  const next = u32[w + L.D_NEXT];
+  const prev = u32[w + L.D_PREV];
+  jw(s, D + prev * L.DESC_WORDS + L.D_NEXT, next);
+  jw(s, D + next * L.DESC_WORDS + L.D_PREV, prev);
+  jw(s, w + L.D_NEXT, 0);
+  jw(s, w + L.D_PREV, 0);
 }
 
 /**
@@ -201,24 +185,24 @@ export function unlink(s: PoolState, d: number): void {
 export function unlinkFull(s: PoolState, d: number): void {
   const u32 = s.u32;
   const D = s.descWord;
-  const w = D + d * DESC_WORDS;
-  const next = u32[w + D_NEXT];
-  const prev = u32[w + D_PREV];
-  jw(s, D + prev * DESC_WORDS + D_NEXT, next);
-  jw(s, D + next * DESC_WORDS + D_PREV, prev);
+  const w = D + d * L.DESC_WORDS;
+  const next = u32[w + L.D_NEXT];
+  const prev = u32[w + L.D_PREV];
+  jw(s, D + prev * L.DESC_WORDS + L.D_NEXT, next);
+  jw(s, D + next * L.DESC_WORDS + L.D_PREV, prev);
 }
 
 /** Pushes descriptor d at the front of the list whose sentinel is `sent`. 4 writes. */
 export function pushFront(s: PoolState, sent: number, d: number): void {
   const u32 = s.u32;
   const D = s.descWord;
-  const w = D + d * DESC_WORDS;
-  const sw = D + sent * DESC_WORDS;
-  const first = u32[sw + D_NEXT];
-  jw(s, w + D_NEXT, first);
-  jw(s, w + D_PREV, sent);
-  jw(s, D + first * DESC_WORDS + D_PREV, d);
-  jw(s, sw + D_NEXT, d);
+  const w = D + d * L.DESC_WORDS;
+  const sw = D + sent * L.DESC_WORDS;
+  const first = u32[sw + L.D_NEXT];
+  jw(s, w + L.D_NEXT, first);
+  jw(s, w + L.D_PREV, sent);
+  jw(s, D + first * L.DESC_WORDS + L.D_PREV, d);
+  jw(s, sw + L.D_NEXT, d);
 }
 
 /** Debug mode: every free byte holds POISON_BYTE; a different byte means a use after free. */
@@ -246,19 +230,19 @@ export function repoisonFree(s: PoolState): void {
   const t = s.classes;
   let p = 0;
   while (p < s.pagesTotal) {
-    const w = s.descWord + (s.firstDesc + p) * DESC_WORDS;
-    const info = u32[w + D_INFO];
-    const type = info & TYPE_MASK;
-    const start = s.dataStart + p * PAGE_SIZE;
-    if (type === T_FREE) {
-      const len = u32[w + D_MAP];
-      s.u8.fill(POISON_BYTE, start, start + len * PAGE_SIZE);
+    const w = s.descWord + (s.firstDesc + p) * L.DESC_WORDS;
+    const info = u32[w + L.D_INFO];
+    const type = info & L.TYPE_MASK;
+    const start = s.dataStart + p * L.PAGE_SIZE;
+    if (type === L.T_FREE) {
+      const len = u32[w + L.D_MAP];
+      s.u8.fill(POISON_BYTE, start, start + len * L.PAGE_SIZE);
       p += len;
-    } else if (type === T_SLAB) {
-      const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+    } else if (type === L.T_SLAB) {
+      const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
       const bw = t.bitmapWords[c];
       for (let i = 0; i < t.count[c]; i++) {
-        const word = bw === 0 ? u32[w + D_MAP] : u32[(start >>> 2) + (i >>> 5)];
+        const word = bw === 0 ? u32[w + L.D_MAP] : u32[(start >>> 2) + (i >>> 5)];
         if ((word & (1 << (i & 31))) === 0) {
           const off = start + t.dataOffset[c] + i * t.size[c];
           s.u8.fill(POISON_BYTE, off, off + t.size[c]);
@@ -266,7 +250,7 @@ export function repoisonFree(s: PoolState): void {
       }
       p += t.span[c];
     } else {
-      p += Math.max(1, u32[w + D_MAP]); // T_RUN: MAP = length
+      p += Math.max(1, u32[w + L.D_MAP]); // T_RUN: MAP = length
     }
   }
 }

@@ -18,43 +18,7 @@ import {
   LOC_CHUNK,
 } from './chunks.js';
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
-import {
-  computeGeometry,
-  DESC_WORDS,
-  D_MAP,
-  D_NEXT,
-  D_PREV,
-  D_INFO,
-  HEADER_WORDS,
-  FREE_BINS,
-  H_DATA_START,
-  H_FREE_BIN_MASK,
-  H_DESC_START,
-  H_GENERATION,
-  H_LENGTH_DIV8,
-  H_LOCK_ACQUISITIONS,
-  H_LOCK_CONTENDED,
-  H_LOCK_RECOVERIES,
-  H_LOCK_SLEEPS,
-  H_LOCK_SPINS,
-  H_MAGIC,
-  H_MODE,
-  H_N_CLASSES,
-  H_PAGES_FREE,
-  H_PAGES_TOTAL,
-  H_PAGE_FAILS,
-  H_PAGE_REQS,
-  H_POISON,
-  H_VERSION,
-  JOURNAL_CAPACITY,
-  MAX_OP_WRITES,
-  PAGE_SIZE,
-  POOL_MAGIC,
-  POOL_VERSION,
-  STAT_WORDS,
-  T_FREE,
-  T_FREE_TAIL,
-} from './layout.js';
+import { L, computeGeometry } from './layout.js';
 import { contendedResult, lockContended, wakeOne } from './lock.js';
 import { binSentinel, POISON_BYTE, repoisonFree } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
@@ -160,13 +124,13 @@ export class SlabPool extends PoolState {
     const pool = new SlabPool(buffer, byteOffset, Math.min(byteLength, FOUR_GIB - 8), mode, owner);
     const u32 = pool.u32;
     const b = pool.base;
-    u32.fill(0, b, b + HEADER_WORDS);
-    u32[b + H_VERSION] = POOL_VERSION;
-    u32[b + H_LENGTH_DIV8] = pool.length / 8;
-    u32[b + H_MODE] = MODE_CODES[mode];
-    u32[b + H_POISON] = pool.debug ? 1 : 0;
+    u32.fill(0, b, b + L.HEADER_WORDS);
+    u32[b + L.H_VERSION] = L.POOL_VERSION;
+    u32[b + L.H_LENGTH_DIV8] = pool.length / 8;
+    u32[b + L.H_MODE] = MODE_CODES[mode];
+    u32[b + L.H_POISON] = pool.debug ? 1 : 0;
     pool.format(0);
-    u32[b + H_MAGIC] = POOL_MAGIC; // last: a half-built header never validates
+    u32[b + L.H_MAGIC] = L.POOL_MAGIC; // last: a half-built header never validates
     return pool;
   }
 
@@ -177,23 +141,23 @@ export class SlabPool extends PoolState {
    */
   static open(buffer: SharedArrayBuffer, byteOffset: number, owner: OwnerIdentity): SlabPool {
     checkRegion(buffer, byteOffset);
-    if (byteOffset + HEADER_WORDS * 4 > buffer.byteLength)
+    if (byteOffset + L.HEADER_WORDS * 4 > buffer.byteLength)
       throw new SlabCorruptionError(`slab open: no room for a pool header at ${byteOffset}`);
-    const head = new Uint32Array(buffer, byteOffset, HEADER_WORDS);
-    if (head[H_MAGIC] !== POOL_MAGIC)
+    const head = new Uint32Array(buffer, byteOffset, L.HEADER_WORDS);
+    if (head[L.H_MAGIC] !== L.POOL_MAGIC)
       throw new SlabCorruptionError(
-        `slab open: no pool at ${byteOffset} (magic 0x${head[H_MAGIC].toString(16)})`,
+        `slab open: no pool at ${byteOffset} (magic 0x${head[L.H_MAGIC].toString(16)})`,
       );
-    if (head[H_VERSION] !== POOL_VERSION)
+    if (head[L.H_VERSION] !== L.POOL_VERSION)
       throw new SlabCorruptionError(
-        `slab open: layout version ${head[H_VERSION]}, expected ${POOL_VERSION}`,
+        `slab open: layout version ${head[L.H_VERSION]}, expected ${L.POOL_VERSION}`,
       );
-    const length = head[H_LENGTH_DIV8] * 8;
+    const length = head[L.H_LENGTH_DIV8] * 8;
     if (length === 0 || byteOffset + length > buffer.byteLength)
       throw new SlabCorruptionError(`slab open: pool length ${length} runs past the buffer`);
-    const mode = MODE_NAMES[head[H_MODE]];
+    const mode = MODE_NAMES[head[L.H_MODE]];
     if (mode === undefined)
-      throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[H_MODE]}`);
+      throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[L.H_MODE]}`);
     let pool: SlabPool;
     try {
       pool = new SlabPool(buffer, byteOffset, length, mode, owner);
@@ -203,16 +167,16 @@ export class SlabPool extends PoolState {
     const u32 = pool.u32;
     const b = pool.base;
     if (
-      u32[b + H_PAGES_TOTAL] !== pool.pagesTotal ||
-      u32[b + H_DATA_START] !== pool.dataStart ||
-      u32[b + H_DESC_START] !== pool.descWord ||
-      u32[b + H_N_CLASSES] !== pool.classes.n
+      u32[b + L.H_PAGES_TOTAL] !== pool.pagesTotal ||
+      u32[b + L.H_DATA_START] !== pool.dataStart ||
+      u32[b + L.H_DESC_START] !== pool.descWord ||
+      u32[b + L.H_N_CLASSES] !== pool.classes.n
     ) {
       throw new SlabCorruptionError(
         'slab open: header geometry does not match the recorded pool length',
       );
     }
-    pool.poison = u32[b + H_POISON] === 1;
+    pool.poison = u32[b + L.H_POISON] === 1;
     return pool;
   }
 
@@ -221,38 +185,38 @@ export class SlabPool extends PoolState {
     const u32 = this.u32;
     const b = this.base;
     const D = this.descWord;
-    u32[b + H_GENERATION] = generation;
-    u32[b + H_PAGES_TOTAL] = this.pagesTotal;
-    u32[b + H_PAGES_FREE] = this.pagesTotal;
-    u32[b + H_DATA_START] = this.dataStart;
-    u32[b + H_DESC_START] = D;
-    u32[b + H_N_CLASSES] = this.classes.n;
-    u32[b + H_PAGE_REQS] = 0;
-    u32[b + H_PAGE_FAILS] = 0;
+    u32[b + L.H_GENERATION] = generation;
+    u32[b + L.H_PAGES_TOTAL] = this.pagesTotal;
+    u32[b + L.H_PAGES_FREE] = this.pagesTotal;
+    u32[b + L.H_DATA_START] = this.dataStart;
+    u32[b + L.H_DESC_START] = D;
+    u32[b + L.H_N_CLASSES] = this.classes.n;
+    u32[b + L.H_PAGE_REQS] = 0;
+    u32[b + L.H_PAGE_FAILS] = 0;
     u32[this.journalCountWord] = 0;
-    u32.fill(0, this.statsWord, this.statsWord + this.classes.n * STAT_WORDS);
-    u32.fill(0, D, D + (this.firstDesc + this.pagesTotal) * DESC_WORDS);
+    u32.fill(0, this.statsWord, this.statsWord + this.classes.n * L.STAT_WORDS);
+    u32.fill(0, D, D + (this.firstDesc + this.pagesTotal) * L.DESC_WORDS);
     for (let sent = 1; sent < this.firstDesc; sent++) {
-      u32[D + sent * DESC_WORDS + D_NEXT] = sent;
-      u32[D + sent * DESC_WORDS + D_PREV] = sent;
+      u32[D + sent * L.DESC_WORDS + L.D_NEXT] = sent;
+      u32[D + sent * L.DESC_WORDS + L.D_PREV] = sent;
     }
     // One free run of every page, in the bin of its length.
     const h = this.firstDesc;
-    const hw = D + h * DESC_WORDS;
+    const hw = D + h * L.DESC_WORDS;
     const sent = binSentinel(this, this.pagesTotal);
-    u32[hw + D_INFO] = T_FREE;
-    u32[hw + D_MAP] = this.pagesTotal;
-    u32[hw + D_NEXT] = sent;
-    u32[hw + D_PREV] = sent;
-    u32[D + sent * DESC_WORDS + D_NEXT] = h;
-    u32[D + sent * DESC_WORDS + D_PREV] = h;
-    u32[b + H_FREE_BIN_MASK] = this.pagesTotal < FREE_BINS ? 1 << this.pagesTotal : 1;
+    u32[hw + L.D_INFO] = L.T_FREE;
+    u32[hw + L.D_MAP] = this.pagesTotal;
+    u32[hw + L.D_NEXT] = sent;
+    u32[hw + L.D_PREV] = sent;
+    u32[D + sent * L.DESC_WORDS + L.D_NEXT] = h;
+    u32[D + sent * L.DESC_WORDS + L.D_PREV] = h;
+    u32[b + L.H_FREE_BIN_MASK] = this.pagesTotal < L.FREE_BINS ? 1 << this.pagesTotal : 1;
     if (this.pagesTotal > 1) {
-      const tw = D + (h + this.pagesTotal - 1) * DESC_WORDS;
-      u32[tw + D_INFO] = T_FREE_TAIL;
-      u32[tw + D_MAP] = h;
+      const tw = D + (h + this.pagesTotal - 1) * L.DESC_WORDS;
+      u32[tw + L.D_INFO] = L.T_FREE_TAIL;
+      u32[tw + L.D_MAP] = h;
     }
-    this.poison = u32[b + H_POISON] === 1;
+    this.poison = u32[b + L.H_POISON] === 1;
     if (this.poison) this.u8.fill(POISON_BYTE, this.dataStart, this.dataEnd);
   }
 
@@ -263,15 +227,15 @@ export class SlabPool extends PoolState {
     return this.length;
   }
   get pageSize(): number {
-    return PAGE_SIZE;
+    return L.PAGE_SIZE;
   }
   /** Bumped each time the pool was re-initialised empty after a failed repair. */
   get generation(): number {
-    return this.u32[this.base + H_GENERATION];
+    return this.u32[this.base + L.H_GENERATION];
   }
   /** Bytes in completely free pages (lua's free_space()). */
   freeSpace(): number {
-    return this.u32[this.base + H_PAGES_FREE] * PAGE_SIZE;
+    return this.u32[this.base + L.H_PAGES_FREE] * L.PAGE_SIZE;
   }
 
   // ---------------------------------------------------------------- allocation
@@ -313,7 +277,8 @@ export class SlabPool extends PoolState {
   /** alloc() for a caller that holds the lock. Journaled; call commit() at consistent points. */
   allocLocked(size: number): number {
     if (typeof size !== 'number' || size >>> 0 !== size) return this.allocUnusual(size);
-    if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
+    if (this.u32[this.journalCountWord] > L.JOURNAL_CAPACITY - L.MAX_OP_WRITES)
+      journalOverflow(this);
     const t = this.classes;
     const off =
       size <= t.maxSize ? allocChunk(this, t.byEighth[(size + 7) >>> 3]) : allocRun(this, size);
@@ -329,7 +294,8 @@ export class SlabPool extends PoolState {
 
   freeLocked(offset: number): void {
     const kind = locate(this, offset); // throws before any write
-    if (this.u32[this.journalCountWord] > JOURNAL_CAPACITY - MAX_OP_WRITES) journalOverflow(this);
+    if (this.u32[this.journalCountWord] > L.JOURNAL_CAPACITY - L.MAX_OP_WRITES)
+      journalOverflow(this);
     if (kind === LOC_CHUNK) freeChunk(this);
     else freeRun(this);
     if (this.debug) verifyPool(this);
@@ -342,8 +308,8 @@ export class SlabPool extends PoolState {
 
   private allocUnusual(size: number): number {
     if (typeof size === 'number' && Number.isInteger(size) && size >= FOUR_GIB) {
-      this.u32[this.base + H_PAGE_REQS]++;
-      this.u32[this.base + H_PAGE_FAILS]++;
+      this.u32[this.base + L.H_PAGE_REQS]++;
+      this.u32[this.base + L.H_PAGE_FAILS]++;
       return 0;
     }
     throw new ShmzoneArgumentError(
@@ -389,7 +355,7 @@ export class SlabPool extends PoolState {
       return;
     }
     const u32 = this.u32;
-    u32[this.base + H_LOCK_ACQUISITIONS]++;
+    u32[this.base + L.H_LOCK_ACQUISITIONS]++;
     // A non-empty journal under a free lock means someone force-unlocked a dead owner
     // without repairing: repair now.
     if (u32[this.journalCountWord] !== 0) this.recoverLocked(0);
@@ -405,10 +371,10 @@ export class SlabPool extends PoolState {
     lockContended(this.buffer, this.i32, this.lockWord, this.waitersWord, self, this.tryTakeOver);
     const u32 = this.u32;
     const b = this.base;
-    u32[b + H_LOCK_ACQUISITIONS]++;
-    u32[b + H_LOCK_CONTENDED]++;
-    u32[b + H_LOCK_SPINS] += contendedResult.spins;
-    u32[b + H_LOCK_SLEEPS] += contendedResult.sleeps;
+    u32[b + L.H_LOCK_ACQUISITIONS]++;
+    u32[b + L.H_LOCK_CONTENDED]++;
+    u32[b + L.H_LOCK_SPINS] += contendedResult.spins;
+    u32[b + L.H_LOCK_SLEEPS] += contendedResult.sleeps;
     if (u32[this.journalCountWord] !== 0) this.recoverLocked(0);
   }
 
@@ -486,7 +452,7 @@ export class SlabPool extends PoolState {
     // Counted first, not last: if this thread dies in the middle of the repair, the takeover
     // it started still shows, and whoever takes over from it counts its own (the rollback is
     // idempotent, the journal is only emptied once it is complete).
-    this.u32[this.base + H_LOCK_RECOVERIES]++;
+    this.u32[this.base + L.H_LOCK_RECOVERIES]++;
     let undone = 0;
     let reason: string | undefined;
     try {

@@ -38,7 +38,7 @@ export const MODE_CODES: Record<SizeClassMode, number> = { pow2: 0, fine: 1 };
 export const MODE_NAMES: SizeClassMode[] = ['pow2', 'fine'];
 
 /** Largest slab span in pages; bounds the walk-back from an inner page to its slab head. */
-export const MAX_SPAN = 8;
+export const MAX_SPAN = K.MAX_SPAN;
 
 export interface SizeClassTable {
   mode: SizeClassMode;
@@ -65,13 +65,13 @@ export interface SizeClassTable {
   packed: Uint32Array;
 }
 
-export const K_STRIDE = 8;
-export const K_SIZE = 0;
-export const K_SPAN = 1;
-export const K_COUNT = 2;
-export const K_BITMAP_WORDS = 3;
-export const K_DATA_OFFSET = 4;
-export const K_EMPTY_MAP = 5;
+export const K_STRIDE = K.K_STRIDE;
+export const K_SIZE = K.K_SIZE;
+export const K_SPAN = K.K_SPAN;
+export const K_COUNT = K.K_COUNT;
+export const K_BITMAP_WORDS = K.K_BITMAP_WORDS;
+export const K_DATA_OFFSET = K.K_DATA_OFFSET;
+export const K_EMPTY_MAP = K.K_EMPTY_MAP;
 /**
  * Exact division on free without a float division: chunk index = imul(rel, K_MAGIC) >>> K_SHIFT
  * for every byte offset rel < MAX_SPAN * PAGE_SIZE (2^15) into the slab's chunk area. With
@@ -79,8 +79,8 @@ export const K_EMPTY_MAP = 5;
  * below 2^31 and the rounding error rel * (magic - 2^shift / size) / 2^shift < 1 / size, too
  * small to reach the next integer (sizeclass.test.ts checks every rel of every class).
  */
-export const K_MAGIC = 6;
-export const K_SHIFT = 7;
+export const K_MAGIC = K.K_MAGIC;
+export const K_SHIFT = K.K_SHIFT;
 
 function classSizes(mode: SizeClassMode): number[] {
   if (mode === 'pow2') return [8, 16, 32, 64, 128, 256, 512, 1024, 2048];
@@ -182,3 +182,19 @@ export function sizeClasses(mode: SizeClassMode): SizeClassTable {
   }
   return t;
 }
+
+/** The K_* offsets and MAX_SPAN as a const enum, inlined as literals by tsc (see L in layout.ts). */
+/* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
+export const enum K {
+  MAX_SPAN = 8,
+  K_STRIDE = 8,
+  K_SIZE = 0,
+  K_SPAN = 1,
+  K_COUNT = 2,
+  K_BITMAP_WORDS = 3,
+  K_DATA_OFFSET = 4,
+  K_EMPTY_MAP = 5,
+  K_MAGIC = 6,
+  K_SHIFT = 7,
+}
+/* eslint-enable @typescript-eslint/no-duplicate-enum-values */

@@ -7,6 +7,7 @@
 import type { Geometry } from './layout.js';
 import { H_JOURNAL_COUNT, H_LOCK, H_WAITERS } from './layout.js';
 import type { SizeClassTable } from './sizeclass.js';
+import { CRASH_HOOK } from './crashpoint.js';
 
 export class PoolState {
   readonly buffer: SharedArrayBuffer;
@@ -38,6 +39,9 @@ export class PoolState {
   debug = false;
   /** Set by pool.ts from the header: poison freed memory and check it on reuse. */
   poison = false;
+
+  /** crashpoint.ts's CRASH_HOOK, read by jw() as a field (an imported binding costs a load and a hole check per use). */
+  readonly crashHook: boolean = CRASH_HOOK;
 
   /** Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
   locDesc = 0;
