@@ -137,36 +137,36 @@ export const LOC_RUN = 2;
  * from an inner page are in the cold functions below.
  */
 export function locate(s: PoolState, offset: number): number {
-  // An integer in [0, 2^32) passes `>>> 0` unchanged.
-  if (typeof offset !== 'number' || offset >>> 0 !== offset) badType(offset);
-  if (offset < s.dataStart || offset >= s.dataEnd) outside(s, offset);
+  if (typeof offset !== 'number') badOffset(s, offset);
+  // An integer in [0, 2^32) passes `>>> 0` unchanged. From here on only `o` is used: a 32-bit
+  // integer for the JIT even when the caller holds offsets as doubles (a Float64Array).
+  const o = offset >>> 0;
+  if (o !== offset) badOffset(s, offset);
+  const ds = s.dataStart;
+  if (o < ds || o >= s.dataEnd) outside(s, offset);
   const u32 = s.u32;
-  let d = s.firstDesc + ((offset - s.dataStart) >>> L.PAGE_SHIFT);
-  let info = u32[s.descWord + d * L.DESC_WORDS + L.D_INFO];
+  const D = s.descWord;
+  const f = s.firstDesc;
+  let d = f + ((o - ds) >>> L.PAGE_SHIFT);
+  let info = u32[D + d * L.DESC_WORDS + L.D_INFO];
   if ((info & L.TYPE_MASK) !== L.T_SLAB) {
-    if ((info & L.TYPE_MASK) === L.T_RUN) {
-      if (((offset - s.dataStart) & (L.PAGE_SIZE - 1)) !== 0) notRunStart(offset);
-      s.locDesc = d;
-      return LOC_RUN;
-    }
+    if ((info & L.TYPE_MASK) === L.T_RUN) return locateRun(s, o, d);
     d = slabHead(s, offset, d, info);
-    info = u32[s.descWord + d * L.DESC_WORDS + L.D_INFO];
+    info = u32[D + d * L.DESC_WORDS + L.D_INFO];
   }
   const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
   if (c >= s.nClasses) badClass(s, d, c);
   const ct = s.ct;
   const k = c * K.K_STRIDE;
-  const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
+  const start = ds + (d - f) * L.PAGE_SIZE;
   // < span * PAGE_SIZE <= 2^15: small integer arithmetic from here on.
-  const rel = offset - start - ct[k + K.K_DATA_OFFSET];
+  const rel = o - start - ct[k + K.K_DATA_OFFSET];
   if (rel < 0) inBitmap(s, offset, c);
   const idx = Math.imul(rel, ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
   if (Math.imul(idx, ct[k + K.K_SIZE]) !== rel || idx >= ct[k + K.K_COUNT])
     notChunkStart(s, offset, c);
   const word =
-    ct[k + K.K_BITMAP_WORDS] === 0
-      ? s.descWord + d * L.DESC_WORDS + L.D_MAP
-      : (start >>> 2) + (idx >>> 5);
+    ct[k + K.K_BITMAP_WORDS] === 0 ? D + d * L.DESC_WORDS + L.D_MAP : (start >>> 2) + (idx >>> 5);
   if ((u32[word] & (1 << (idx & 31))) === 0) chunkFree(s, offset, c);
   s.locDesc = d;
   s.locClass = c;
@@ -175,7 +175,15 @@ export function locate(s: PoolState, offset: number): number {
   return LOC_CHUNK;
 }
 
-function badType(offset: unknown): void {
+/** locate() of an offset in a page-run head page: it must be the run's first byte. */
+function locateRun(s: PoolState, o: number, d: number): number {
+  if (((o - s.dataStart) & (L.PAGE_SIZE - 1)) !== 0) notRunStart(o);
+  s.locDesc = d;
+  return LOC_RUN;
+}
+
+/** An offset that is not an integer in [0, 2^32): a type error, or outside the data pages. */
+function badOffset(s: PoolState, offset: unknown): never {
   if (typeof offset !== 'number' || !Number.isInteger(offset)) {
     throw new SlabError(
       'ERR_SLAB_OFFSET_TYPE',
@@ -183,7 +191,7 @@ function badType(offset: unknown): void {
       offset,
     );
   }
-  // An integer outside [0, 2^32): the range check that follows rejects it.
+  outside(s, offset);
 }
 
 function outside(s: PoolState, offset: number): never {
