@@ -233,6 +233,13 @@ export class SlabPool extends PoolState {
   get generation(): number {
     return this.u32[this.base + L.H_GENERATION];
   }
+  /**
+   * Word index (into `u32`) of the shared count of lock takeovers, bumped under the lock at the
+   * start of every repair: SharedDict compares it with what it last repaired after.
+   */
+  get recoveriesWord(): number {
+    return this.base + L.H_LOCK_RECOVERIES;
+  }
   /** Bytes in completely free pages (lua's free_space()). */
   freeSpace(): number {
     return this.u32[this.base + L.H_PAGES_FREE] * L.PAGE_SIZE;
