@@ -17,7 +17,6 @@
 import { DictError, describeValue } from '../errors.js';
 import type { ZoneHandle } from '../zone/threads.js';
 import { Zone } from '../zone/zone.js';
-import type { RecoveryReport } from '../slab/api.js';
 import { copyOut, readValue, ValueInfo, type DictValue } from './codec.js';
 import { DictCore } from './core.js';
 import {
@@ -31,7 +30,7 @@ import {
 } from './entries.js';
 import { expireStep, flushExpiredLocked } from './expiry.js';
 import { KeyScratch } from './hash.js';
-import { dictCreateLocked, dictValid, poolGeneration } from './init.js';
+import { dictCreateLocked, dictCurrent } from './init.js';
 import {
   D_BYTES8,
   D_COUNT,
@@ -41,9 +40,9 @@ import {
   D_GRAVE,
   D_LRU_TAIL,
   D_MASK,
-  D_POOL_GEN,
   D_REFBITS,
   D_REF_MASK,
+  D_REPAIRED,
   D_SEQ,
   D_STATS,
   D_TABLE,
@@ -190,6 +189,14 @@ export class SharedDict {
   private refOff = 0;
   private refMask = 0;
   private statF64 = 0;
+  /** Word index of the pool's shared takeover count (`pool.recoveriesWord`). */
+  private recWord = 0;
+  /**
+   * The takeover count this object last synced at, under the lock, after the dict's repair
+   * for it was done (by anyone). -1: never. A lock-free read is only accepted while the
+   * count still equals it (see `readShared` and seqlock.ts, "Recovery").
+   */
+  private repairedAt = -1;
   /** getInto's target, and an Int32Array over it when it is 4-aligned (made once per target). */
   private target: Uint8Array = NO_TARGET;
   private targetView: Uint8Array = NO_TARGET;
@@ -243,11 +250,12 @@ export class SharedDict {
     const self = owner?.selfId ?? process.pid * 31 + threadId * 7919;
     this.statLine = (self >>> 0) % STAT_LINES;
     this.transferHandle = transfer;
-    // Listen before the first lock: that lock may itself be a takeover from a dead owner.
-    this.pool.onRecovery((report) => this.onRecovery(report));
+    this.recWord = host.pool.recoveriesWord;
+    // No recovery listener: recoveries done anywhere (another process, another pool object,
+    // before this attach) are noticed from the shared takeover count by `syncLocked`.
     this.pool.lock();
     try {
-      this.ensureDictLocked();
+      this.syncLocked();
     } finally {
       this.pool.unlock();
     }
@@ -815,6 +823,11 @@ export class SharedDict {
       }
       // Release check: nothing we read changed if the word still holds what we saw.
       if (Atomics.load(i32, sw) !== s0) continue;
+      // ...and no recovery started since this object last synced: a rollback (or a reset)
+      // rewrites data without touching the stripe words, and the takeover count is bumped
+      // before its first store. Loaded after the data (x86 keeps loads in order; V8 does not
+      // move a load above the Atomics.load call). Mismatch: repair/sync under the lock.
+      if (u32[this.recWord] !== this.repairedAt) break;
       // ---- validated.
       this.lastStatus = status;
       if (mode !== READ_HAS) {
@@ -1202,12 +1215,17 @@ export class SharedDict {
     }
   }
 
-  /** Take the lock and re-read the header if the zone's ROOT moved. */
+  /** Does this object need `syncLocked`: ROOT moved, or a recovery it has not synced after? */
+  private stale(): boolean {
+    return this.host.root !== this.core.root || this.core.u32[this.recWord] !== this.repairedAt;
+  }
+
+  /** Take the lock; sync with ROOT and with any recovery (`syncLocked`) when needed. */
   private lockSync(): void {
     this.pool.lock();
-    if (this.host.root !== this.core.root) {
+    if (this.stale()) {
       try {
-        this.ensureDictLocked();
+        this.syncLocked();
       } catch (err) {
         this.pool.unlock();
         throw err;
@@ -1216,30 +1234,66 @@ export class SharedDict {
   }
 
   private syncIfMoved(): void {
-    if (this.host.root === this.core.root) return;
+    if (!this.stale()) return;
     this.pool.lock();
     try {
-      this.ensureDictLocked();
+      this.syncLocked();
     } finally {
       this.pool.unlock();
     }
   }
 
-  /** Under the lock: attach to the header in ROOT, or build one when there is none. */
-  private ensureDictLocked(): void {
+  /**
+   * Under the lock: attach to the dict in ROOT (building it when there is none, or when the
+   * pool was reset since it was built), and do the dict's share of any recovery of the pool
+   * that it has not done yet. Recoveries are noticed from shared words only — the pool's
+   * takeover count and generation against the header's D_REPAIRED and D_POOL_GEN — so it does
+   * not matter which process or pool object took the lock over (seqlock.ts, "Recovery").
+   */
+  private syncLocked(): void {
+    const pool = this.pool;
+    const u32 = pool.u32;
+    const count = u32[this.recWord];
     let root = this.host.root;
-    if (!dictValid(this.pool, root)) {
+    if (!dictCurrent(pool, root)) {
       if (root !== 0) {
-        throw new DictError(
-          'ERR_DICT_CORRUPT',
-          `zone "${this.name}": ROOT ${root} does not hold a dict header`,
+        // Not a dict of this pool generation. After a reset the old header is free memory
+        // (maybe reused): never read it. Without a reset ever, ROOT must hold a dict.
+        if (pool.generation === 0) {
+          throw new DictError(
+            'ERR_DICT_CORRUPT',
+            `zone "${this.name}": ROOT ${root} does not hold a dict header`,
+          );
+        }
+        console.warn(
+          `shmzone: dict "${this.name}": the pool was reset (generation ${pool.generation}); ` +
+            'the dict was rebuilt EMPTY',
         );
+        // First forget the old header: a crash before the new ROOT is stored then leaves "no
+        // dict" (the next locker builds one), never ROOT pointing at chunks a rollback freed.
+        this.host.root = 0;
       }
-      root = dictCreateLocked(this.pool);
-      this.pool.commit();
+      // Whoever rebuilds stores ROOT under the lock; the next locker finds a current header
+      // there and adopts it, so two processes that both notice do not both rebuild.
+      root = dictCreateLocked(pool);
+      pool.commit();
       this.host.root = root;
     }
     this.adopt(root);
+    const hw = root / 4;
+    if (u32[hw + D_REPAIRED] !== count) {
+      // A recovery since the dict last repaired: the rollback may have returned words a
+      // reader already copied, and a dead writer may have left its stripe odd. Move every
+      // word forward to an even value (unjournaled, forward only), then record the count.
+      // A crash in here is itself a takeover: it bumps the count, so the next locker repairs
+      // again (a second bump is harmless).
+      seqAfterRecovery(this.core.i32, this.seqW);
+      pool.write32(hw + D_REPAIRED, count);
+      pool.commit();
+      const c = this.core;
+      if (c.u32[c.hw + D_GRAVE] !== 0) reapGraveyard(c);
+    }
+    this.repairedAt = count;
   }
 
   private adopt(root: number): void {
@@ -1252,36 +1306,7 @@ export class SharedDict {
     this.refMask = u32[c.hw + D_REF_MASK];
     this.statF64 = u32[c.hw + D_STATS] + this.statLine * (LINE_WORDS / 2);
   }
-
-  /** Under the lock, after a dead owner's work was rolled back. */
-  private onRecovery(report: RecoveryReport): void {
-    const root = this.host.root;
-    if (root === 0) return; // no dict built yet: nothing to repair
-    const gen = poolGeneration(this.pool);
-    const rebuilt = (report as { [REBUILT]?: boolean })[REBUILT] === true;
-    if (
-      !rebuilt &&
-      (report.reset || !dictValid(this.pool, root) || this.pool.u32[root / 4 + D_POOL_GEN] !== gen)
-    ) {
-      // The pool was re-initialised empty: build a fresh dict, once per recovery (several
-      // SharedDict objects of one thread may listen to the same pool).
-      (report as { [REBUILT]?: boolean })[REBUILT] = true;
-      const fresh = dictCreateLocked(this.pool);
-      this.pool.commit();
-      this.host.root = fresh;
-      this.adopt(fresh);
-      return;
-    }
-    if (this.host.root !== this.core.root) this.adopt(this.host.root);
-    // The rollback may have returned words a reader already copied: move every seqlock word
-    // forward (unjournaled) so no read that overlapped the dead writer validates.
-    if (!rebuilt) seqAfterRecovery(this.core.i32, this.seqW);
-    const c = this.core;
-    if (c.u32[c.hw + D_GRAVE] !== 0) reapGraveyard(c);
-  }
 }
-
-const REBUILT = Symbol('shmzone.dict.rebuilt');
 
 const NUM_F64 = new Float64Array(1);
 
@@ -1329,7 +1354,8 @@ const PLACEHOLDER_POOL: DictPool = {
   freeLocked: () => undefined,
   write32: () => undefined,
   commit: () => undefined,
-  onRecovery: () => undefined,
+  recoveriesWord: 0,
+  generation: 0,
   verify: () => undefined,
 };
 const PLACEHOLDER_CORE = new DictCore(PLACEHOLDER_POOL);

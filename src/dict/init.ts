@@ -8,6 +8,7 @@ import {
   D_MASK,
   D_POOL_GEN,
   D_REFBITS,
+  D_REPAIRED,
   D_REF_MASK,
   D_SEQ,
   D_STATS,
@@ -24,12 +25,6 @@ import {
   TABLE_MIN_SLOTS,
   refbitsFor,
 } from './layout.js';
-
-/** The pool's reset generation, if it reports one. Cold path. */
-export function poolGeneration(pool: DictPool): number {
-  const stats = (pool as { stats?: () => { generation?: number } }).stats;
-  return typeof stats === 'function' ? (stats.call(pool).generation ?? 0) >>> 0 : 0;
-}
 
 /**
  * Allocate and fill a dict header and its areas. Caller holds the lock; the returned byte
@@ -61,7 +56,9 @@ export function dictCreateLocked(pool: DictPool): number {
   u32[hw + D_STATS] = stats / 8;
   u32[hw + D_REFBITS] = bits / 8;
   u32[hw + D_REF_MASK] = refbits - 1;
-  u32[hw + D_POOL_GEN] = poolGeneration(pool);
+  u32[hw + D_POOL_GEN] = pool.generation;
+  // Born repaired: recoveries up to now happened before this dict existed.
+  u32[hw + D_REPAIRED] = u32[pool.recoveriesWord];
   // Start the seqlock words at a random even value: a reader still holding a copy of a
   // previous dict's words (after a reset) cannot match them by accident.
   const start = (Math.floor(Math.random() * 0x3fffffff) * 2) | 0;
@@ -70,9 +67,18 @@ export function dictCreateLocked(pool: DictPool): number {
   return hdr;
 }
 
-/** Is there a valid dict header at byte `off`? */
+/** Is there a valid dict header at byte `off`? (Magic and version only; see `dictCurrent`.) */
 export function dictValid(pool: DictPool, off: number): boolean {
   if (off === 0 || off % 8 !== 0 || off + HEADER_BYTES > pool.u8.length) return false;
   const hw = off / 4;
   return pool.u32[hw + D_MAGIC] === DICT_MAGIC && pool.u32[hw + D_VERSION] === DICT_VERSION;
+}
+
+/**
+ * Is there a valid dict header at byte `off` that was built in the pool's current generation?
+ * After a reset the old header lies in free memory, often intact: its magic still reads
+ * right, its D_POOL_GEN does not.
+ */
+export function dictCurrent(pool: DictPool, off: number): boolean {
+  return dictValid(pool, off) && pool.u32[off / 4 + D_POOL_GEN] === pool.generation;
 }

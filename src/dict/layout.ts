@@ -15,7 +15,7 @@
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
  *      | BYTES8 |EVICTED |EXPIRED | REFBITS|REF_MASK| STATS  |  SEQ   |POOL_GEN|
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
- *      | GRAVE  | (reserved, 0)            |
+ *      | GRAVE  |REPAIRED| (reserved, 0)   |
  *      +--------+--------+--------+--------+
  * ```
  * TABLE/REFBITS/STATS/SEQ are refs of the areas below; MASK = slots - 1; COUNT = entries in
@@ -24,7 +24,9 @@
  * they wrap). FLUSHGEN is the flush generation: an entry whose GEN differs is expired
  * (flushAll is O(1)). GRAVE heads a list (through E_NEXT) of list entries already unlinked
  * from the index and the LRU whose elements are being freed one commit at a time; whoever
- * takes the lock next finishes the job, so a crash there leaks nothing. Every header word is written with `pool.write32` under the lock.
+ * takes the lock next finishes the job, so a crash there leaks nothing. REPAIRED is the pool's
+ * takeover count (`pool.recoveriesWord`) the dict last repaired itself after (seqlock.ts,
+ * "Recovery"). Every header word is written with `pool.write32` under the lock.
  *
  * Index table (TABLE): `MASK + 1` slots of two words, open addressing, linear probing,
  * backward-shift deletion, no tombstones:
@@ -99,6 +101,12 @@ export const D_SEQ = 14;
 export const D_POOL_GEN = 15;
 /** Graveyard: unlinked list entries whose elements are still being freed (via E_NEXT). */
 export const D_GRAVE = 16;
+/**
+ * The pool's takeover count when the dict last repaired itself after a recovery (stripes
+ * moved forward, graveyard finished). A dict built by an older version has 0 here: its first
+ * locker repairs once, which is harmless. Not a layout change for readers, so no new version.
+ */
+export const D_REPAIRED = 17;
 export const HEADER_WORDS = 20;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 

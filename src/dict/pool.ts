@@ -2,8 +2,6 @@
  * What the dict needs from the slab layer: the subset of `SlabPool` (src/slab/pool.ts) it
  * calls. Stated structurally so the dict's unit tests can run over any pool with this shape.
  */
-import type { RecoveryReport } from '../slab/api.js';
-
 export interface DictPool {
   /** Views over the whole zone buffer; offsets from `alloc` index `u8` directly. */
   readonly u8: Uint8Array;
@@ -24,8 +22,14 @@ export interface DictPool {
   write32(wordIndex: number, value: number): void;
   /** Checkpoint: everything written so far survives a crash of this thread. */
   commit(): void;
-  /** Called under the lock after a dead owner's work was rolled back. */
-  onRecovery(listener: (report: RecoveryReport) => void): unknown;
+  /**
+   * Word index of the pool's shared takeover count, bumped (under the lock) at the START of
+   * every recovery of a dead owner, whichever process or pool object does it. The dict
+   * notices recoveries from it (seqlock.ts, "Recovery"); a plain u32 load.
+   */
+  readonly recoveriesWord: number;
+  /** Reset generation: bumped each time a failed repair re-initialised the pool EMPTY. */
+  readonly generation: number;
   /** Throws SlabCorruptionError on a broken invariant. */
   verify(): unknown;
 }

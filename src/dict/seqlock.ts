@@ -19,6 +19,31 @@
  * copy). Instead, after any recovery every word is moved forward to the next even value
  * (`seqAfterRecovery`), which also closes a word a dead writer left odd.
  *
+ * Recovery (who does that, and when). A takeover can happen in any process or pool object,
+ * with or without a dict attached (a newcomer's peer claim, Zone.fromTransfer, the cluster
+ * primary's recoverProcess, the CLI). So the dict does not listen for it: it reads shared
+ * words. The pool bumps its takeover count (`pool.recoveriesWord`) under the lock at the
+ * START of every recovery, before the first rollback store; the dict header's D_REPAIRED holds
+ * the count the dict last repaired after. Every locked dict operation (writers, the readers'
+ * locked fallback) compares the two first (`SharedDict.syncLocked`): on a mismatch it moves
+ * every word forward, reaps the graveyard and stores the count in D_REPAIRED; if the pool
+ * generation differs from the header's D_POOL_GEN (a reset: ROOT points at free memory) it
+ * builds a new dict and stores it in ROOT instead. A crash inside that repair is itself a
+ * takeover that bumps the count again, so the next locker repairs again (bumping twice is
+ * harmless). Each SharedDict remembers the count it last synced at under the lock
+ * (`repairedAt`).
+ *
+ * Lock-free readers between a recovery and that repair: a rollback rewrites data without
+ * touching the stripe words, so a reader could see a stripe even and unchanged around a copy
+ * that straddles the rollback. The reader therefore also loads the takeover count once, after
+ * its copy and stripe check, and accepts only if it still equals `repairedAt`; otherwise it
+ * goes to the lock. Why that is enough: `repairedAt` = r was set under the lock after every
+ * rollback of takeovers 1..r had finished, so all their stores are visible to this thread
+ * before its data loads. A store of a later rollback k > r that a data load observed was
+ * preceded by the count store of takeover k (program order, x86-TSO, and V8 keeps stores to a
+ * SharedArrayBuffer in order, see slab/journal.ts), so the count load that follows reads >= k
+ * != r. The same check keeps a reader away from a reset pool's freed dict.
+ *
  * Ordering: `Atomics.add` is a full barrier (x86 `lock xadd`): the odd value is visible before
  * any of the writer's following plain stores, and all of them before the even value. On the
  * reader side `Atomics.load` keeps V8 from moving the copying loads across the two checks;
@@ -54,8 +79,9 @@ export function seqLeaveAll(i32: Int32Array, sw: number): void {
 }
 
 /**
- * After a recovery (under the lock): move every word of the area forward to an even value
- * that no reader can have seen, so no read that overlapped the dead writer validates.
+ * After a recovery (under the lock; `SharedDict.syncLocked`): move every word of the area
+ * forward to an even value that no reader can have seen, so no read that overlapped the dead
+ * writer validates, and a word a dead writer left odd is closed.
  */
 export function seqAfterRecovery(i32: Int32Array, sw: number): void {
   for (let s = 0; s <= SEQ_STRIPES; s++) {
