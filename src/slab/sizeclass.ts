@@ -16,19 +16,22 @@
  * Bits past `count` are kept at 1 so that "find a zero bit" never hands them out.
  *
  * Default: `fine`, chosen by measurement (bench/slab, `npm run bench`, this 2-core VM shared
- * with other jobs, load average 5-9, CPU-time medians of 5):
+ * with other jobs, CPU-time medians of 5; re-measured after the hot-path work of 3a26c20..
+ * b952f75, full run at load average 1-3, and in quick A/B runs of 3 rounds):
  *
- * | mode | W4 utilisation | W2 per-call lock | W2 Locked |
- * | ---- | -------------- | ---------------- | --------- |
- * | pow2 | 0.745 (nginx 0.744) | 161-171 ns | 122-123 ns |
- * | fine | 0.911          | 181-199 ns       | 141-149 ns |
+ * | mode | W4 utilisation | W2 per-call lock | W2 Locked | W3 Locked |
+ * | ---- | -------------- | ---------------- | --------- | --------- |
+ * | pow2 | 0.745 (nginx 0.744) | 114-122 ns  | 86-95 ns  | 139-146 ns |
+ * | fine | 0.911          | 134-143 ns       | 100-103 ns | 138-144 ns |
  *
- * fine gains 22% of usable zone (the aim was >= 0.88) and costs 9-15% on W2 in quiet runs
- * (up to 24% in the noisiest): just over the 10% budget. For a cache, capacity is the larger
- * win (22% more entries before eviction), so fine is the default; `pow2` stays selectable
- * (`sizeClasses: 'pow2'`) for allocation-rate-bound users. The cost comes from more partially
- * filled slabs (31 classes instead of 9) and multi-page slabs whose chunks past the first
- * page find their head by walking back over inner descriptors.
+ * (Before that work: pow2 161-172 / 122-123 ns, fine 181-199 / 141-149 ns on W2.) fine gains
+ * 22% of usable zone (the aim was >= 0.88) and costs 9-19% on W2 (W3 is even): still just over
+ * the 10% budget, as before. For a cache, capacity is the larger win (22% more entries before
+ * eviction), so fine stays the default; `pow2` stays selectable (`sizeClasses: 'pow2'`) for
+ * allocation-rate-bound users. The cost comes from more partially filled slabs (31 classes
+ * instead of 9: more descriptors and bitmaps in cache) and multi-page slabs whose chunks past
+ * the first page find their head by walking back over inner descriptors (inlining that walk
+ * into locate() measured no gain).
  */
 import { PAGE_SIZE } from './layout.js';
 import type { SizeClassMode } from './api.js';
