@@ -173,6 +173,17 @@ export class PeerTable implements OwnerIdentity {
     for (let i = 1; i < PEER_FIELDS_SIZE / 4; i++) this.words[w + i] = 0;
   }
 
+  /**
+   * Marks the calling thread's slot Free while the thread keeps its token (and its owner id,
+   * so it can still unlock): other threads' live-peer counts stop counting it at once. A
+   * leaver calls it under the pool lock, so that of two last users leaving at the same time
+   * the second one sees the first one gone (not still alive) and removes the zone. Follow
+   * with {@link release}.
+   */
+  withdraw(): void {
+    if (this.selfId !== 0) this.clear(this.selfId - 1);
+  }
+
   /** Gives the calling thread's slot back (idempotent). */
   release(): void {
     if (this.selfId === 0) return;

@@ -367,6 +367,11 @@ function joinReady(
  * Leaves a zone: the calling thread's slot is released and, when `remove` says so (the
  * owner leaving, or the last live user of a non-persistent zone), the name is unlinked after
  * marking the header CLOSING. Returns true when the segment was removed.
+ *
+ * "last-out" (attach and standalone modes) decides under the pool lock: the zone is removed
+ * when no other live thread is registered, whoever created it (a dead creator, e.g. a cluster
+ * primary killed with SIGKILL, no longer counts). This is also how the workers of a dead
+ * primary remove its zones as they exit.
  */
 export function leaveZone(
   zone: OpenedZone,
@@ -387,6 +392,9 @@ export function leaveZone(
           zone.header.state = ZoneState.Closing;
           remove = true;
         }
+        // Leave the count under the lock: a user leaving after us (e.g. the other worker of
+        // a primary that died, both exiting at once) must see us gone, or both keep the zone.
+        zone.peers.withdraw();
       } finally {
         zone.pool.unlock();
       }
