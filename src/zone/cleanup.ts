@@ -8,8 +8,10 @@
  * - uncaught exception or unhandled rejection: `uncaughtExceptionMonitor`, only when nobody
  *   handles `uncaughtException` (i.e. the process is about to die).
  *
- * SIGKILL cannot be caught: those segments are found and removed by the next start in the same
- * namespace (dead creator) or by `shmzone rm --stale`. Handlers are installed once per thread,
+ * SIGKILL cannot be caught: the other users of those segments remove them when the last of
+ * them leaves ("last-out" in `leaveZone`; a SIGKILLed cluster primary's workers exit on their
+ * own); with no other user left, the next start in the same namespace (dead creator) or
+ * `shmzone rm --stale` does. Handlers are installed once per thread,
  * on first use; signal handlers only in the main thread (workers receive no signals).
  */
 import { isMainThread } from 'node:worker_threads';

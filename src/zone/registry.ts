@@ -47,9 +47,14 @@ export interface ZoneRegistryOptions {
    */
   namespace?: string;
   /**
-   * - `owner`: create the zones (O_EXCL), remove them at exit. Replaces a stale segment of a
-   *   dead process; refuses (`ERR_ZONE_IN_USE`) one that live processes use.
+   * - `owner`: create the zones (O_EXCL), remove them at exit (normal exit, SIGINT, SIGTERM,
+   *   SIGHUP, uncaught exception). Replaces a stale segment of a dead process; refuses
+   *   (`ERR_ZONE_IN_USE`) one that live processes use.
    * - `attach`: never create; wait until the owner made them ready (cluster workers, tools).
+   *   Leaves "last-out": a process that leaves (`stop()`, or its exit) as the zone's last live
+   *   user removes it unless `persist`, also when the owner is dead. So when a cluster primary
+   *   dies without cleaning up (SIGKILL), its workers, which Node ends when their IPC channel
+   *   to the primary disconnects, remove its zones as they exit; no code of yours is needed.
    * - `standalone`: no primary (PM2, independent services): the first process creates, the
    *   others attach; a creator that died before ready is taken over; the last one out removes
    *   the zone unless `persist`.
