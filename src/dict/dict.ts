@@ -182,6 +182,12 @@ export class SharedDict {
   private statLine: number;
   private transferHandle: (() => unknown) | undefined;
   private closeZone: (() => void) | undefined;
+  /**
+   * What `readShared` asks whether the memory may still be read: the Zone itself when the
+   * host is one (its `started` is a plain field compare, set false by `close()`), OPEN_HOST
+   * for the plain `{ pool, root }` hosts of tests, NOT_OPEN before `attach`.
+   */
+  private zone: { readonly started: boolean } = NOT_OPEN;
   /** Set by `reserve`: whether it evicted. */
   private forcible = false;
   // Derived from the header, refreshed when the zone's ROOT changes (`sync`).
@@ -251,6 +257,7 @@ export class SharedDict {
     this.statLine = (self >>> 0) % STAT_LINES;
     this.transferHandle = transfer;
     this.recWord = host.pool.recoveriesWord;
+    this.zone = host instanceof Zone ? host : OPEN_HOST;
     // No recovery listener: recoveries done anywhere (another process, another pool object,
     // before this attach) are noticed from the shared takeover count by `syncLocked`.
     this.pool.lock();
@@ -750,8 +757,22 @@ export class SharedDict {
     const h = this.key.hash;
     const size = u8.length;
     const words = u32.length;
+    // Closed (or not started) zone: never read its memory. This used to be `host.root !==
+    // c.root` on every attempt, i.e. Zone.root's Atomics.load of ROOT, which threw once the
+    // zone was closed and also noticed a rebuilt dict. The closed check is now the zone's
+    // plain `started` field (a zone is closed only by this thread's own code, never in the
+    // middle of this synchronous call, so once per call is enough). A rebuilt dict needs no
+    // check of its own here: ROOT is stored only under the lock, by `syncLocked`, and only
+    // (a) when the first attacher builds the dict, before this object's `attach` returned,
+    // or (b) when the pool generation changed, i.e. after a reset, which only a recovery
+    // does, and every recovery bumps the shared takeover count before its first store (the
+    // count is never reset, not even by the pool's re-format). So a reader whose `c.hw` is
+    // out of date reads with `u32[recWord] !== repairedAt` and rejects its copy at the
+    // recovery-count check below (or breaks out on it at once, on a later call), and every
+    // load it made on the way is bounds-checked: no throw, no unbounded loop. The locked
+    // path (`stale()`) still compares ROOT, so the fallback adopts the new dict.
+    if (!this.zone.started) return this.notOpen(mode);
     for (let attempt = 0; attempt < READ_RETRIES; attempt++) {
-      if (this.host.root !== c.root) break; // the dict was rebuilt: sync under the lock
       const sw = this.seqW + (1 + (h >>> SEQ_STRIPE_SHIFT)) * LINE_WORDS;
       // Acquire: the stripe word even and remembered before any data load below (the one
       // word covers everything this key's read depends on, see seqlock.ts).
@@ -845,6 +866,15 @@ export class SharedDict {
       }
       return value;
     }
+    return this.readLocked(mode);
+  }
+
+  /**
+   * A read on a closed or not started zone: throws the host's own error (ZoneError
+   * ERR_ZONE_CLOSED, DictError ERR_DICT_NOT_STARTED) from its ROOT getter.
+   */
+  private notOpen(mode: number): DictValue | undefined {
+    if (this.host.root === -1) return undefined; // throws first
     return this.readLocked(mode);
   }
 
@@ -1309,6 +1339,9 @@ export class SharedDict {
 }
 
 const NUM_F64 = new Float64Array(1);
+/** `SharedDict.zone` before attach, and for hosts that are not zones (always open). */
+const NOT_OPEN = { started: false } as const;
+const OPEN_HOST = { started: true } as const;
 
 function notStarted(name: string): never {
   throw new DictError(

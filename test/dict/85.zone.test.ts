@@ -32,6 +32,25 @@ describe('SharedDict in a zone (declaration, start, worker threads)', function (
     }
   });
 
+  it('refuses every read once its zone is closed (ERR_ZONE_CLOSED), in both read modes', async () => {
+    const registry = new ZoneRegistry({ namespace: uniqueNamespace('dictz'), mode: 'owner' });
+    const dict = sharedDict(registry, 'cache', '1m');
+    const locked = sharedDict(registry, 'cache2', '1m', { reads: 'locked' });
+    await registry.start();
+    dict.set('k', Buffer.from('v'));
+    locked.set('k', 'v');
+    // Warm the lock-free path up so that the check is exercised in optimised code too.
+    for (let i = 0; i < 20_000; i++) dict.get('k');
+    await registry.stop();
+    for (const d of [dict, locked]) {
+      expect(thrown(() => d.get('k')).code).to.equal('ERR_ZONE_CLOSED');
+      expect(thrown(() => d.getStale('k')).code).to.equal('ERR_ZONE_CLOSED');
+      expect(thrown(() => d.has('k')).code).to.equal('ERR_ZONE_CLOSED');
+      expect(thrown(() => d.getInto('k', new Uint8Array(8))).code).to.equal('ERR_ZONE_CLOSED');
+      expect(thrown(() => d.set('k', 1)).code).to.equal('ERR_ZONE_CLOSED');
+    }
+  });
+
   it('refuses zones too small for a dict', () => {
     const registry = new ZoneRegistry({ namespace: uniqueNamespace('dictz'), mode: 'owner' });
     expect(thrown(() => sharedDict(registry, 'tiny', MIN_DICT_SIZE - 4096)).code).to.equal(
