@@ -127,8 +127,9 @@ export function readValue(
 /**
  * Small binary values are returned as Buffers over slices of our own 8-aligned pool (as
  * `Buffer.allocUnsafe` does with Node's pool), so that the copy can run as a word loop over
- * Int32Array views: measured on a 100-byte value, allocUnsafe + zbuf.copy took ~114 ns
- * (zbuf.copy builds a Uint8Array over the source and calls TypedArray.set), this ~55 ns.
+ * typed-array views: measured on a 100-byte value, allocUnsafe + zbuf.copy took ~114 ns
+ * (zbuf.copy builds a Uint8Array over the source and calls TypedArray.set), Int32 words ~55
+ * ns, Float64 words ~40 ns.
  * Larger values get a Buffer of their own (one memcpy, and no pool chunk pinned by them).
  */
 const POOL_BYTES = 16 * 1024;
@@ -144,8 +145,7 @@ class PooledBuffer extends Uint8Array {}
 Object.setPrototypeOf(PooledBuffer.prototype, Buffer.prototype);
 
 let poolBuf = new ArrayBuffer(POOL_BYTES);
-let poolI32 = new Int32Array(poolBuf);
-let poolU8 = new Uint8Array(poolBuf);
+let poolF64 = new Float64Array(poolBuf);
 let poolPos = 0;
 
 /**
@@ -158,15 +158,28 @@ export function bytesOut(c: DictCore, off: number, length: number): Buffer {
     c.zbuf.copy(out, 0, off, off + length);
     return out;
   }
-  if (poolPos + length > POOL_BYTES) {
+  const slot = (length + 7) & ~7;
+  if (poolPos + slot > POOL_BYTES) {
     poolBuf = new ArrayBuffer(POOL_BYTES);
-    poolI32 = new Int32Array(poolBuf);
-    poolU8 = new Uint8Array(poolBuf);
+    poolF64 = new Float64Array(poolBuf);
     poolPos = 0;
   }
   const at = poolPos;
-  copyOut(c, off, length, poolI32, poolU8, at);
-  poolPos = at + ((length + 7) & ~7);
+  poolPos = at + slot;
+  // Whole 8-byte words, padding included: the pool slot is rounded up to 8 bytes and the
+  // source range ends inside the zone rounded up to 8 too (`off` is 8-aligned, the zone size
+  // a multiple of 8), so no word crosses into anything else. Float64 words, not Int32: half
+  // the loads, stores and bounds checks (~55 -> ~40 ns for 100 bytes with the Buffer). Bit
+  // patterns, NaNs included, go through unchanged: V8 moves a Float64Array element into
+  // another as a raw 64-bit move on x64 (no arithmetic, no NaN canonicalisation, which only
+  // happens on stores into double-elements JS arrays); test 26.values-bits checks every NaN
+  // class in interpreted and optimised code.
+  const src = c.f64;
+  const dst = poolF64;
+  const sw = off / 8;
+  const dw = at >>> 3;
+  const n = slot >>> 3;
+  for (let k = 0; k < n; k++) dst[dw + k] = src[sw + k];
   return new PooledBuffer(poolBuf, at, length) as unknown as Buffer;
 }
 
