@@ -11,15 +11,8 @@
 import { describeValue, SlabCorruptionError, SlabError } from '../errors.js';
 import { L } from './layout.js';
 import { jw } from './journal.js';
-import {
-  allocPages,
-  checkPoison,
-  freePages,
-  POISON_BYTE,
-  pushFront,
-  unlink,
-  unlinkFull,
-} from './pages.js';
+import { allocPages, freePages, pushFront, unlink, unlinkFull } from './pages.js';
+import { checkPoison, deferPoison } from './poison.js';
 import { K } from './sizeclass.js';
 import type { PoolState } from './state.js';
 
@@ -303,7 +296,7 @@ export function freeChunk(s: PoolState): void {
     const size = ct[k + K.K_SIZE];
     const off =
       s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE + ct[k + K.K_DATA_OFFSET] + idx * size;
-    s.u8.fill(POISON_BYTE, off, off + size);
+    deferPoison(s, off, size);
   }
   u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
   let empty: boolean;

@@ -88,6 +88,8 @@ export function journalRollback(s: PoolState): number {
     u32[w] = u32[e + 1];
   }
   u32[s.journalCountWord] = 0;
+  // The frees being undone did not happen: their memory must not be poisoned.
+  s.pendingPoison.length = 0;
   return n;
 }
 

@@ -13,12 +13,9 @@
  * Writes per call are bounded: allocPages <= 13, freePages <= 22 (journaled).
  */
 import { L } from './layout.js';
-import { SlabCorruptionError } from '../errors.js';
-import { journalRollback, jw } from './journal.js';
+import { jw } from './journal.js';
+import { checkPoison, deferPoison } from './poison.js';
 import type { PoolState } from './state.js';
-import { recount } from './verify.js';
-
-export const POISON_BYTE = 0xa5;
 
 /** Sentinel descriptor of the free list for runs of `len` pages. */
 export function binSentinel(s: PoolState, len: number): number {
@@ -111,10 +108,7 @@ export function freePages(s: PoolState, h: number, n: number): void {
   const u32 = s.u32;
   const D = s.descWord;
   const hw = D + h * L.DESC_WORDS;
-  if (s.poison) {
-    const from = s.dataStart + (h - s.firstDesc) * L.PAGE_SIZE;
-    s.u8.fill(POISON_BYTE, from, from + n * L.PAGE_SIZE);
-  }
+  if (s.poison) deferPoison(s, s.dataStart + (h - s.firstDesc) * L.PAGE_SIZE, n * L.PAGE_SIZE);
   u32[s.base + L.H_PAGES_FREE] += n;
   let len = n;
 
@@ -203,54 +197,4 @@ export function pushFront(s: PoolState, sent: number, d: number): void {
   jw(s, w + L.D_PREV, sent);
   jw(s, D + first * L.DESC_WORDS + L.D_PREV, d);
   jw(s, sw + L.D_NEXT, d);
-}
-
-/** Debug mode: every free byte holds POISON_BYTE; a different byte means a use after free. */
-export function checkPoison(s: PoolState, start: number, bytes: number): void {
-  const u8 = s.u8;
-  const end = start + bytes;
-  for (let i = start; i < end; i++) {
-    if (u8[i] !== POISON_BYTE) {
-      journalRollback(s); // back to the last commit before throwing mid-operation
-      recount(s); // derived counters are not journaled
-      throw new SlabCorruptionError(
-        `use after free: byte ${i} of freed memory no longer holds the poison pattern 0xa5`,
-      );
-    }
-  }
-}
-
-/**
- * Debug mode after a takeover: the dead owner may have written into memory that the rollback
- * made free again. Re-poison every free page and every free chunk so that the poison checks
- * keep meaning "written after free". Walks the (verified) descriptors.
- */
-export function repoisonFree(s: PoolState): void {
-  const u32 = s.u32;
-  const t = s.classes;
-  let p = 0;
-  while (p < s.pagesTotal) {
-    const w = s.descWord + (s.firstDesc + p) * L.DESC_WORDS;
-    const info = u32[w + L.D_INFO];
-    const type = info & L.TYPE_MASK;
-    const start = s.dataStart + p * L.PAGE_SIZE;
-    if (type === L.T_FREE) {
-      const len = u32[w + L.D_MAP];
-      s.u8.fill(POISON_BYTE, start, start + len * L.PAGE_SIZE);
-      p += len;
-    } else if (type === L.T_SLAB) {
-      const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
-      const bw = t.bitmapWords[c];
-      for (let i = 0; i < t.count[c]; i++) {
-        const word = bw === 0 ? u32[w + L.D_MAP] : u32[(start >>> 2) + (i >>> 5)];
-        if ((word & (1 << (i & 31))) === 0) {
-          const off = start + t.dataOffset[c] + i * t.size[c];
-          s.u8.fill(POISON_BYTE, off, off + t.size[c]);
-        }
-      }
-      p += t.span[c];
-    } else {
-      p += Math.max(1, u32[w + L.D_MAP]); // T_RUN: MAP = length
-    }
-  }
 }

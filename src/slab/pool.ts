@@ -20,7 +20,8 @@ import {
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
 import { contendedResult, lockContended, wakeOne } from './lock.js';
-import { binSentinel, POISON_BYTE, repoisonFree } from './pages.js';
+import { binSentinel } from './pages.js';
+import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { PoolState } from './state.js';
 import { collectStats } from './stats.js';
@@ -350,6 +351,8 @@ export class SlabPool extends PoolState {
   /** Marks the current state consistent: forgets the journal (one store). */
   commit(): void {
     journalCommit(this);
+    // Debug mode: what was freed since the last commit is free for good only now.
+    if (this.pendingPoison.length !== 0) flushPoison(this);
   }
 
   // ---------------------------------------------------------------- lock
@@ -398,6 +401,7 @@ export class SlabPool extends PoolState {
     }
     if (this.debug) verifyPool(this);
     this.u32[this.journalCountWord] = 0; // commit
+    if (this.pendingPoison.length !== 0) flushPoison(this); // debug mode, see poison.ts
     // Release: xchg publishes every plain store above before the lock reads free.
     Atomics.store(i32, this.lockWord, 0);
     // Read after the release store: see lock.ts for why no wake-up is lost. A plain read is

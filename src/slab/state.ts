@@ -39,6 +39,11 @@ export class PoolState {
   debug = false;
   /** Set by pool.ts from the header: poison freed memory and check it on reuse. */
   poison = false;
+  /**
+   * Debug mode: byte ranges [start, end) freed since the last commit, poisoned only at the
+   * commit (see poison.ts for why not at once). Process-local; empty outside debug mode.
+   */
+  readonly pendingPoison: number[] = [];
 
   /** crashpoint.ts's CRASH_HOOK, read by jw() as a field (an imported binding costs a load and a hole check per use). */
   readonly crashHook: boolean = CRASH_HOOK;

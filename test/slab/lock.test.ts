@@ -117,6 +117,39 @@ describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
     survivor.verify();
   });
 
+  it('a free rolled back by a takeover leaves the memory as it was (poison waits for the commit)', () => {
+    const sab = new SharedArrayBuffer(256 * 1024);
+    const survivor = SlabPool.create(
+      sab,
+      0,
+      sab.byteLength,
+      owner(1, (id) => id === 2),
+    );
+    const victim = SlabPool.open(sab, 0, owner(2));
+    const small = survivor.alloc(8); // the only chunk of a small slab: its bitmap is in the page
+    const entry = survivor.alloc(200); // stands for a dict entry the victim unlinks and frees
+    survivor.u8.fill(9, entry, entry + 200);
+    const generation = survivor.generation;
+
+    victim.lock();
+    victim.freeLocked(small); // frees the slab page, whose first bytes are its bitmap
+    victim.freeLocked(entry);
+    expect(victim.u8[entry], 'not poisoned before the commit').to.equal(9);
+    // The victim dies here, before unlock: the takeover must restore both frees intact.
+    survivor.lock();
+    try {
+      survivor.verify();
+      expect(survivor.generation, 'repaired, not reset').to.equal(generation);
+      expect(survivor.usableSize(small)).to.equal(8);
+      expect([...survivor.u8.subarray(entry, entry + 200)].every((b) => b === 9)).to.equal(true);
+    } finally {
+      survivor.unlock();
+    }
+    // A committed free is poisoned.
+    survivor.free(entry);
+    expect(survivor.u8[entry + 100]).to.equal(0xa5);
+  });
+
   it('verifies after every mutation: corruption is caught at the next call', () => {
     const pool = makePool(256 * 1024);
     pool.alloc(100);
