@@ -144,9 +144,26 @@ const POOL_MAX = 1024;
 class PooledBuffer extends Uint8Array {}
 Object.setPrototypeOf(PooledBuffer.prototype, Buffer.prototype);
 
-let poolBuf = new ArrayBuffer(POOL_BYTES);
-let poolF64 = new Float64Array(poolBuf);
-let poolPos = 0;
+/** The pool: current 16 KiB buffer, a Float64Array over it, and the next free byte. */
+export class BytePool {
+  buf = new ArrayBuffer(POOL_BYTES);
+  f64 = new Float64Array(this.buf);
+  pos = 0;
+
+  /** Room for `slot` bytes (a multiple of 8, at most POOL_MAX); returns their offset. */
+  take(slot: number): number {
+    if (this.pos + slot > POOL_BYTES) {
+      this.buf = new ArrayBuffer(POOL_BYTES);
+      this.f64 = new Float64Array(this.buf);
+      this.pos = 0;
+    }
+    const at = this.pos;
+    this.pos = at + slot;
+    return at;
+  }
+}
+export const BYTE_POOL = new BytePool();
+export { POOL_MAX, PooledBuffer };
 
 /**
  * A fresh Buffer holding bytes `off..off + length` of the zone (`off` 8-aligned, the range
@@ -159,13 +176,8 @@ export function bytesOut(c: DictCore, off: number, length: number): Buffer {
     return out;
   }
   const slot = (length + 7) & ~7;
-  if (poolPos + slot > POOL_BYTES) {
-    poolBuf = new ArrayBuffer(POOL_BYTES);
-    poolF64 = new Float64Array(poolBuf);
-    poolPos = 0;
-  }
-  const at = poolPos;
-  poolPos = at + slot;
+  const pool = BYTE_POOL;
+  const at = pool.take(slot);
   // Whole 8-byte words, padding included: the pool slot is rounded up to 8 bytes and the
   // source range ends inside the zone rounded up to 8 too (`off` is 8-aligned, the zone size
   // a multiple of 8), so no word crosses into anything else. Float64 words, not Int32: half
@@ -175,12 +187,12 @@ export function bytesOut(c: DictCore, off: number, length: number): Buffer {
   // happens on stores into double-elements JS arrays); test 26.values-bits checks every NaN
   // class in interpreted and optimised code.
   const src = c.f64;
-  const dst = poolF64;
+  const dst = pool.f64;
   const sw = off / 8;
   const dw = at >>> 3;
   const n = slot >>> 3;
   for (let k = 0; k < n; k++) dst[dw + k] = src[sw + k];
-  return new PooledBuffer(poolBuf, at, length) as unknown as Buffer;
+  return new PooledBuffer(pool.buf, at, length) as unknown as Buffer;
 }
 
 /**

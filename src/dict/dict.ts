@@ -17,7 +17,15 @@
 import { DictError, describeValue } from '../errors.js';
 import type { ZoneHandle } from '../zone/threads.js';
 import { Zone } from '../zone/zone.js';
-import { copyOut, readValue, ValueInfo, type DictValue } from './codec.js';
+import {
+  BYTE_POOL,
+  copyOut,
+  POOL_MAX,
+  PooledBuffer,
+  readValue,
+  ValueInfo,
+  type DictValue,
+} from './codec.js';
 import { DictCore } from './core.js';
 import {
   entryDrop,
@@ -835,6 +843,20 @@ export class SharedDict {
             if (mode === READ_INTO) {
               status = this.copyToTarget(off, type, vlen);
               if (status !== DictStatus.NOT_BYTES) value = vlen;
+            } else if (type === T_BYTES && vlen <= POOL_MAX) {
+              // bytesOut's pooled path, inlined here (V8 does not inline it into this big
+              // function): the same 8-byte word copy into a slice of the shared pool.
+              const slot = (vlen + 7) & ~7;
+              const bp = BYTE_POOL;
+              const at = bp.take(slot);
+              const dst = bp.f64;
+              const src = c.f64;
+              const sw8 = off / 8;
+              const dw = at >>> 3;
+              const n = slot >>> 3;
+              for (let k = 0; k < n; k++) dst[dw + k] = src[sw8 + k];
+              value = new PooledBuffer(bp.buf, at, vlen) as unknown as Buffer;
+              status = DictStatus.OK;
             } else {
               value = readValue(c, off, type, vlen);
               status = DictStatus.OK;
