@@ -1,9 +1,9 @@
 /** Helpers of the CLI tests: run the built `shmzone` command, start and stop holder fixtures. */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnFixture } from '../helpers/processes.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
-const HOLDER = fileURLToPath(new URL('../fixtures/cli-holder.js', import.meta.url));
 
 /** What one run of the command produced. */
 export interface CliRun {
@@ -41,31 +41,19 @@ export interface Holder {
 }
 
 /** Starts test/fixtures/cli-holder.ts in `namespace` and waits for its ready line. */
-export function startHolder(namespace: string, prefix = ''): Promise<Holder> {
-  const child = spawn(process.execPath, [HOLDER, namespace, prefix], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    let buffered = '';
-    child.once('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
-    child.stdout?.on('data', (data: Buffer) => {
-      buffered += data.toString();
-      const line = buffered.split('\n').find((l) => l.includes('"ready"'));
-      if (line === undefined) return;
-      const { pid } = JSON.parse(line) as { pid: number };
-      resolve({
-        child,
-        pid,
-        stop: async () => {
-          child.stdin?.end();
-          await exited;
-        },
-        kill: async () => {
-          child.kill('SIGKILL');
-          await exited;
-        },
-      });
-    });
-  });
+export async function startHolder(namespace: string, prefix = ''): Promise<Holder> {
+  const p = spawnFixture('cli-holder', [namespace, prefix]);
+  const { pid } = (await p.waitFor('ready')) as { pid: number };
+  return {
+    child: p.child,
+    pid,
+    stop: async () => {
+      p.child.stdin!.end();
+      await p.exited;
+    },
+    kill: async () => {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    },
+  };
 }

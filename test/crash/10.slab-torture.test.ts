@@ -34,7 +34,8 @@ import {
   regionWord,
   slabLoop,
 } from '../fixtures/crash-slab-lib.js';
-import { killAll, LONG, percentile, sleep, spawnFixture, type Proc } from './util.js';
+import { killAllFixtures, spawnFixture, type FixtureProcess } from '../helpers/processes.js';
+import { LONG, percentile, sleep } from './util.js';
 
 const ZONE_SIZE = 2 * 1024 * 1024;
 
@@ -133,7 +134,7 @@ function account(
 
 describe('crash: slab torture with SIGKILL and worker.terminate()', function () {
   this.timeout(LONG ? 900_000 : 150_000);
-  afterEach(killAll);
+  afterEach(killAllFixtures);
 
   it('SIGKILLs 3 looping processes >= 100 times: bounded takeover, verify, patterns, exact accounting', async function () {
     const ns = uniqueNamespace('cslab');
@@ -146,7 +147,7 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       const WORKERS = 3;
       const targetKills = LONG ? 1500 : 150;
       const budgetMs = LONG ? 600_000 : 60_000;
-      const procs: Array<Proc | undefined> = [];
+      const procs: Array<FixtureProcess | undefined> = [];
       const selfIds: number[] = [];
       const ready: boolean[] = [];
       let gen = 0;

@@ -41,7 +41,7 @@ import {
   T_FREE,
 } from '../../src/slab/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { killAll, runFixture } from './util.js';
+import { killAllFixtures, runFixture } from '../helpers/processes.js';
 
 const SIZE = 256 * 1024;
 const VOLATILE_HEADER = new Set([
@@ -195,14 +195,12 @@ async function slabPoint(
       SHMZONE_CRASH_AT: String(k),
       SHMZONE_CRASH_NOJOURNAL: noJournal ? '1' : '0',
     };
-    const r = await runFixture(
-      'crash-point-child',
-      [JSON.stringify({ ns, size: SIZE, op })],
-      30_000,
+    const r = await runFixture('crash-point-child', [JSON.stringify({ ns, size: SIZE, op })], {
+      timeoutMs: 30_000,
       env,
-    );
+    });
     const died = r.signal === 'SIGKILL';
-    if (!died) expect(r.code, r.stderr()).to.equal(0);
+    if (!died) expect(r.code, r.stderr).to.equal(0);
     pool.lock(); // takes the lock over from the dead child (or finds it free)
     let verifyError: string | undefined;
     try {
@@ -228,7 +226,7 @@ async function slabPoint(
 
 describe('crash: deterministic crash points after every journaled store', function () {
   this.timeout(180_000);
-  afterEach(killAll);
+  afterEach(killAllFixtures);
 
   const sweeps: string[] = [];
   after(() => console.log(`      crash points: ${sweeps.join('; ')}`));
@@ -327,8 +325,7 @@ describe('crash: deterministic crash points after every journaled store', functi
               op: { kind: 'dict-set', key: 'target', value: newValue },
             }),
           ],
-          30_000,
-          env,
+          { timeoutMs: 30_000, env },
         );
         const died = r.signal === 'SIGKILL';
         const state = new Map<string, string>();
@@ -346,7 +343,7 @@ describe('crash: deterministic crash points after every journaled store', functi
           else expect(v, `k=${k}: ${key} holds its old value`).to.equal(before.get(key));
         }
         if (!died) {
-          expect(r.code, r.stderr()).to.equal(0);
+          expect(r.code, r.stderr).to.equal(0);
           const done = r.lines.find((l) => l.event === 'done')!;
           expect(done.result, 'the operation evicted (STORED_FORCIBLY)').to.equal(2);
           expect(state.get('target')).to.equal(newValue);

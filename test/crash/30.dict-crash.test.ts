@@ -33,14 +33,15 @@ import {
   LEDGER_BYTES,
   writerWord,
 } from '../fixtures/crash-dict-lib.js';
-import { killAll, LONG, percentile, sleep, spawnFixture, type Proc } from './util.js';
+import { killAllFixtures, spawnFixture, type FixtureProcess } from '../helpers/processes.js';
+import { LONG, percentile, sleep } from './util.js';
 
 const DV_SIZE = 256 * 1024;
 const DC_SIZE = 256 * 1024;
 
 describe('crash: SharedDict writers SIGKILLed mid-operation', function () {
   this.timeout(LONG ? 900_000 : 150_000);
-  afterEach(killAll);
+  afterEach(killAllFixtures);
 
   it('>= 100 kills: values complete, counters within [committed, committed + in flight], no leak', async () => {
     const ns = uniqueNamespace('cdict');
@@ -65,7 +66,7 @@ describe('crash: SharedDict writers SIGKILLed mid-operation', function () {
       const WRITERS = 3;
       const targetKills = LONG ? 1500 : 120;
       const budgetMs = LONG ? 600_000 : 60_000;
-      const procs: Array<Proc | undefined> = [];
+      const procs: Array<FixtureProcess | undefined> = [];
       const ready: boolean[] = [];
       let gen = 0;
       const spawnWriter = (c: number): void => {

@@ -10,18 +10,21 @@
  */
 import { expect } from 'chai';
 import { uniqueNamespace, segmentsWithPrefix } from '../helpers/shm.js';
-import { killAll, LONG, runFixture } from './util.js';
+import { killAllFixtures, runFixture } from '../helpers/processes.js';
+import { LONG } from './util.js';
 
 describe('crash: cluster worker SIGKILLed holding the lock', function () {
   this.timeout(LONG ? 600_000 : 120_000);
-  afterEach(killAll);
+  afterEach(killAllFixtures);
 
   it('the primary recovers it (one log line), a respawned worker continues, verify() passes', async () => {
     const ns = uniqueNamespace('ccl');
     const kills = LONG ? 100 : 12;
     const t0 = Date.now();
-    const r = await runFixture('crash-cluster', [ns, String(kills)], LONG ? 550_000 : 100_000);
-    expect(r.code, r.stderr() + JSON.stringify(r.lines)).to.equal(0);
+    const r = await runFixture('crash-cluster', [ns, String(kills)], {
+      timeoutMs: LONG ? 550_000 : 100_000,
+    });
+    expect(r.code, r.stderr + JSON.stringify(r.lines)).to.equal(0);
     const res = r.lines.find((l) => l.event === 'result') as {
       records: Array<{
         phase: number;

@@ -23,7 +23,7 @@ import { KeyScratch } from '../../src/dict/hash.js';
 import { seqEnter, seqLeave, stripeWord } from '../../src/dict/seqlock.js';
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { killAll, spawnFixture } from '../crash/util.js';
+import { killAllFixtures, spawnFixture } from '../helpers/processes.js';
 
 const SIZE = 1024 * 1024;
 
@@ -205,7 +205,7 @@ describe('SharedDict after a recovery done by a pool object with no dict attache
 
   describe('real processes', function () {
     this.timeout(60_000);
-    after(killAll);
+    after(killAllFixtures);
 
     it('a writer SIGKILLed holding the lock, recovered by a primary that never declared the dict', async () => {
       const ns = uniqueNamespace('dictrec');

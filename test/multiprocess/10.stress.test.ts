@@ -25,15 +25,8 @@ import {
   F64_UNLOCK,
   T_SLOTS,
 } from '../fixtures/mp-layout.js';
-import {
-  killAll,
-  LONG,
-  median,
-  percentile,
-  sleep,
-  spawnFixture,
-  type Proc,
-} from '../crash/util.js';
+import { killAllFixtures, spawnFixture, type FixtureProcess } from '../helpers/processes.js';
+import { LONG, median, percentile, sleep } from '../crash/util.js';
 
 const SIZE = 4 * 1024 * 1024;
 
@@ -54,7 +47,7 @@ async function withZone(fn: (zone: Zone, ns: string) => Promise<void>): Promise<
   }
 }
 
-async function waitReady(zone: Zone, n: number, procs: Proc[]): Promise<void> {
+async function waitReady(zone: Zone, n: number, procs: FixtureProcess[]): Promise<void> {
   const end = Date.now() + 30_000;
   while (Atomics.load(zone.pool.i32, zone.root / 4 + C_READY) < n) {
     if (Date.now() > end)
@@ -63,7 +56,7 @@ async function waitReady(zone: Zone, n: number, procs: Proc[]): Promise<void> {
   }
 }
 
-async function finish(procs: Proc[]): Promise<Array<Record<string, unknown>>> {
+async function finish(procs: FixtureProcess[]): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = [];
   for (const p of procs) {
     const done = await p.waitFor('done', 120_000);
@@ -76,7 +69,7 @@ async function finish(procs: Proc[]): Promise<Array<Record<string, unknown>>> {
 
 describe('multiprocess: stress through zones', function () {
   this.timeout(180_000);
-  afterEach(killAll);
+  afterEach(killAllFixtures);
 
   it('3 processes hand pattern-filled blocks to each other; no pattern overwritten; pool back to baseline', async () => {
     await withZone(async (zone, ns) => {

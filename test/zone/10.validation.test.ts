@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { ZoneRegistry, parseSize, MAX_ZONE_SIZE, MIN_ZONE_SIZE } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { shmListing } from './child.js';
+import { shmListing } from './segments.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { ZoneRegistry, type ZoneMode } from '../../src/index.js';
 import { native } from '../../src/native.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { removeSegment } from './child.js';
+import { removeSegment } from './segments.js';
 
 const isRoot = process.geteuid?.() === 0;
 

@@ -6,18 +6,20 @@
 import { expect } from 'chai';
 import { ZoneRegistry } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { removeSegment, run, segmentExists, start } from './child.js';
+import { killAllFixtures, spawnFixture, runFixture } from '../helpers/processes.js';
+import { removeSegment, segmentExists } from './segments.js';
 
 describe('zone across processes', () => {
   const made: string[] = [];
-  afterEach(() => {
+  afterEach(async () => {
+    await killAllFixtures();
     for (const s of made.splice(0)) removeSegment(s);
   });
 
   it('cluster: 3 workers attach, each writes its region, all see all writes; nothing left after', async () => {
     const ns = uniqueNamespace('cl');
     made.push(`/shmzone.${ns}.z`);
-    const r = await run('zone-cluster', [ns, '3', 'share'], 30_000);
+    const r = await runFixture('zone-cluster', [ns, '3', 'share'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).to.equal(0);
     const result = r.lines.find((l) => l.event === 'result') as {
       seen: Array<{
@@ -42,7 +44,7 @@ describe('zone across processes', () => {
   it('cluster: a worker SIGKILLed holding the pool lock is recovered by the primary (one log line)', async () => {
     const ns = uniqueNamespace('cl');
     made.push(`/shmzone.${ns}.z`);
-    const r = await run('zone-cluster', [ns, '1', 'kill-lock'], 30_000);
+    const r = await runFixture('zone-cluster', [ns, '1', 'kill-lock'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).to.equal(0);
     const result = r.lines.find((l) => l.event === 'result') as {
       lockOwner: number;
@@ -70,7 +72,9 @@ describe('zone across processes', () => {
     await reg.start();
     try {
       Atomics.store(new Int32Array(z.buffer, z.root, 4), 0, 41);
-      const r = await run('zone-proc', [JSON.stringify({ ns, mode: 'attach', action: 'incr' })]);
+      const r = await runFixture('zone-proc', [
+        JSON.stringify({ ns, mode: 'attach', action: 'incr' }),
+      ]);
       expect(r.code, r.stderr).to.equal(0);
       expect(r.lines.find((l) => l.event === 'ready')).to.include({
         created: false,
@@ -88,7 +92,7 @@ describe('zone across processes', () => {
 
   it('attach mode without an owner times out with ERR_ZONE_TIMEOUT', async () => {
     const ns = uniqueNamespace('ind');
-    const r = await run('zone-proc', [
+    const r = await runFixture('zone-proc', [
       JSON.stringify({ ns, mode: 'attach', action: 'report', readyTimeoutMs: 300 }),
     ]);
     expect(r.code).to.equal(3);
@@ -101,14 +105,14 @@ describe('zone across processes', () => {
       const segment = `/shmzone.${ns}.z`;
       made.push(segment);
       const action = how === 'uncaught exception' ? 'throw' : 'hold';
-      const p = start('zone-proc', [JSON.stringify({ ns, mode: 'owner', action })]);
+      const p = spawnFixture('zone-proc', [JSON.stringify({ ns, mode: 'owner', action })]);
       await p.waitFor('ready');
       expect(segmentExists(segment)).to.equal(action === 'throw' ? segmentExists(segment) : true);
       if (how === 'normal exit') p.child.stdin!.end();
       if (how === 'SIGTERM') p.child.kill('SIGTERM');
       if (how === 'SIGINT') p.child.kill('SIGINT');
       const timer = setTimeout(() => p.child.kill('SIGKILL'), 10_000);
-      const { code, signal } = await p.done;
+      const { code, signal } = await p.exited;
       clearTimeout(timer);
       if (how === 'normal exit') expect(code).to.equal(0);
       if (how === 'SIGTERM') expect(signal).to.equal('SIGTERM');

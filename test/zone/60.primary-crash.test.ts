@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { segmentsWithPrefix, uniqueNamespace } from '../helpers/shm.js';
-import { start, type Running } from './child.js';
+import { killAllFixtures, spawnFixture, type FixtureProcess } from '../helpers/processes.js';
 
 /** Running and not a zombie (an orphan's reaper may be slow or missing in a container). */
 function alive(pid: number): boolean {
@@ -40,28 +40,25 @@ async function until(what: string, ms: number, test: () => boolean): Promise<voi
 describe('cluster primary death (owner mode, 2 workers, zone + SharedDict)', () => {
   let pids: number[] = [];
   let namespaces: string[] = [];
-  let running: Running | undefined;
-
-  afterEach(() => {
+  afterEach(async () => {
     for (const pid of pids) kill(pid);
-    running?.child.kill('SIGKILL');
+    await killAllFixtures();
     for (const ns of namespaces) {
       for (const name of segmentsWithPrefix(`${ns}.`))
         fs.rmSync(`/dev/shm/${name}`, { force: true });
     }
     pids = [];
     namespaces = [];
-    running = undefined;
   });
 
   const cases = [
-    { how: 'SIGKILL', act: (p: Running) => p.child.kill('SIGKILL') },
-    { how: 'an uncaught exception', act: (p: Running) => p.child.stdin!.write('throw\n') },
-    { how: 'SIGTERM', act: (p: Running) => p.child.kill('SIGTERM') },
-    { how: 'SIGINT', act: (p: Running) => p.child.kill('SIGINT') },
+    { how: 'SIGKILL', act: (p: FixtureProcess) => p.child.kill('SIGKILL') },
+    { how: 'an uncaught exception', act: (p: FixtureProcess) => p.child.stdin!.write('throw\n') },
+    { how: 'SIGTERM', act: (p: FixtureProcess) => p.child.kill('SIGTERM') },
+    { how: 'SIGINT', act: (p: FixtureProcess) => p.child.kill('SIGINT') },
     {
       how: 'process.exit(0) while workers run',
-      act: (p: Running) => p.child.stdin!.write('exit\n'),
+      act: (p: FixtureProcess) => p.child.stdin!.write('exit\n'),
     },
   ];
 
@@ -69,8 +66,7 @@ describe('cluster primary death (owner mode, 2 workers, zone + SharedDict)', () 
     it(`primary killed by ${how}: the workers exit and nothing of the namespace is left`, async () => {
       const ns = uniqueNamespace('pc');
       namespaces.push(ns);
-      const p = start('zone-primary-crash', [ns, '2']);
-      running = p;
+      const p = spawnFixture('zone-primary-crash', [ns, '2']);
       const ready = (await p.waitFor('ready', 20_000)) as { primary: number; workers: number[] };
       pids.push(ready.primary, ...ready.workers);
       expect(ready.workers).to.have.length(2);
@@ -82,7 +78,7 @@ describe('cluster primary death (owner mode, 2 workers, zone + SharedDict)', () 
       // Their exit handlers ran before they were gone: no grace period is needed.
       expect(segmentsWithPrefix(`${ns}.`), p.stderr()).to.deep.equal([]);
       const timer = setTimeout(() => p.child.kill('SIGKILL'), 5_000);
-      const { code, signal } = await p.done;
+      const { code, signal } = await p.exited;
       clearTimeout(timer);
       if (how === 'SIGKILL' || how === 'SIGTERM' || how === 'SIGINT') expect(signal).to.equal(how);
       if (how === 'an uncaught exception') expect(code).to.equal(1);
