@@ -39,7 +39,22 @@ import { LONG, percentile, sleep } from './util.js';
 
 const ZONE_SIZE = 2 * 1024 * 1024;
 
-function makeZone(ns: string): { reg: ZoneRegistry; zone: Zone } {
+/** The torture zone of one test, started, with the pool statistics right after its start. */
+interface LedgerZone {
+  ns: string;
+  zone: Zone;
+  pool: SlabPool;
+  /** Offset of the ledger (see crash-slab-lib). */
+  root: number;
+  base: PoolStats;
+}
+
+/** Runs `body` on a fresh owner-mode zone holding a zeroed ledger; stops the zone after it. */
+async function withLedgerZone(
+  label: string,
+  body: (t: LedgerZone) => Promise<void>,
+): Promise<void> {
+  const ns = uniqueNamespace(label);
   const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
   const zone = reg.add('z', ZONE_SIZE, {
     tag: 'crash-slab',
@@ -47,7 +62,12 @@ function makeZone(ns: string): { reg: ZoneRegistry; zone: Zone } {
       if (!reused) z.root = z.pool.calloc(LEDGER_BYTES);
     },
   });
-  return { reg, zone };
+  await reg.start();
+  try {
+    await body({ ns, zone, pool: zone.pool, root: zone.root, base: zone.pool.stats() });
+  } finally {
+    reg.stop();
+  }
 }
 
 /** Class index of a request, or -1 for a page run. */
@@ -137,13 +157,7 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
   afterEach(killAllFixtures);
 
   it('SIGKILLs 3 looping processes >= 100 times: bounded takeover, verify, patterns, exact accounting', async function () {
-    const ns = uniqueNamespace('cslab');
-    const { reg, zone } = makeZone(ns);
-    await reg.start();
-    try {
-      const pool = zone.pool;
-      const root = zone.root;
-      const base = pool.stats();
+    await withLedgerZone('cslab', async ({ ns, pool, root, base }) => {
       const WORKERS = 3;
       const targetKills = LONG ? 1500 : 150;
       const budgetMs = LONG ? 600_000 : 60_000;
@@ -241,19 +255,11 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         base.generation,
       );
       account(pool, root, WORKERS, base, intents);
-    } finally {
-      reg.stop();
-    }
+    });
   });
 
   it('terminate()s a worker thread inside its loop >= 30 times; the main thread keeps going', async function () {
-    const ns = uniqueNamespace('cthr');
-    const { reg, zone } = makeZone(ns);
-    await reg.start();
-    try {
-      const pool = zone.pool;
-      const root = zone.root;
-      const base = pool.stats();
+    await withLedgerZone('cthr', async ({ zone, pool, root, base }) => {
       const target = LONG ? 300 : 40;
       const budgetMs = LONG ? 300_000 : 40_000;
       const intents: number[] = [];
@@ -330,8 +336,6 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         1,
       );
       account(pool, root, 2, base, intents);
-    } finally {
-      reg.stop();
-    }
+    });
   });
 });
