@@ -100,6 +100,22 @@ function quietly<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Owner 1 dies inside k0's stripe after an unjournaled scribble on a free page's descriptor,
+ * which the rollback cannot repair: owner 2's recovery must reset the pool. Returns owner 2's
+ * pool, already recovered and checked to be reset (generation 1, the old dict free memory).
+ */
+function dieBeyondRepair(t: ReturnType<typeof setup>): SlabPool {
+  dieInsideStripe(t.p1, t.host.root, false);
+  const p1 = t.p1;
+  p1.u32[p1.descWord + (p1.firstDesc + p1.pagesTotal - 3) * DESC_WORDS + D_INFO] = 9;
+  t.kill();
+  const p2 = SlabPool.open(t.sab, 0, { selfId: 2, isOwnerDead: t.isDead });
+  expect(quietly(() => p2.recoverFrom(1))).to.equal(true);
+  expect(p2.generation).to.equal(1);
+  return p2;
+}
+
 describe('SharedDict after a recovery done by a pool object with no dict attached', () => {
   it('a dict attached afterwards finds every stripe moved forward to an even value', () => {
     const t = setup();
@@ -149,14 +165,7 @@ describe('SharedDict after a recovery done by a pool object with no dict attache
     const d3 = new SharedDict('r', {}, host3);
     expect(d3.get('k0')).to.equal('old0');
 
-    dieInsideStripe(t.p1, t.host.root, false);
-    const p1 = t.p1;
-    // Unjournaled scribble on a free page's descriptor: the rollback cannot repair it.
-    p1.u32[p1.descWord + (p1.firstDesc + p1.pagesTotal - 3) * DESC_WORDS + D_INFO] = 9;
-    t.kill();
-    const p2 = SlabPool.open(t.sab, 0, { selfId: 2, isOwnerDead: t.isDead });
-    expect(quietly(() => p2.recoverFrom(1))).to.equal(true);
-    expect(p2.generation).to.equal(1); // reset: the pool is empty, the old dict is free memory
+    dieBeyondRepair(t);
 
     // The dict of another object notices at its next operation and rebuilds (empty), once.
     const warned: string[] = [];
@@ -186,13 +195,7 @@ describe('SharedDict after a recovery done by a pool object with no dict attache
 
   it('a dict attached after the reset rebuilds rather than adopting the old header', () => {
     const t = setup();
-    dieInsideStripe(t.p1, t.host.root, false);
-    const p1 = t.p1;
-    p1.u32[p1.descWord + (p1.firstDesc + p1.pagesTotal - 3) * DESC_WORDS + D_INFO] = 9;
-    t.kill();
-    const p2 = SlabPool.open(t.sab, 0, { selfId: 2, isOwnerDead: t.isDead });
-    expect(quietly(() => p2.recoverFrom(1))).to.equal(true);
-    expect(p2.generation).to.equal(1);
+    const p2 = dieBeyondRepair(t);
 
     const host: DictHost = { pool: p2, root: t.host.root };
     const d2 = quietly(() => new SharedDict('r', {}, host));

@@ -13,7 +13,7 @@ import {
   MAX_OP_WRITES,
   PAGE_SIZE,
 } from '../../src/slab/layout.js';
-import { firstDifference, owner, thrown, xorshift32 } from './util.js';
+import { firstDifference, owner, survivorAndVictim, thrown, xorshift32 } from './util.js';
 
 const SIZE = 1024 * 1024;
 
@@ -23,14 +23,8 @@ function setup(): {
   reports: RecoveryReport[];
   userWord: number;
 } {
-  const sab = new SharedArrayBuffer(SIZE + 4096);
-  const survivor = SlabPool.create(
-    sab,
-    0,
-    SIZE,
-    owner(1, (id) => id === 2),
-  );
-  const victim = SlabPool.open(sab, 0, owner(2));
+  // 4096 bytes after the pool hold the user's word (see `userWord`).
+  const { survivor, victim } = survivorAndVictim(SIZE, SIZE + 4096);
   const reports: RecoveryReport[] = [];
   survivor.onRecovery((r) => reports.push(r));
   return { survivor, victim, reports, userWord: SIZE / 4 + 10 };

@@ -1,7 +1,7 @@
 /** The lock in one process: misuse errors and counters. Cross-process tests: lock-mp.test.ts. */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
-import { makePool, owner, thrown } from './util.js';
+import { makePool, owner, survivorAndVictim, thrown } from './util.js';
 
 describe('slab lock (single process)', () => {
   it('is not reentrant: the holder locking again gets ERR_LOCK_REENTRANT, not a deadlock', () => {
@@ -97,14 +97,7 @@ describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
   });
 
   it('after a takeover, memory the dead owner wrote and the rollback freed is re-poisoned', () => {
-    const sab = new SharedArrayBuffer(256 * 1024);
-    const survivor = SlabPool.create(
-      sab,
-      0,
-      sab.byteLength,
-      owner(1, (id) => id === 2),
-    );
-    const victim = SlabPool.open(sab, 0, owner(2));
+    const { survivor, victim } = survivorAndVictim(256 * 1024);
     victim.lock();
     const a = victim.allocLocked(64);
     const b = victim.allocLocked(9000);
@@ -118,14 +111,7 @@ describe('slab debug mode (SHMZONE_DEBUG=1)', () => {
   });
 
   it('a free rolled back by a takeover leaves the memory as it was (poison waits for the commit)', () => {
-    const sab = new SharedArrayBuffer(256 * 1024);
-    const survivor = SlabPool.create(
-      sab,
-      0,
-      sab.byteLength,
-      owner(1, (id) => id === 2),
-    );
-    const victim = SlabPool.open(sab, 0, owner(2));
+    const { survivor, victim } = survivorAndVictim(256 * 1024);
     const small = survivor.alloc(8); // the only chunk of a small slab: its bitmap is in the page
     const entry = survivor.alloc(200); // stands for a dict entry the victim unlinks and frees
     survivor.u8.fill(9, entry, entry + 200);

@@ -15,6 +15,25 @@ export function makePool(bytes = 1 * MiB, mode: SizeClassMode = 'fine', byteOffs
   return SlabPool.create(sab, byteOffset, bytes, owner(), { sizeClasses: mode });
 }
 
+/**
+ * Two pools over one buffer, for takeover tests: `survivor` (owner 1, which sees owner 2 as
+ * dead) creates the pool at offset 0, `victim` (owner 2) opens it.
+ */
+export function survivorAndVictim(
+  poolBytes: number,
+  bufferBytes = poolBytes,
+): { sab: SharedArrayBuffer; survivor: SlabPool; victim: SlabPool } {
+  const sab = new SharedArrayBuffer(bufferBytes);
+  const survivor = SlabPool.create(
+    sab,
+    0,
+    poolBytes,
+    owner(1, (id) => id === 2),
+  );
+  const victim = SlabPool.open(sab, 0, owner(2));
+  return { sab, survivor, victim };
+}
+
 /** A byte copy of the whole zone buffer. */
 export function snapshot(pool: SlabPool): Uint8Array {
   return pool.u8.slice();
