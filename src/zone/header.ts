@@ -16,7 +16,6 @@ import {
   H_CREATOR_START_HI,
   H_CREATOR_START_LO,
   H_FLAGS,
-  H_GENERATION,
   H_HEADER_SIZE,
   H_MAGIC,
   H_NAMESPACE_LENGTH,
@@ -70,7 +69,6 @@ export interface HeaderInfo {
   namespace: string;
   persist: boolean;
   state: ZoneState;
-  generation: number;
   creatorPid: number;
   creatorStart: number;
   /** Seconds since the epoch. */
@@ -130,7 +128,6 @@ export function writeHeader(buffer: SharedArrayBuffer, init: HeaderInit): void {
   w[H_HEADER_SIZE] = HEADER_SIZE;
   w[H_SIZE_LO] = init.size % TWO_32;
   w[H_SIZE_HI] = Math.floor(init.size / TWO_32);
-  w[H_GENERATION] = 1;
   w[H_ROOT] = 0;
   w[H_FLAGS] = init.persist ? FLAG_PERSIST : 0;
   w[H_CREATED_AT] = Math.floor(Date.now() / 1000);
@@ -223,7 +220,6 @@ export function readHeader(buffer: SharedArrayBuffer, expect: HeaderExpectation)
       namespace,
       persist: (w[H_FLAGS] & FLAG_PERSIST) !== 0,
       state,
-      generation: Atomics.load(w, H_GENERATION),
       creatorPid: w[H_CREATOR_PID],
       creatorStart: w[H_CREATOR_START_LO] + w[H_CREATOR_START_HI] * TWO_32,
       createdAt: w[H_CREATED_AT],
@@ -258,14 +254,5 @@ export class HeaderView {
     // Readers in other processes load it without the lock: publish it atomically, after the
     // structure it points to was written.
     Atomics.store(this.words, H_ROOT, offset);
-  }
-
-  get generation(): number {
-    return Atomics.load(this.words, H_GENERATION);
-  }
-
-  /** Adds 1 to the generation (the pool was re-initialised empty). Returns the new value. */
-  bumpGeneration(): number {
-    return (Atomics.add(this.words, H_GENERATION, 1) + 1) >>> 0;
   }
 }

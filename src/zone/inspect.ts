@@ -356,7 +356,6 @@ export function inspectZone(
   summary.tag = h.tag;
   summary.state = STATE_NAMES[h.state];
   summary.persist = h.persist;
-  summary.generation = h.generation;
   summary.createdAt = h.createdAt;
   summary.creatorPid = h.creatorPid;
   summary.creatorAlive = processAlive(h.creatorPid, h.creatorStart);
@@ -368,7 +367,13 @@ export function inspectZone(
     !summary.creatorAlive &&
     summary.livePeers === 0 &&
     !(summary.persist && summary.state === 'ready');
-  return new InspectedZone(summary, h, buffer, peers);
+  const inspected = new InspectedZone(summary, h, buffer, peers);
+  try {
+    summary.generation = 1 + inspected.pool.generation; // as zone.generation derives it
+  } catch {
+    // a pool that cannot be opened (damaged, closing) has no generation to report
+  }
+  return inspected;
 }
 
 /** Every segment of this library (optionally of one namespace), parsed; foreign names skipped. */

@@ -5,7 +5,7 @@
  * ```
  * byte 0      word:  0        1        2        3        4        5        6        7
  *            +--------+--------+--------+--------+--------+--------+--------+--------+
- *            | MAGIC  |VERSION |HDR_SIZE|SIZE_LO |SIZE_HI | STATE  |  GEN   |  ROOT  |
+ *            | MAGIC  |VERSION |HDR_SIZE|SIZE_LO |SIZE_HI | STATE  |(resvd) |  ROOT  |
  * byte 32    +--------+--------+--------+--------+--------+--------+--------+--------+
  *            | FLAGS  |CR_PID  |CR_ST_LO|CR_ST_HI|CREATED |N_SLOTS |SLOT_SZ |PEER_OFF|
  * byte 64    +--------+--------+--------+--------+--------+--------+--------+--------+
@@ -36,7 +36,7 @@
  * split in two words because 4 GiB (the largest zone) needs 33 bits. CR_ST / ST are process
  * start times in clock ticks since boot (`/proc/<pid>/stat` field 22), split the same way.
  * CREATED and ATTACHED are seconds since the epoch. ROOT is a byte offset into the zone (0 =
- * unset), nginx's `shpool->data`. STATE, ROOT, GEN, MAGIC and peer STATE are only accessed
+ * unset), nginx's `shpool->data`. STATE, ROOT, MAGIC and peer STATE are only accessed
  * with Atomics; the rest is written once by the creator before MAGIC is published.
  */
 import { PAGE_SIZE, roundToPages } from './size.js';
@@ -53,7 +53,7 @@ export const H_HEADER_SIZE = 2;
 export const H_SIZE_LO = 3;
 export const H_SIZE_HI = 4;
 export const H_STATE = 5;
-export const H_GENERATION = 6;
+// Word 6 is reserved (0): the zone's generation is the slab pool's (`zone.generation`).
 export const H_ROOT = 7;
 export const H_FLAGS = 8;
 export const H_CREATOR_PID = 9;

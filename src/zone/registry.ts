@@ -391,7 +391,6 @@ export class ZoneRegistry {
     const persist = opened.persist || o.persist;
     zone._open(opened, persist ? 'keep' : role === 'owner' ? 'owner' : 'last-out');
     opened.pool.onRecovery((report) => {
-      if (report.reset) opened.header.bumpGeneration();
       // recoverProcess() logs its own line (with the pid); this one covers takeovers by a
       // waiter of this process.
       if (this.recovering) return;

@@ -155,9 +155,13 @@ export class Zone {
     z.header.root = offset;
   }
 
-  /** Header generation: 1 at creation, +1 each time the pool had to be reset after a crash. */
+  /**
+   * 1 at creation, +1 each time the pool had to be re-initialised empty after a failed repair.
+   * Derived from the pool's own shared counter, so it is right whichever process (or the CLI)
+   * did the reset.
+   */
   get generation(): number {
-    return this.opened().header.generation;
+    return 1 + this.opened().pool.generation;
   }
 
   /**
