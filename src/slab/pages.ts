@@ -159,13 +159,8 @@ export function freePages(s: PoolState, h: number, n: number): void {
 
 /** Removes descriptor d from its doubly-linked list and clears its links. 4 writes. */
 export function unlink(s: PoolState, d: number): void {
-  const u32 = s.u32;
-  const D = s.descWord;
-  const w = D + d * L.DESC_WORDS;
-  const next = u32[w + L.D_NEXT];
-  const prev = u32[w + L.D_PREV];
-  jw(s, D + prev * L.DESC_WORDS + L.D_NEXT, next);
-  jw(s, D + next * L.DESC_WORDS + L.D_PREV, prev);
+  unlinkFull(s, d);
+  const w = s.descWord + d * L.DESC_WORDS;
   jw(s, w + L.D_NEXT, 0);
   jw(s, w + L.D_PREV, 0);
 }
