@@ -87,15 +87,15 @@ function replace(
   const rand = new Xorshift32();
   const live = new Float64Array(liveCount);
   for (let i = 0; i < liveCount; i++) {
-    const off = a.alloc(base + (rand.next() % spread));
+    const off = a.alloc(base + rand.below(spread));
     if (off === 0) fail(what);
     live[i] = off;
   }
   const clock = new Clock();
   for (let k = 0; k < steps; k++) {
-    const i = rand.next() % liveCount;
+    const i = rand.below(liveCount);
     a.free(live[i]);
-    const off = a.alloc(base + (rand.next() % spread));
+    const off = a.alloc(base + rand.below(spread));
     if (off === 0) fail(what);
     live[i] = off;
   }
@@ -113,7 +113,7 @@ export function w4(
   let requested = 0;
   let n = 0;
   for (;;) {
-    const size = 8 + (rand.next() % 4089);
+    const size = 8 + rand.below(4089);
     if (a.alloc(size) === 0)
       return { ratio: requested / zoneBytes, allocations: n, firstFailSize: size };
     requested += size;
