@@ -3,7 +3,13 @@
  * today. Every contender runs in fresh child processes (child.ts); with 2 processes both
  * start on the same "go". Prints ops/s per process and ratios, writes bench/results/dict.json.
  *
- *   npm run bench dict [-- --quick] [--only=shareddict,map] [--procs=1,2]
+ * The machine is shared and its speed drifts by 10-20% within minutes, so a single
+ * measurement per contender made the ratios wander (SharedDict/Map 0.27..0.39 over three
+ * runs of the same code). Each variant therefore runs `--rounds` rounds (default 3, 1 with
+ * --quick); a round measures every contender once, in turn, so that all of them sample the
+ * same stretches of machine time, and the figure reported is the median over the rounds.
+ *
+ *   npm run bench dict [-- --quick] [--only=shareddict,map] [--procs=1,2] [--rounds=3]
  *   node dist/bench/dict/run.js --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -37,11 +43,14 @@ export interface DictBenchRow {
   contender: string;
   variant: 'get' | 'mixed';
   procs: number;
-  /** Mean ops/s of one process. */
+  /** Mean ops/s of one process: the median over the rounds. */
   opsPerSecPerProc: number;
-  /** Sum over the processes. */
+  /** Sum over the processes: the median over the rounds. */
   opsPerSecTotal: number;
+  /** Operations each process completed, in the round that gave the median. */
   ops: number[];
+  /** Mean ops/s of one process in each round, in order. */
+  rounds: number[];
 }
 
 interface Measured {
@@ -167,6 +176,9 @@ export async function runDictBench(args: string[] = []): Promise<DictBenchRow[]>
     .split(',')
     .map(Number);
   const contenders = only ?? ALL;
+  const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? (quick ? 1 : 3));
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new RangeError(`--rounds must be >= 1, got ${rounds}`);
   const ops = quick ? 200_000 : 1_000_000;
   const budget = quick ? 1_500 : 6_000;
   const env: Env = {};
@@ -212,31 +224,58 @@ export async function runDictBench(args: string[] = []): Promise<DictBenchRow[]>
   const rows: DictBenchRow[] = [];
   try {
     for (const variant of ['get', 'mixed'] as const) {
+      const samples = new Map<string, Measured[][]>();
+      for (let round = 1; round <= rounds; round++) {
+        for (const contender of contenders) {
+          if (skipped[contender]) continue;
+          for (const procs of procList) {
+            const m = await runProcs(contender, variant, procs, ops, budget, env);
+            const key = `${contender} ${procs}`;
+            const list = samples.get(key) ?? [];
+            list.push(m);
+            samples.set(key, list);
+            const perProc = perProcRate(m);
+            console.log(
+              `${variant.padEnd(5)} ${contender.padEnd(36)} ${procs}p  round ${round}/${rounds}  ${fmt(perProc).padStart(9)}/s per process  ${fmt(perProc * m.length).padStart(9)}/s total`,
+            );
+          }
+        }
+      }
       for (const contender of contenders) {
-        if (skipped[contender]) continue;
         for (const procs of procList) {
-          const m = await runProcs(contender, variant, procs, ops, budget, env);
-          const rates = m.map((x) => (x.ops / x.ms) * 1000);
-          const row: DictBenchRow = {
+          const list = samples.get(`${contender} ${procs}`);
+          if (!list) continue;
+          const byRate = [...list].sort((a, b) => perProcRate(a) - perProcRate(b));
+          const mid = byRate[(byRate.length - 1) >> 1];
+          const rate = perProcRate(mid);
+          rows.push({
             contender,
             variant,
             procs,
-            opsPerSecPerProc: rates.reduce((a, b) => a + b, 0) / rates.length,
-            opsPerSecTotal: rates.reduce((a, b) => a + b, 0),
-            ops: m.map((x) => x.ops),
-          };
-          rows.push(row);
-          console.log(
-            `${variant.padEnd(5)} ${contender.padEnd(36)} ${procs}p  ${fmt(row.opsPerSecPerProc).padStart(9)}/s per process  ${fmt(row.opsPerSecTotal).padStart(9)}/s total`,
-          );
+            opsPerSecPerProc: rate,
+            opsPerSecTotal: rate * mid.length,
+            ops: mid.map((x) => x.ops),
+            rounds: list.map(perProcRate),
+          });
         }
       }
     }
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
-  report(rows, skipped, quick);
+  console.log(`\nMedian of ${rounds} round(s):`);
+  for (const row of rows) {
+    console.log(
+      `${row.variant.padEnd(5)} ${row.contender.padEnd(36)} ${row.procs}p  ${fmt(row.opsPerSecPerProc).padStart(9)}/s per process  ${fmt(row.opsPerSecTotal).padStart(9)}/s total`,
+    );
+  }
+  report(rows, skipped, quick, rounds);
   return rows;
+}
+
+/** Mean ops/s of one process in one measurement. */
+function perProcRate(m: Measured[]): number {
+  return m.reduce((sum, x) => sum + (x.ops / x.ms) * 1000, 0) / m.length;
 }
 
 function fmt(n: number): string {
@@ -247,7 +286,12 @@ function fmt(n: number): string {
       : n.toFixed(0);
 }
 
-function report(rows: DictBenchRow[], skipped: Record<string, string>, quick: boolean): void {
+function report(
+  rows: DictBenchRow[],
+  skipped: Record<string, string>,
+  quick: boolean,
+  rounds: number,
+): void {
   const find = (c: string, v: string, p: number): DictBenchRow | undefined =>
     rows.find((r) => r.contender === c && r.variant === v && r.procs === p);
   console.log('\nRatios: SharedDict (lock-free reads) per process vs each contender, same run');
@@ -275,6 +319,7 @@ function report(rows: DictBenchRow[], skipped: Record<string, string>, quick: bo
       {
         workload: 'C1',
         quick,
+        rounds,
         node: process.version,
         cpus: os.cpus().length,
         when: new Date().toISOString(),
