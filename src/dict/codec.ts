@@ -153,7 +153,10 @@ export class BytePool {
   /** Room for `slot` bytes (a multiple of 8, at most POOL_MAX); returns their offset. */
   take(slot: number): number {
     if (this.pos + slot > POOL_BYTES) {
-      this.buf = new ArrayBuffer(POOL_BYTES);
+      // Not zero-filled (as Node's own Buffer pool): every byte a caller can reach through a
+      // returned Buffer's range is copied in before it is returned. `new ArrayBuffer` would
+      // memset the 16 KiB (measured 5% of an in-cache get).
+      this.buf = Buffer.allocUnsafeSlow(POOL_BYTES).buffer as ArrayBuffer;
       this.f64 = new Float64Array(this.buf);
       this.pos = 0;
     }

@@ -88,7 +88,7 @@ import {
 import { elementCreate, elementSize, listClear, listPop, listPush } from './lists.js';
 import { lruPushHead, lruReplace, lruTouch } from './lru.js';
 import type { DictHost, DictPool } from './pool.js';
-import { seqAfterRecovery, seqEnter, seqLeave, stripeWord } from './seqlock.js';
+import { RECHECK_PLAIN, seqAfterRecovery, seqEnter, seqLeave, stripeWord } from './seqlock.js';
 import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from './status.js';
 import {
   slotRef,
@@ -186,6 +186,8 @@ export class SharedDict {
   private readonly vi = new ValueInfo();
   private readonly now: () => number;
   private readonly lockedReads: boolean;
+  /** seqlock.ts's RECHECK_PLAIN as a field (a module binding costs a load and a hole check). */
+  private readonly recheckPlain = RECHECK_PLAIN;
   private readonly tries: number;
   private statLine: number;
   private transferHandle: (() => unknown) | undefined;
@@ -864,8 +866,9 @@ export class SharedDict {
           }
         }
       }
-      // Release check: nothing we read changed if the word still holds what we saw.
-      if (Atomics.load(i32, sw) !== s0) continue;
+      // Release check: nothing we read changed if the word still holds what we saw. A plain
+      // load on x86 (after the copy's loads in program and in hardware order; seqlock.ts).
+      if ((this.recheckPlain ? i32[sw] : Atomics.load(i32, sw)) !== s0) continue;
       // ...and no recovery started since this object last synced: a rollback (or a reset)
       // rewrites data without touching the stripe words, and the takeover count is bumped
       // before its first store. Loaded after the data (x86 keeps loads in order; V8 does not
