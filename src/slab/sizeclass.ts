@@ -24,14 +24,18 @@
  * | pow2 | 0.745 (nginx 0.744) | 114-122 ns  | 86-95 ns  | 139-146 ns |
  * | fine | 0.911          | 134-143 ns       | 100-103 ns | 138-144 ns |
  *
- * (Before that work: pow2 161-172 / 122-123 ns, fine 181-199 / 141-149 ns on W2.) fine gains
- * 22% of usable zone (the aim was >= 0.88) and costs 9-19% on W2 (W3 is even): still just over
- * the 10% budget, as before. For a cache, capacity is the larger win (22% more entries before
- * eviction), so fine stays the default; `pow2` stays selectable (`sizeClasses: 'pow2'`) for
- * allocation-rate-bound users. The cost comes from more partially filled slabs (31 classes
- * instead of 9: more descriptors and bitmaps in cache) and multi-page slabs whose chunks past
- * the first page find their head by walking back over inner descriptors (inlining that walk
- * into locate() measured no gain).
+ * (Before that work: pow2 161-172 / 122-123 ns, fine 181-199 / 141-149 ns on W2.) Since the
+ * benchmark draws its sizes without float remainders (032f643, ~12 ns less harness per W2
+ * step), a full run gave W2 pow2 100.0 / 79.2 ns, fine 118.8 / 90.5 ns. fine gains 22% of
+ * usable zone (the aim was >= 0.88) and costs 9-25% on W2 over these runs (W3 is even): over
+ * the 10% budget. For a cache, capacity is the larger win (22% more entries before eviction),
+ * so fine stays the default; `pow2` stays selectable (`sizeClasses: 'pow2'`) for
+ * allocation-rate-bound users. The cost is mostly the number of classes (31 instead of 9: more
+ * partially filled slabs, more descriptors and bitmaps in cache). Multi-page slabs, whose
+ * chunks past the first page find their head by walking back over inner descriptors, are not
+ * it: capping slabs at 1, 2 or 4 pages did not buy the time back (fine with 1-page slabs still
+ * measured about 10% over pow2, at 0.763 utilisation), and inlining the walk into locate()
+ * measured no gain.
  */
 import { PAGE_SIZE } from './layout.js';
 import type { SizeClassMode } from './api.js';
