@@ -51,7 +51,7 @@
  * does on x86-64 (TSO: loads are not reordered with older loads; V8 emits typed-array loads
  * in program order and never merges a load of a SharedArrayBuffer element with an earlier
  * one, LoadTypedElement is not subject to load elimination). That saves a builtin call
- * (~5 ns, 9% of an in-cache get, measured with bench/dict/micro.js --keys=1000). On a weakly
+ * (~5 ns, 5% of an in-cache get, measured with bench/dict/micro.js --keys=1000). On a weakly
  * ordered CPU (arm64) a plain load could be satisfied before the copy's loads, so there the
  * second check stays an `Atomics.load` (`RECHECK_PLAIN` below).
  */
