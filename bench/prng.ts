@@ -8,8 +8,9 @@ export const XORSHIFT_SEED = 0x9e3779b9;
 export class Xorshift32 {
   private x: number;
 
+  /** A zero state would stay zero forever: seed 0 falls back to the workloads' seed. */
   constructor(seed: number = XORSHIFT_SEED) {
-    this.x = seed | 0;
+    this.x = seed | 0 || XORSHIFT_SEED | 0;
   }
 
   /** Next unsigned 32-bit value. */

@@ -2,22 +2,7 @@
  * Workload C1 of ../shared/bench-workloads.md: 100,000 keys "key:<i>", 100-byte random
  * values, uniformly random gets; the mixed variant makes 10% of operations sets.
  */
-
-/** xorshift32 as the workloads file defines it. */
-export class XorShift32 {
-  private x: number;
-  constructor(seed = 0x9e3779b9) {
-    this.x = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.x = x >>> 0;
-    return this.x;
-  }
-}
+import { Xorshift32 } from '../prng.js';
 
 export const KEYS = 100_000;
 export const VALUE_BYTES = 100;
@@ -30,7 +15,7 @@ export function makeKeys(n = KEYS): string[] {
 
 /** One 100-byte value per key, from the shared PRNG (same bytes in every process). */
 export function makeValues(n = KEYS): Buffer[] {
-  const rng = new XorShift32();
+  const rng = new Xorshift32();
   const out = new Array<Buffer>(n);
   for (let i = 0; i < n; i++) {
     const b = Buffer.allocUnsafe(VALUE_BYTES);
@@ -42,8 +27,8 @@ export function makeValues(n = KEYS): Buffer[] {
 
 /** The key index stream of process `proc` (different seeds, so processes are not in lockstep). */
 export function makeStream(ops: number, proc: number, n = KEYS): Uint32Array {
-  const rng = new XorShift32((0x9e3779b9 ^ Math.imul(proc, 0x2545f491)) >>> 0);
+  const rng = new Xorshift32((0x9e3779b9 ^ Math.imul(proc, 0x2545f491)) >>> 0);
   const out = new Uint32Array(ops);
-  for (let i = 0; i < ops; i++) out[i] = rng.next() % n;
+  for (let i = 0; i < ops; i++) out[i] = rng.below(n);
   return out;
 }
