@@ -33,8 +33,9 @@
  * allocation-rate-bound users. The cost is mostly the number of classes (31 instead of 9: more
  * partially filled slabs, more descriptors and bitmaps in cache). Multi-page slabs, whose
  * chunks past the first page find their head by walking back over inner descriptors, are not
- * it: capping slabs at 1, 2 or 4 pages did not buy the time back (fine with 1-page slabs still
- * measured about 10% over pow2, at 0.763 utilisation), and inlining the walk into locate()
+ * it: capping slabs at 1, 2 or 4 pages did not buy the time back (a one-off build with the
+ * span limit patched, not a bench option: fine with 1-page slabs still measured about 10%
+ * over pow2, at 0.763 utilisation; <= 4 pages gave 0.877), and inlining the walk into locate()
  * measured no gain.
  */
 import { PAGE_SIZE } from './layout.js';
