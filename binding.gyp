@@ -9,6 +9,7 @@
       "sources": [
         "native/addon.cc",
         "native/args.cc",
+        "native/barrier.cc",
         "native/errors.cc",
         "native/faults.cc",
         "native/futex.cc",

@@ -12,6 +12,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
+  exports.Set("barrierRegister", Napi::Function::New(env, BarrierRegister, "barrierRegister"));
+  exports.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));
 
   exports.Set("tokenSize", Napi::Number::New(env, static_cast<double>(kTokenSize)));
   exports.Set("tokenInit", Napi::Function::New(env, TokenInit, "tokenInit"));

@@ -61,6 +61,10 @@ Napi::Value ListSegments(const Napi::CallbackInfo& info);
 Napi::Value FutexWait(const Napi::CallbackInfo& info);
 Napi::Value FutexWake(const Napi::CallbackInfo& info);
 
+// ---- barrier.cc ----------------------------------------------------------------------------
+Napi::Value BarrierRegister(const Napi::CallbackInfo& info);
+Napi::Value Barrier(const Napi::CallbackInfo& info);
+
 // ---- liveness.cc ---------------------------------------------------------------------------
 constexpr size_t kTokenSize = 64;
 Napi::Value TokenInit(const Napi::CallbackInfo& info);

@@ -115,6 +115,19 @@ export interface NativeAddon {
    */
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
 
+  /**
+   * Registers this process for `barrier()` calls made by any process (Linux membarrier(2),
+   * MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED; idempotent). Returns false when the kernel
+   * cannot (not Linux, too old, denied by seccomp).
+   */
+  barrierRegister(): boolean;
+  /**
+   * Makes every running thread of every registered process execute a full memory barrier
+   * before this returns (MEMBARRIER_CMD_GLOBAL_EXPEDITED): the heavy side of the pool lock's
+   * asymmetric fence (src/slab/lock.ts). A few microseconds. Returns false when unavailable.
+   */
+  barrier(): boolean;
+
   /** Bytes one liveness token occupies (a process-shared robust pthread mutex, padded). */
   readonly tokenSize: number;
   /**

@@ -19,8 +19,9 @@
  * 1. Inside the lock only one thread writes metadata; it needs no atomics for its own reads.
  * 2. The only reader that matters is a thread that later acquires the lock, with
  *    `Atomics.compareExchange` (x86 `lock cmpxchg`, a full barrier); the releasing owner
- *    published with `Atomics.store` (`xchg`, a full barrier). So everything written before
- *    unlock is visible after the next lock, as for any mutex.
+ *    published with its release store (on x86 a plain store, which TSO keeps after every
+ *    older store; elsewhere `Atomics.store`; lock.ts). So everything written before unlock
+ *    is visible after the next lock, as for any mutex.
  * 3. A crash: SIGKILL (or worker.terminate()) stops the thread between two instructions. Every
  *    store that executed is in the CPU's store buffer or cache and reaches the shared pages
  *    anyway (the store buffer drains regardless of the process dying; the pages belong to the

@@ -8,15 +8,30 @@
  *   wakes competes like anyone else (no hand-off), as in nginx.
  * - Unlock (pool.ts) stores 0 and calls `futexWake` only when the waiter word is non-zero.
  *
- * Lost-wake-up freedom: a waiter increments WAITERS and then re-tries the CAS before sleeping
- * with `futexWait(expected = owner it saw)`; an unlocker stores 0 and then reads WAITERS. All
- * four are sequentially consistent Atomics, so either the unlocker sees the waiter (and wakes
- * it), or the waiter's CAS/futexWait sees the 0 (the kernel compares the word atomically).
+ * Lost-wake-up freedom. An unlocker stores 0, then reads WAITERS; a waiter increments WAITERS,
+ * then re-tries the CAS and sleeps with `futexWait(expected = owner it saw)` (the kernel
+ * compares the word atomically). A wake-up is lost only if the unlocker's read misses the
+ * increment AND the waiter's CAS and compare miss the 0, i.e. if the unlocker's load passes
+ * its own older store. Either side may forbid that:
+ * - Atomic release (`Atomics.store`, an `xchg`, a full fence): the load cannot pass the store.
+ *   Used on CPUs other than x86 and wherever the barrier below is unavailable.
+ * - Plain release, on x86 (PLAIN_RELEASE): `i32[w] = 0` is a release store under x86-TSO (no
+ *   older load or store is reordered after it), but the load that follows may pass it. So the
+ *   waiter, after its increment and before its CAS, runs the heavy half of an asymmetric fence,
+ *   `barrier()` (Linux membarrier, native/barrier.cc): every running thread of every process
+ *   registered for it executes a full barrier before the call returns. The unlocker was then
+ *   either past its load (its store, older, is drained and the CAS sees 0) or before it (the
+ *   load comes after the barrier and sees the increment). A preempted unlocker is covered by
+ *   its context switch, which is a full barrier too. A plain release saves one builtin call
+ *   and one locked instruction per unlock (Atomics.* are not inlined in Node 20), and the
+ *   barrier (a few microseconds of IPIs) is paid only by a thread that is about to sleep.
+ *   Every process that releases plainly has registered, so any waiter's barrier reaches it;
+ *   a waiter whose own barrier call fails sleeps at most UNFENCED_SLEEP_MS instead.
  * A waiter killed while asleep leaves WAITERS one too high: unlock then makes a spare wake
  * call, which is harmless (as with nginx's semaphore).
  *
  * Without the addon (not built yet, or unsupported platform) the sleep degrades to a 1 ms
- * timed wait and polling, which still works across processes, just slower.
+ * timed wait and polling, which still works across processes, just slower; release is atomic.
  */
 import type { NativeAddon } from '../native.js';
 
@@ -41,6 +56,30 @@ try {
   nativeAddon = null; // fall back to timed polling; see above
 }
 
+/**
+ * Whether this process releases the lock with a plain store (see "Plain release" above): on
+ * x86 only, and only once the process is registered for the waiters' barrier.
+ */
+export const PLAIN_RELEASE =
+  (process.arch === 'x64' || process.arch === 'ia32') &&
+  nativeAddon !== null &&
+  nativeAddon.barrierRegister();
+
+let atomicReleaseForced = false;
+
+/** Test knob: pools created while set release atomically even where PLAIN_RELEASE holds. */
+export function forceAtomicRelease(on: boolean): void {
+  atomicReleaseForced = on;
+}
+
+/** Whether a pool object created now releases with a plain store. */
+export function plainReleaseForNewPools(): boolean {
+  return PLAIN_RELEASE && !atomicReleaseForced;
+}
+
+/** Sleep bound of a waiter whose barrier call failed: a lost wake-up costs at most this. */
+export const UNFENCED_SLEEP_MS = 1;
+
 /** The addon if it loaded, for tests that want to know. */
 export function lockNative(): NativeAddon | null {
   return nativeAddon;
@@ -48,15 +87,16 @@ export function lockNative(): NativeAddon | null {
 
 const fallbackCell = new Int32Array(new SharedArrayBuffer(4));
 
-/** Sleeps while i32[word] === expected, at most the sleep bound (SLEEP_MS by default). */
+/** Sleeps while i32[word] === expected, at most `ms` (the sleep bound: SLEEP_MS by default). */
 export function sleepOnWord(
   buffer: SharedArrayBuffer,
   i32: Int32Array,
   word: number,
   expected: number,
+  ms = sleepMs,
 ): void {
   if (nativeAddon !== null) {
-    nativeAddon.futexWait(buffer, word * 4, expected, sleepMs);
+    nativeAddon.futexWait(buffer, word * 4, expected, ms);
   } else if (Atomics.load(i32, word) === expected) {
     Atomics.wait(fallbackCell, 0, 0, 1);
   }
@@ -107,6 +147,9 @@ export function lockContended(
     }
     // Register as a sleeper first, then try once more (see the lost-wake-up note above).
     Atomics.add(i32, waitersWord, 1);
+    // ...then make every plain release already made visible before that try (the heavy half
+    // of the asymmetric fence, see "Plain release" above).
+    const fenced = nativeAddon !== null && nativeAddon.barrier();
     const seen = Atomics.compareExchange(i32, lockWord, 0, self);
     if (seen === 0) {
       Atomics.sub(i32, waitersWord, 1);
@@ -114,7 +157,7 @@ export function lockContended(
       contendedResult.sleeps = sleeps;
       return;
     }
-    sleepOnWord(buffer, i32, lockWord, seen);
+    sleepOnWord(buffer, i32, lockWord, seen, fenced ? sleepMs : UNFENCED_SLEEP_MS);
     Atomics.sub(i32, waitersWord, 1);
     sleeps++;
   }

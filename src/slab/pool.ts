@@ -19,7 +19,7 @@ import {
 } from './chunks.js';
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
-import { contendedResult, lockContended, wakeOne } from './lock.js';
+import { contendedResult, lockContended, plainReleaseForNewPools, wakeOne } from './lock.js';
 import { binSentinel } from './pages.js';
 import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
@@ -65,6 +65,8 @@ export class SlabPool extends PoolState {
   private readonly listeners: Array<(report: RecoveryReport) => void> = [];
   /** Bound once: the contended path calls it with the owner it saw. */
   private readonly tryTakeOver: (ownerId: number) => boolean;
+  /** Unlock with a plain store (x86 with the waiters' barrier; lock.ts, "Plain release"). */
+  private readonly plainRelease = plainReleaseForNewPools();
 
   private constructor(
     buffer: SharedArrayBuffer,
@@ -402,13 +404,20 @@ export class SlabPool extends PoolState {
     if (this.debug) verifyPool(this);
     this.u32[this.journalCountWord] = 0; // commit
     if (this.pendingPoison.length !== 0) flushPoison(this); // debug mode, see poison.ts
-    // Release: xchg publishes every plain store above before the lock reads free.
-    Atomics.store(i32, this.lockWord, 0);
-    // Read after the release store: see lock.ts for why no wake-up is lost. A plain read is
-    // enough here and saves a builtin call (Atomics.* are not inlined in Node 20, ~8 ns each):
-    // Atomics.store is an xchg, a full fence, so this load cannot be satisfied before the store
-    // is visible (no StoreLoad reordering), and V8 does not move loads above a builtin call.
+    // Release: every store above is visible before the lock reads free. On x86 a plain store
+    // does that (TSO keeps stores in order, and TurboFan keeps typed-array stores in program
+    // order); elsewhere, or without the waiters' barrier, an xchg (lock.ts, "Plain release").
+    if (this.plainRelease) i32[this.lockWord] = 0;
+    else Atomics.store(i32, this.lockWord, 0);
+    // Read after the release store. After a plain release this load may be satisfied before
+    // the store is visible; waiters make up for it with their barrier (lock.ts explains why no
+    // wake-up is lost either way). A plain read: Atomics.* are builtin calls in Node 20.
     if (i32[this.waitersWord] !== 0) wakeOne(this.buffer, this.lockWord);
+  }
+
+  /** How this pool object releases the lock: 'plain' store or 'atomic' xchg (lock.ts). */
+  get lockRelease(): 'plain' | 'atomic' {
+    return this.plainRelease ? 'plain' : 'atomic';
   }
 
   holdsLock(): boolean {
