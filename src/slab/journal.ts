@@ -66,6 +66,64 @@ export function jw(s: PoolState, w: number, value: number): void {
   if (s.crashHook) crashTick(s); // test-only crash point (crashpoint.ts); false in production
 }
 
+/**
+ * Two journaled stores with one count store: both entries, then the count (+2), then the two
+ * stores, in that order. A survivor sees the same cases as for two jw() calls. No same-value
+ * skip (an entry whose value did not change is undone harmlessly). For the list updates that
+ * always write both words; words may coincide (each entry keeps the value before the pair, and
+ * undo runs newest first, so the older entry's value wins).
+ */
+export function jw2(s: PoolState, w0: number, v0: number, w1: number, v1: number): void {
+  const u32 = s.u32;
+  const cw = s.journalCountWord;
+  const n = u32[cw];
+  const e = s.journalWord + n * 2;
+  u32[e] = w0;
+  u32[e + 1] = u32[w0];
+  u32[e + 2] = w1;
+  u32[e + 3] = u32[w1];
+  u32[cw] = n + 2;
+  u32[w0] = v0;
+  if (s.crashHook) crashTick(s);
+  u32[w1] = v1;
+  if (s.crashHook) crashTick(s);
+}
+
+/** Four journaled stores with one count store; as jw2. */
+export function jw4(
+  s: PoolState,
+  w0: number,
+  v0: number,
+  w1: number,
+  v1: number,
+  w2: number,
+  v2: number,
+  w3: number,
+  v3: number,
+): void {
+  const u32 = s.u32;
+  const cw = s.journalCountWord;
+  const n = u32[cw];
+  const e = s.journalWord + n * 2;
+  u32[e] = w0;
+  u32[e + 1] = u32[w0];
+  u32[e + 2] = w1;
+  u32[e + 3] = u32[w1];
+  u32[e + 4] = w2;
+  u32[e + 5] = u32[w2];
+  u32[e + 6] = w3;
+  u32[e + 7] = u32[w3];
+  u32[cw] = n + 4;
+  u32[w0] = v0;
+  if (s.crashHook) crashTick(s);
+  u32[w1] = v1;
+  if (s.crashHook) crashTick(s);
+  u32[w2] = v2;
+  if (s.crashHook) crashTick(s);
+  u32[w3] = v3;
+  if (s.crashHook) crashTick(s);
+}
+
 /** Forgets the entries: the state at this point is consistent. One store. */
 export function journalCommit(s: PoolState): void {
   s.u32[s.journalCountWord] = 0;

@@ -13,7 +13,7 @@
  * Writes per call are bounded: allocPages <= 13, freePages <= 22 (journaled).
  */
 import { L } from './layout.js';
-import { jw } from './journal.js';
+import { jw, jw2, jw4 } from './journal.js';
 import { checkPoison, deferPoison } from './poison.js';
 import type { PoolState } from './state.js';
 
@@ -177,8 +177,7 @@ export function unlinkFull(s: PoolState, d: number): void {
   const w = D + d * L.DESC_WORDS;
   const next = u32[w + L.D_NEXT];
   const prev = u32[w + L.D_PREV];
-  jw(s, D + prev * L.DESC_WORDS + L.D_NEXT, next);
-  jw(s, D + next * L.DESC_WORDS + L.D_PREV, prev);
+  jw2(s, D + prev * L.DESC_WORDS + L.D_NEXT, next, D + next * L.DESC_WORDS + L.D_PREV, prev);
 }
 
 /** Pushes descriptor d at the front of the list whose sentinel is `sent`. 4 writes. */
@@ -188,8 +187,16 @@ export function pushFront(s: PoolState, sent: number, d: number): void {
   const w = D + d * L.DESC_WORDS;
   const sw = D + sent * L.DESC_WORDS;
   const first = u32[sw + L.D_NEXT];
-  jw(s, w + L.D_NEXT, first);
-  jw(s, w + L.D_PREV, sent);
-  jw(s, D + first * L.DESC_WORDS + L.D_PREV, d);
-  jw(s, sw + L.D_NEXT, d);
+  // One journal count store for the four (this runs on most W2 steps: ~8% of a step as jw()s).
+  jw4(
+    s,
+    w + L.D_NEXT,
+    first,
+    w + L.D_PREV,
+    sent,
+    D + first * L.DESC_WORDS + L.D_PREV,
+    d,
+    sw + L.D_NEXT,
+    d,
+  );
 }
