@@ -1,9 +1,20 @@
 /**
- * The slab benchmark: W1-W4 for every contender, each (contender, workload) in a fresh child
- * process; prints a table with ratios to the in-run peer (@thi.ng/malloc) and to nginx's own
- * slab measured on this machine, and writes bench/results/slab.json.
+ * The slab benchmark: W1-W4 for every contender and for nginx's own slab allocator, each
+ * (contender, workload) in a fresh child process, all contenders of a workload one after the
+ * other; prints a table with ratios to the in-run peer (@thi.ng/malloc) and to nginx, and writes
+ * bench/results/slab.json.
+ *
+ * nginx is measured in the same run, so the shared machine's day-to-day drift (±20%) cancels
+ * out of the "x nginx" column. First, bench/nginx/build.mjs builds bench/nginx/harness.c against
+ * nginx's ngx_slab.c and ngx_shmtx.c (downloaded and built once, cached in bench/.cache/); the
+ * harness runs the same workloads, zone sizes, PRNG and passes as child.ts, as two contenders:
+ * `nginx` (ngx_slab_alloc/free, the zone mutex per call) and `nginx-locked` (the _locked twins
+ * under one held mutex). The old reference figures of nginx-slab-notes.md, measured long ago on
+ * another CPU, are printed ("x ref") and written alongside. If the harness cannot be built (no
+ * gcc, no network on a first run), "x nginx" falls back to those reference figures and the
+ * table says so.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +23,41 @@ import type { ChildReport } from './child.js';
 import { CONTENDERS, type ContenderName } from './contenders.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root, from dist/bench/slab. */
+const root = path.resolve(here, '..', '..', '..');
 
-/** nginx 1.31 slab on the team's machine (../shared/nginx-slab-notes.md): ns per step. */
-export const NGINX = {
-  withLock: { W1: 27.6, W2: 39.1, W3: 62.0 } as Record<string, number>,
-  noLock: { W1: 19.1, W2: 29.6, W3: 53.7 } as Record<string, number>,
+interface NginxFigures {
+  /** ngx_slab_alloc / ngx_slab_free: ns per step. */
+  withLock: Record<string, number>;
+  /** ngx_slab_alloc_locked / ngx_slab_free_locked: ns per step. */
+  noLock: Record<string, number>;
+  /** Bytes requested / zone size. */
+  W4: number;
+}
+
+/**
+ * nginx 1.31 slab, gcc -O2, on the team's 2-core AMD EPYC VM long ago
+ * (../shared/nginx-slab-notes.md): ns per step.
+ */
+export const NGINX_REFERENCE: NginxFigures = {
+  withLock: { W1: 27.6, W2: 39.1, W3: 62.0 },
+  noLock: { W1: 19.1, W2: 29.6, W3: 53.7 },
   W4: 0.744,
 };
+
+/** The harness's two ways of calling nginx's slab, as contenders of this table. */
+const NGINX_CONTENDERS = { nginx: 'lock', 'nginx-locked': 'locked' } as const;
+type NginxName = keyof typeof NGINX_CONTENDERS;
+type Contender = ContenderName | NginxName;
+
+/** One line of bench/nginx/harness.c: a ChildReport plus the build it measured. */
+interface NginxReport extends Omit<ChildReport, 'contender'> {
+  variant: 'lock' | 'locked';
+  nginx: string;
+  cc: string;
+}
+
+type NginxBuild = { binary: string } | { error: string };
 
 export interface BenchOptions {
   quick: boolean;
@@ -39,6 +78,36 @@ function runChild(contender: ContenderName, workload: string, quick: boolean): C
   return JSON.parse(out.trim().split('\n').pop()!) as ChildReport;
 }
 
+/** Builds (or finds cached) the nginx harness; its progress and errors go to our stderr. */
+function buildNginx(): NginxBuild {
+  const script = path.join(root, 'bench', 'nginx', 'build.mjs');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  process.stderr.write(r.stderr ?? '');
+  const binary = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status === 0 && binary !== '') return { binary };
+  const reason = (r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .pop()
+    ?.replace(/^nginx harness: /, '');
+  return { error: reason || r.error?.message || `build.mjs exited with status ${r.status}` };
+}
+
+function runNginx(binary: string, name: NginxName, workload: string, quick: boolean): NginxReport {
+  const args = [workload, NGINX_CONTENDERS[name]];
+  if (quick) args.push('--quick');
+  const out = execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as NginxReport;
+}
+
+/** The nginx figure a contender is compared with: same lock discipline, same workload. */
+function nginxFigure(figures: NginxFigures, contender: Contender, workload: string): number {
+  if (workload === 'W4') return figures.W4;
+  const noLock =
+    contender.endsWith('-locked') || contender === 'thi.ng-malloc' || contender === 'nginx-locked';
+  return (noLock ? figures.noLock : figures.withLock)[workload];
+}
+
 function pad(s: string, n: number, right = false): string {
   return right ? s.padStart(n) : s.padEnd(n);
 }
@@ -51,33 +120,49 @@ export async function run(options: BenchOptions): Promise<void> {
     .join(' ');
   const rows: Array<{
     workload: string;
-    contender: ContenderName;
+    contender: Contender;
     median: number;
     wallMedian: number | null;
     runs: number[];
     wall: number[] | null;
     steps: number;
     vsPeer: number | null;
+    /** Against nginx measured in this run (the reference figures if the harness did not build). */
     vsNginx: number | null;
+    /** Against NGINX_REFERENCE. */
+    vsNginxReference: number;
   }> = [];
   console.log(
     `slab benchmarks${quick ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}`,
   );
+  const build = buildNginx();
+  const nginxBinary = 'binary' in build ? build.binary : null;
+  const thisRun: NginxFigures = { withLock: {}, noLock: {}, W4: NaN };
+  let nginxBuild: { nginx: string; cc: string } | null = null;
+
   for (const workload of ['W1', 'W2', 'W3', 'W4']) {
-    const reports = new Map<ContenderName, ChildReport>();
+    const reports = new Map<Contender, Omit<ChildReport, 'contender'>>();
     for (const c of CONTENDERS) {
       // W4 does not depend on the lock: measure each size-class mode once.
       if (workload === 'W4' && c.endsWith('-locked')) continue;
       process.stderr.write(`  ${workload} ${c} ...\n`);
       reports.set(c, runChild(c, workload, quick));
     }
+    if (nginxBinary !== null) {
+      for (const c of Object.keys(NGINX_CONTENDERS) as NginxName[]) {
+        if (workload === 'W4' && c === 'nginx-locked') continue;
+        process.stderr.write(`  ${workload} ${c} ...\n`);
+        const r = runNginx(nginxBinary, c, workload, quick);
+        nginxBuild = { nginx: r.nginx, cc: r.cc };
+        reports.set(c, r);
+        if (workload === 'W4') thisRun.W4 = r.runs[0];
+        else (c === 'nginx' ? thisRun.withLock : thisRun.noLock)[workload] = median(r.runs);
+      }
+    }
+    const against = nginxBinary !== null ? thisRun : NGINX_REFERENCE;
     const peer = median(reports.get('thi.ng-malloc')!.runs);
     for (const [c, r] of reports) {
       const m = median(r.runs);
-      let vsNginx: number | null;
-      if (workload === 'W4') vsNginx = m / NGINX.W4;
-      else if (c === 'thi.ng-malloc') vsNginx = m / NGINX.noLock[workload];
-      else vsNginx = m / (c.endsWith('-locked') ? NGINX.noLock : NGINX.withLock)[workload];
       rows.push({
         workload,
         contender: c,
@@ -87,7 +172,8 @@ export async function run(options: BenchOptions): Promise<void> {
         wall: r.wall ?? null,
         steps: r.steps,
         vsPeer: c === 'thi.ng-malloc' ? null : m / peer,
-        vsNginx,
+        vsNginx: c in NGINX_CONTENDERS ? null : m / nginxFigure(against, c, workload),
+        vsNginxReference: m / nginxFigure(NGINX_REFERENCE, c, workload),
       });
     }
   }
@@ -95,23 +181,32 @@ export async function run(options: BenchOptions): Promise<void> {
   const fmt = (x: number | null, d = 2): string => (x === null ? '-' : x.toFixed(d));
   const ratio = (x: number | null): string => (x === null ? '-' : x.toPrecision(3));
   console.log('');
+  if (nginxBuild !== null) {
+    console.log(
+      `nginx: measured in this run (nginx ${nginxBuild.nginx} ngx_slab.c + ngx_shmtx.c, ${nginxBuild.cc}; bench/nginx/harness.c)`,
+    );
+  } else {
+    console.log('nginx: reference figures from nginx-slab-notes.md, not this run');
+    console.log(`       (the harness did not build: ${'error' in build ? build.error : '?'})`);
+  }
   console.log(
-    `${pad('workload', 9)}${pad('contender', 18)}${pad('median cpu', 12, true)}${pad('wall', 10, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}  nginx ref   steps`,
+    `${pad('workload', 9)}${pad('contender', 18)}${pad('median cpu', 12, true)}${pad('wall', 10, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}${pad('x ref', 9, true)}  nginx ref   steps`,
   );
   for (const r of rows) {
     const isW4 = r.workload === 'W4';
-    const ref = isW4
-      ? NGINX.W4
-      : (r.contender.endsWith('-locked') || r.contender === 'thi.ng-malloc'
-          ? NGINX.noLock
-          : NGINX.withLock)[r.workload];
     const unit = isW4 ? '' : ' ns';
+    const ref = nginxFigure(NGINX_REFERENCE, r.contender, r.workload);
     console.log(
-      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
+      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}${pad(ratio(r.vsNginxReference), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
     );
   }
   console.log(
-    '\nx peer / x nginx: our figure divided by theirs (time: lower is better; W4: higher is better).\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
+    '\nx peer / x nginx / x ref: our figure divided by theirs (time: lower is better; W4: higher is better).\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
+  );
+  console.log(
+    nginxBuild !== null
+      ? 'x nginx: against the nginx rows of this run; x ref / nginx ref: against the reference figures of nginx-slab-notes.md\n(nginx 1.31, another CPU, long ago): on the nginx rows, x ref is how far this machine is from the reference today.'
+      : 'x nginx: against the reference figures of nginx-slab-notes.md (nginx ref column), as x ref.',
   );
   console.log(
     'slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).',
@@ -120,10 +215,10 @@ export async function run(options: BenchOptions): Promise<void> {
     `median cpu = process CPU time per step (headline; robust to other load), wall = wall clock. Load average at start: ${load}.`,
   );
   console.log(
-    'thi.ng-malloc runs fewer steps (it is O(live blocks) per call); its ns/step is for those steps.',
+    'thi.ng-malloc runs fewer steps (it is O(live blocks) per call); its ns/step is for those steps (x nginx: vs nginx _locked).',
   );
 
-  const dir = options.resultsDir ?? path.resolve(here, '..', '..', '..', 'bench', 'results');
+  const dir = options.resultsDir ?? path.join(root, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, quick ? 'slab.quick.json' : 'slab.json');
   const json = {
@@ -134,7 +229,15 @@ export async function run(options: BenchOptions): Promise<void> {
     loadAverageAtStart: load,
     timing: 'runs = process CPU ns per step (median reported); wall = wall-clock ns per step',
     quick,
-    nginx: NGINX,
+    nginx: {
+      vsNginxAgainst: nginxBuild !== null ? 'thisRun' : 'reference',
+      thisRun: nginxBuild !== null ? { ...nginxBuild, ...thisRun } : null,
+      buildError: 'error' in build ? build.error : null,
+      reference: {
+        source: 'nginx-slab-notes.md: nginx 1.31 slab, gcc -O2, 2-core AMD EPYC VM, long ago',
+        ...NGINX_REFERENCE,
+      },
+    },
     rows,
   };
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
