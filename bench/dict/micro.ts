@@ -3,12 +3,13 @@
  * same process and interleaved round by round (the machine is shared and noisy: compare the
  * per-round ratios, not absolute figures from different runs).
  *
- *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,get,getInto,mixed,incr]
+ *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,getInto,mixed,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
  *
  * Workload C1: 100,000 keys "key:<i>", 100-byte values, uniformly random keys. `get` is
- * dict.get; `getInto` is dict.getInto into one reused buffer; `mixed` makes every 10th
+ * dict.get; `getInto` is dict.getInto into one reused buffer; `map-touch` also reads each value's
+ * first and last byte; `mixed` makes every 10th
  * operation a set (Map likewise, `map-mixed`); `incr` increments 100,000 number keys.
  */
 import { ZoneRegistry } from '../../src/zone/registry.js';
@@ -21,7 +22,7 @@ const arg = (name: string, dflt: string): string =>
   args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const rounds = Number(arg('rounds', '7'));
 const ops = Number(arg('ops', '1000000'));
-const only = arg('only', 'map,get,getInto,map-mixed,mixed,incr').split(',');
+const only = arg('only', 'map,map-touch,get,getInto,map-mixed,mixed,incr').split(',');
 const warm = !args.includes('--nowarm');
 /** Fewer keys than C1's 100,000 keep everything in cache: what is left is instructions. */
 const nkeys = Number(arg('keys', '100000'));
@@ -46,6 +47,14 @@ type Run = (n: number) => void;
 const runs: Record<string, Run> = {
   map: (n) => {
     for (let i = 0; i < n; i++) if (map.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  // A Map get that also reads its value's first and last byte: what reading a value from a
+  // random place costs, which SharedDict must pay and a plain Map.get does not.
+  'map-touch': (n) => {
+    for (let i = 0; i < n; i++) {
+      const v = map.get(keys[stream[i]]);
+      if (v !== undefined) sink += v[0] + v[v.length - 1];
+    }
   },
   'map-mixed': (n) => {
     for (let i = 0; i < n; i++) {
