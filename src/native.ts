@@ -1,6 +1,7 @@
 /**
- * The one place that finds and loads the compiled addon (`build/Release/shmzone.node`), and the
- * typed contract of everything it exports. Nothing else in the library imports the `.node` file.
+ * The typed contract of everything the compiled addon (`build/Release/shmzone.node`) exports,
+ * and `native`, the addon itself for the zone layer. native-loader.ts finds and loads it;
+ * nothing else in the library touches the `.node` file.
  *
  * The addon only talks to the operating system: segments, mappings, futexes and liveness
  * tokens. Allocator, header and dict logic all live in TypeScript.
@@ -16,10 +17,7 @@
  *
  * Addon build: binding.gyp + native/*.cc; `npm install` runs native/build.mjs.
  */
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
-import { ShmzoneError } from './errors.js';
+import { requireNativeAddon } from './native-loader.js';
 
 /** What `fstat` said about a segment, from the open descriptor (never from the path). */
 export interface SegmentStat {
@@ -158,29 +156,5 @@ export interface NativeAddon {
   injectFault(syscall: string, nth: number, errno: string): void;
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-// dist/src/native.js -> package root is two levels up; src/native.ts is one level up when run
-// from source. node-gyp-build searches build/Release, build/Debug and prebuilds/.
-const packageRoot =
-  path.basename(path.dirname(here)) === 'dist'
-    ? path.resolve(here, '../..')
-    : path.resolve(here, '..');
-
-function load(): NativeAddon {
-  const require = createRequire(import.meta.url);
-  try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    return nodeGypBuild(packageRoot);
-  } catch (err) {
-    throw new ShmzoneError(
-      'ERR_NATIVE_MISSING',
-      `shmzone: the native addon could not be loaded from ${packageRoot} ` +
-        `(${(err as Error).message}). Build it with "npm rebuild shmzone" ` +
-        `(or "npm install" in a checkout); it needs python3, make and a C++ compiler.`,
-      { cause: err },
-    );
-  }
-}
-
-/** The loaded addon. Loaded once per thread, on first import. */
-export const native: NativeAddon = load();
+/** The loaded addon. Loaded once per thread, on first import; throws ShmzoneError ERR_NATIVE_MISSING. */
+export const native: NativeAddon = requireNativeAddon();

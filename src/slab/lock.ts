@@ -34,6 +34,7 @@
  * timed wait and polling, which still works across processes, just slower; release is atomic.
  */
 import type { NativeAddon } from '../native.js';
+import { tryNativeAddon } from '../native-loader.js';
 
 /** Reads per spin round double from 1 up to this (2047 reads in all, like nginx's 2048). */
 export const SPIN_LIMIT = 1024;
@@ -49,12 +50,8 @@ export function setLockSleepMs(ms: number): void {
   sleepMs = ms;
 }
 
-let nativeAddon: NativeAddon | null = null;
-try {
-  nativeAddon = (await import('../native.js')).native;
-} catch {
-  nativeAddon = null; // fall back to timed polling; see above
-}
+/** Null without the addon: the sleep falls back to timed polling (see above). */
+const nativeAddon: NativeAddon | null = tryNativeAddon();
 
 /**
  * Whether this process releases the lock with a plain store (see "Plain release" above): on
