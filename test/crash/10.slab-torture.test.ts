@@ -128,6 +128,9 @@ function account(
         if (off === 0) continue;
         pool.freeLocked(off);
         pool.write32(e, 0);
+        // Up to CAP x workers frees under one lock: commit each, or the journal overflows
+        // (a free that empties a slab and coalesces pages writes dozens of words).
+        pool.commit();
       }
     }
     pool.verify();

@@ -70,11 +70,15 @@ describe('crash: cluster worker SIGKILLed holding the lock', function () {
     ).to.be.greaterThan(0);
     for (const line of res.logs)
       expect(line).to.match(/zone "d": recovered the lock held by dead pid \d+ \(owner \d+\)/);
+    // Compared with the pool's own count over the whole run, not with the per-kill records: a
+    // surviving worker descheduled in the middle of its takeover can count it after the kill's
+    // window has closed (seen once, under load, on Node 22); it is then logged but in no record.
     expect(
       res.logs.length + res.workerLogs.length,
       'every recovery logged exactly once: ' +
         JSON.stringify([res.records, res.logs, res.workerLogs]),
-    ).to.equal(recovered);
+    ).to.equal(res.recoveries);
+    expect(res.recoveries, 'no recovery without a kill').to.be.within(recovered, kills);
     expect(recovered, 'most kills hit inside the critical section').to.be.at.least(
       Math.ceil(kills / 2),
     );
