@@ -10,8 +10,9 @@
  */
 export interface OwnerIdentity {
   /**
-   * The calling thread's owner id: a small positive integer (peer slot + 1), never 0.
-   * Read on every lock; must be a plain field read.
+   * The calling thread's owner id: a positive integer below 2^31, never 0, and never the id
+   * of an earlier owner that may still be named in the lock word (the zone's ids carry a
+   * generation, see src/zone/peers.ts). Read on every lock; must be a plain field read.
    */
   readonly selfId: number;
   /**

@@ -43,8 +43,11 @@ import { PAGE_SIZE, roundToPages } from './size.js';
 
 /** "SHMZ" read as a little-endian 32-bit word. */
 export const ZONE_MAGIC = 0x5a4d4853;
-/** Bumped on every incompatible change of this layout (or the slab pool's). */
-export const LAYOUT_VERSION = 1;
+/**
+ * Bumped on every incompatible change of this layout (or the slab pool's). 2: owner ids carry
+ * their slot's generation (P_GEN); a version 1 process would reuse ids and miss takeovers.
+ */
+export const LAYOUT_VERSION = 2;
 
 // Header word indices.
 export const H_MAGIC = 0;
@@ -106,6 +109,14 @@ export const P_TID = 3;
 export const P_START_LO = 4;
 export const P_START_HI = 5;
 export const P_ATTACHED_AT = 6;
+/**
+ * Generation of the slot: the owner id of its holder is 1 + slot + PEER_SLOTS * GEN. Moves on
+ * (modulo OWNER_GENERATIONS) each time the slot is vacated, so an id is never handed out twice
+ * in a row; kept when the rest of the slot is cleared.
+ */
+export const P_GEN = 7;
+/** Generations per slot before ids repeat: keeps every owner id below 2^31 (a positive int32). */
+export const OWNER_GENERATIONS = 2 ** 24;
 /** Bytes of a slot's numeric fields; the token follows, 32-byte aligned. */
 export const PEER_FIELDS_SIZE = 32;
 

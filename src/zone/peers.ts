@@ -1,18 +1,27 @@
 /**
- * The peer table: one slot per thread (in any process) that uses the zone. A slot's number
- * + 1 is that thread's owner id in the slab pool's lock word, and the slot's liveness token
- * (a robust process-shared mutex the thread holds for life, RELIABILITY.md 5) is how anyone
- * learns, without pid-reuse races, that the thread or its process has died.
+ * The peer table: one slot per thread (in any process) that uses the zone. A slot's liveness
+ * token (a robust process-shared mutex the thread holds for life, RELIABILITY.md 5) is how
+ * anyone learns, without pid-reuse races, that the thread or its process has died.
  *
  * Holding a slot's token IS owning the slot: claiming, releasing and reaping all go through
  * `tokenAcquire`, so two threads can never believe they own one slot.
+ *
+ * Owner ids (what the slab pool's lock word holds) are `1 + slot + PEER_SLOTS * generation`.
+ * The slot's generation moves on whenever the slot is vacated (released, reaped, or claimed
+ * over a dead holder), so consecutive holders of one slot never share an id. That closes an
+ * ABA on takeovers: a waiter that found "owner X is dead" and was then descheduled must not,
+ * when it resumes, CAS X -> self over the lock of X's slot successor. With generations the
+ * successor's id differs and the CAS fails; and an id whose generation is no longer its
+ * slot's belongs to a holder that is gone (`isOwnerDead`).
  */
 import { threadId } from 'node:worker_threads';
 import { ZoneError } from '../errors.js';
 import { native, TokenAcquire, TokenState } from '../native.js';
 import type { OwnerIdentity } from '../slab/api.js';
 import {
+  OWNER_GENERATIONS,
   P_ATTACHED_AT,
+  P_GEN,
   P_PID,
   P_START_HI,
   P_START_LO,
@@ -28,6 +37,16 @@ import {
 
 const TWO_32 = 2 ** 32;
 
+/** Slot of an owner id (any positive integer gives some slot; callers range-check ids). */
+export function slotOfOwner(id: number): number {
+  return (id - 1) % PEER_SLOTS;
+}
+
+/** Generation part of an owner id. */
+function generationOfOwner(id: number): number {
+  return Math.floor((id - 1) / PEER_SLOTS);
+}
+
 /** What the peer table needs from the slab pool to repair a lock left by a dead slot owner. */
 export interface LockRecovery {
   /** Owner id in the pool's lock word, 0 = free. */
@@ -40,7 +59,7 @@ export interface LockRecovery {
 export interface PeerInfo {
   /** Slot number, 0-based. */
   slot: number;
-  /** Owner id in lock words (slot + 1). */
+  /** Owner id in lock words (1 + slot + PEER_SLOTS * generation). */
   id: number;
   pid: number;
   /** `worker_threads.threadId` of the thread (0 = main thread). */
@@ -61,7 +80,7 @@ function ownStartTime(): number {
 
 /** A thread's view of one zone's peer table; implements the pool's {@link OwnerIdentity}. */
 export class PeerTable implements OwnerIdentity {
-  /** This thread's owner id (slot + 1), 0 until `claim()`. */
+  /** This thread's owner id (see the module comment), 0 until `claim()`. */
   selfId = 0;
   private readonly words: Uint32Array;
 
@@ -80,6 +99,17 @@ export class PeerTable implements OwnerIdentity {
     return slotOffset(this.geometry, slot) + this.geometry.tokenAt;
   }
 
+  /** Owner id of the slot's current (or next) holder: its number and generation. */
+  ownerIdOf(slot: number): number {
+    return 1 + slot + PEER_SLOTS * this.words[this.wordAt(slot) + P_GEN];
+  }
+
+  /** The slot's holder is gone for good: its id will not be handed out again (for 2^24 turns). */
+  private nextGeneration(slot: number): void {
+    const w = this.wordAt(slot);
+    this.words[w + P_GEN] = (this.words[w + P_GEN] + 1) % OWNER_GENERATIONS;
+  }
+
   /** Creator only, on zero-filled memory before the header is published: makes every token. */
   initTokens(): void {
     for (let slot = 0; slot < PEER_SLOTS; slot++) native.tokenInit(this.buffer, this.tokenAt(slot));
@@ -90,7 +120,7 @@ export class PeerTable implements OwnerIdentity {
     const w = this.wordAt(slot);
     return {
       slot,
-      id: slot + 1,
+      id: this.ownerIdOf(slot),
       pid: this.words[w + P_PID],
       threadId: this.words[w + P_THREAD_ID],
       tid: this.words[w + P_TID],
@@ -131,12 +161,13 @@ export class PeerTable implements OwnerIdentity {
         // A prober may have freed a dead holder's token already: a stale STATE word means the
         // same as AcquiredFromDead.
         const stale = got === TokenAcquire.AcquiredFromDead || this.occupied(slot);
-        if (stale && pool !== undefined && pool.lockOwner() === slot + 1) {
+        if (stale && pool !== undefined && pool.lockOwner() === this.ownerIdOf(slot)) {
           lockedByDead.push(slot);
           continue;
         }
+        if (stale) this.nextGeneration(slot); // the dead holder's id is not ours to reuse
         this.fill(slot);
-        this.selfId = slot + 1;
+        this.selfId = this.ownerIdOf(slot);
         return this.selfId;
       }
       throw new ZoneError(
@@ -147,8 +178,9 @@ export class PeerTable implements OwnerIdentity {
     } finally {
       for (const slot of lockedByDead) {
         // With our own id now set, the CAS dead -> self is the only one that can succeed.
-        if (this.selfId !== 0) pool?.recoverFrom(slot + 1);
+        if (this.selfId !== 0) pool?.recoverFrom(this.ownerIdOf(slot));
         this.clear(slot);
+        this.nextGeneration(slot);
         native.tokenRelease(this.buffer, this.tokenAt(slot));
       }
     }
@@ -167,10 +199,11 @@ export class PeerTable implements OwnerIdentity {
     Atomics.store(this.words, w + P_STATE, PeerState.Live);
   }
 
+  /** STATE free, then the holder's fields zeroed; the generation stays (see nextGeneration). */
   private clear(slot: number): void {
     const w = this.wordAt(slot);
     Atomics.store(this.words, w + P_STATE, PeerState.Free);
-    for (let i = 1; i < PEER_FIELDS_SIZE / 4; i++) this.words[w + i] = 0;
+    for (let i = 1; i < PEER_FIELDS_SIZE / 4; i++) if (i !== P_GEN) this.words[w + i] = 0;
   }
 
   /**
@@ -181,30 +214,37 @@ export class PeerTable implements OwnerIdentity {
    * with {@link release}.
    */
   withdraw(): void {
-    if (this.selfId !== 0) this.clear(this.selfId - 1);
+    if (this.selfId !== 0) this.clear(slotOfOwner(this.selfId));
   }
 
   /** Gives the calling thread's slot back (idempotent). */
   release(): void {
     if (this.selfId === 0) return;
-    const slot = this.selfId - 1;
+    const slot = slotOfOwner(this.selfId);
     this.clear(slot);
+    this.nextGeneration(slot);
     this.selfId = 0;
     native.tokenRelease(this.buffer, this.tokenAt(slot));
   }
 
-  /** OwnerIdentity: slow path only. Dead or free token = the owner is gone for certain. */
+  /**
+   * OwnerIdentity: slow path only. The owner is gone for certain when its slot has moved to
+   * another generation (vacated since), or when the slot's token is dead or free.
+   */
   isOwnerDead(ownerId: number): boolean {
-    if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > PEER_SLOTS) return false;
+    if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > PEER_SLOTS * OWNER_GENERATIONS)
+      return false;
     if (ownerId === this.selfId) return false;
-    return this.probe(ownerId - 1) !== TokenState.Alive;
+    const slot = slotOfOwner(ownerId);
+    if (this.ownerIdOf(slot) !== ownerId) return true;
+    return this.probe(slot) !== TokenState.Alive;
   }
 
   /** Occupied slots whose token says alive (one addon call per occupied slot). */
   livePeers(): PeerInfo[] {
     const out: PeerInfo[] = [];
     for (let slot = 0; slot < PEER_SLOTS; slot++) {
-      if (slot + 1 === this.selfId) {
+      if (this.ownerIdOf(slot) === this.selfId) {
         out.push(this.info(slot));
         continue;
       }
@@ -230,7 +270,7 @@ export class PeerTable implements OwnerIdentity {
     const reaped: PeerInfo[] = [];
     const recovered: number[] = [];
     for (let slot = 0; slot < PEER_SLOTS; slot++) {
-      if (slot + 1 === this.selfId || !this.occupied(slot)) continue;
+      if (this.ownerIdOf(slot) === this.selfId || !this.occupied(slot)) continue;
       const info = this.info(slot);
       if (pid !== undefined && info.pid !== pid) continue;
       // Taking the token makes the slot ours for the moment: a newcomer cannot claim it while
@@ -241,15 +281,17 @@ export class PeerTable implements OwnerIdentity {
         native.tokenRelease(this.buffer, this.tokenAt(slot));
         continue;
       }
-      if (pool !== undefined && pool.lockOwner() === slot + 1) {
+      const dead = this.ownerIdOf(slot);
+      if (pool !== undefined && pool.lockOwner() === dead) {
         // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
         if (this.selfId === 0) {
           native.tokenRelease(this.buffer, this.tokenAt(slot));
           continue;
         }
-        if (pool.recoverFrom(slot + 1)) recovered.push(slot + 1);
+        if (pool.recoverFrom(dead)) recovered.push(dead);
       }
       this.clear(slot);
+      this.nextGeneration(slot);
       native.tokenRelease(this.buffer, this.tokenAt(slot));
       reaped.push(info);
     }

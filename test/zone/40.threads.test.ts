@@ -60,6 +60,35 @@ describe('zone in worker threads', () => {
       .with.property('code', 'ERR_ZONE_HANDLE');
   });
 
+  it("gives a slot's next holder a new owner id, so a stale takeover cannot steal its lock", async () => {
+    // First holder of a slot: attaches, closes (its slot is vacated).
+    const first = worker({ zone: zone.transfer(), action: 'write' });
+    const { selfId: oldId } = await message<{ selfId: number }>(first);
+    await new Promise((r) => first.once('exit', r));
+    // Second holder: the same (lowest free) slot, takes the lock and keeps it.
+    const second = worker({ zone: zone.transfer(), action: 'lock' });
+    const { selfId: newId } = await message<{ selfId: number }>(second);
+    try {
+      expect((newId - 1) % 128, 'same peer slot').to.equal((oldId - 1) % 128);
+      expect(newId, 'a new id for the new holder').to.not.equal(oldId);
+      expect(zone.pool.lockOwner()).to.equal(newId);
+      expect(zone.owner.isOwnerDead(oldId), 'the old id names a holder that is gone').to.equal(
+        true,
+      );
+      expect(zone.owner.isOwnerDead(newId)).to.equal(false);
+      // What a waiter does after deciding "oldId is dead": CAS oldId -> self. It must fail.
+      expect(zone.pool.recoverFrom(oldId)).to.equal(false);
+      expect(zone.pool.lockOwner()).to.equal(newId);
+      expect(zone.pool.stats().lock.recoveries).to.equal(0);
+    } finally {
+      await second.terminate();
+    }
+    zone.pool.lock(); // the terminated holder's lock, taken over
+    zone.pool.unlock();
+    zone.pool.verify();
+    expect(zone.pool.stats().lock.recoveries).to.equal(1);
+  });
+
   it('recovers the lock of a worker terminated inside the critical section', async () => {
     const w = worker({ zone: zone.transfer(), action: 'lock' });
     const m = await message<{ locked: boolean; selfId: number }>(w);
