@@ -21,7 +21,9 @@
       "defines": ["NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      # No -std here: Node's common.gypi picks the standard its own V8 headers need (gnu++17
+      # up to Node 22, gnu++20 from Node 24, whose v8config.h refuses anything older).
+      "cflags_cc": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
         # NAPI_EXPERIMENTAL picks the experimental Node-API version itself; pin 8 otherwise.
         ["shmzone_external_sab==1", {
@@ -35,7 +37,6 @@
         ["OS=='mac'", {
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-            "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
             "MACOSX_DEPLOYMENT_TARGET": "11.0"
           }
         }]
