@@ -42,11 +42,6 @@ export function slotOfOwner(id: number): number {
   return (id - 1) % PEER_SLOTS;
 }
 
-/** Generation part of an owner id. */
-function generationOfOwner(id: number): number {
-  return Math.floor((id - 1) / PEER_SLOTS);
-}
-
 /** What the peer table needs from the slab pool to repair a lock left by a dead slot owner. */
 export interface LockRecovery {
   /** Owner id in the pool's lock word, 0 = free. */
