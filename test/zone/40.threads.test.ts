@@ -89,6 +89,25 @@ describe('zone in worker threads', () => {
     expect(zone.pool.stats().lock.recoveries).to.equal(1);
   });
 
+  it('gives a new owner id to a thread claiming the slot of a dead, unreaped holder', async () => {
+    const dead = worker({ zone: zone.transfer(), action: 'idle' });
+    const { selfId: deadId } = await message<{ selfId: number }>(dead);
+    await dead.terminate(); // its slot stays occupied, its token owner-dead
+    const next = worker({ zone: zone.transfer(), action: 'lock' });
+    const { selfId: nextId } = await message<{ selfId: number }>(next);
+    try {
+      expect((nextId - 1) % 128, "the dead holder's slot").to.equal((deadId - 1) % 128);
+      expect(nextId).to.not.equal(deadId);
+      expect(zone.pool.recoverFrom(deadId)).to.equal(false);
+      expect(zone.pool.lockOwner()).to.equal(nextId);
+    } finally {
+      await next.terminate();
+    }
+    zone.pool.lock();
+    zone.pool.unlock();
+    zone.pool.verify();
+  });
+
   it('recovers the lock of a worker terminated inside the critical section', async () => {
     const w = worker({ zone: zone.transfer(), action: 'lock' });
     const m = await message<{ locked: boolean; selfId: number }>(w);
