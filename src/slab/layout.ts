@@ -5,7 +5,7 @@
  * ```
  *  pool byteOffset (8-aligned)
  *  +--------------------------------------------------------------+
- *  | header: HEADER_WORDS words (magic, version, lock, waiters,     |
+ *  | header: HEADER_WORDS words (magic, version, lock, sleepers,    |
  *  |   journal count, generation, geometry, counters)  H_* below  |
  *  +--------------------------------------------------------------+
  *  | journal: JOURNAL_CAPACITY x {wordIndex, oldValue}              |
@@ -59,10 +59,19 @@ export const H_VERSION = L.H_VERSION;
 export const H_LENGTH_DIV8 = L.H_LENGTH_DIV8;
 /** Size-class mode: 0 = pow2, 1 = fine. */
 export const H_MODE = L.H_MODE;
-/** The lock word: owner id, 0 = free. Only ever touched with Atomics. */
+/** The lock word: owner id, 0 = free. Atomics, except x86's plain release store (lock.ts). */
 export const H_LOCK = L.H_LOCK;
-/** Number of threads sleeping (or about to) on the lock futex. Atomics only. */
-export const H_WAITERS = L.H_WAITERS;
+/**
+ * SLEEPER_WORDS words, one bit per owner slot ((id - 1) mod SLEEPER_SLOTS): set while that
+ * owner sleeps, or is about to, on the lock futex; unlock wakes one sleeper when any bit is
+ * set. A bit per owner rather than a count, so that a sleeper killed in its sleep can be
+ * taken off by whoever reaps it (`forgetSleeper`): a count cannot tell whose share it holds.
+ * Atomics.or / Atomics.and only (no lock).
+ */
+export const H_SLEEPERS = L.H_SLEEPERS;
+export const SLEEPER_WORDS = L.SLEEPER_WORDS;
+/** Owner slots the sleeper bits distinguish: the zone's peer slots map one to one. */
+export const SLEEPER_SLOTS = L.SLEEPER_WORDS * 32;
 /** Entries in the undo journal. 0 = nothing to roll back. */
 export const H_JOURNAL_COUNT = L.H_JOURNAL_COUNT;
 export const H_GENERATION = L.H_GENERATION;
@@ -197,7 +206,7 @@ export function computeGeometry(
 /* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
 export const enum L {
   POOL_MAGIC = 0x534c4142,
-  POOL_VERSION = 1,
+  POOL_VERSION = 2,
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,
   H_MAGIC = 0,
@@ -205,7 +214,6 @@ export const enum L {
   H_LENGTH_DIV8 = 2,
   H_MODE = 3,
   H_LOCK = 4,
-  H_WAITERS = 5,
   H_JOURNAL_COUNT = 6,
   H_GENERATION = 7,
   H_PAGES_TOTAL = 8,
@@ -222,6 +230,8 @@ export const enum L {
   H_LOCK_SPINS = 18,
   H_LOCK_SLEEPS = 19,
   H_LOCK_RECOVERIES = 20,
+  H_SLEEPERS = 24,
+  SLEEPER_WORDS = 4,
   HEADER_WORDS = 32,
   JOURNAL_CAPACITY = 1024,
   MAX_OP_WRITES = 40,

@@ -3,16 +3,23 @@
  *
  * - Fast path (in pool.ts): one `Atomics.compareExchange(0 -> self)`; no native call.
  * - Contended (`lockContended` here): spin with doubling backoff (1, 2, 4 ... SPIN_LIMIT reads),
- *   then ask whether the owner is dead (take over if so), then count ourselves in the waiter
- *   word and sleep on the native futex for at most SLEEP_MS, then start again. A waiter that
+ *   then ask whether the owner is dead (take over if so), then set our bit in the sleeper
+ *   bitmap and sleep on the native futex for at most SLEEP_MS, then start again. A waiter that
  *   wakes competes like anyone else (no hand-off), as in nginx.
- * - Unlock (pool.ts) stores 0 and calls `futexWake` only when the waiter word is non-zero.
+ * - Unlock (pool.ts) stores 0 and calls `futexWake` only when a sleeper bit is set.
  *
- * Lost-wake-up freedom. An unlocker stores 0, then reads WAITERS; a waiter increments WAITERS,
- * then re-tries the CAS and sleeps with `futexWait(expected = owner it saw)` (the kernel
+ * Sleepers are a bitmap, one bit per owner slot, not a count (layout.ts, H_SLEEPERS). A
+ * waiter killed in its sleep (the likeliest place to die while waiting) never clears its
+ * bit, and every unlock would then pay a futex system call for nobody, for good. With a
+ * count nobody could tell which share was the dead thread's; with a bit, whoever reaps the
+ * dead owner's slot clears that bit (`SlabPool.forgetSleeper`, called by the zone's peer
+ * table: src/zone/peers.ts). Until then the cost is the spare wake calls, nothing worse.
+ *
+ * Lost-wake-up freedom. An unlocker stores 0, then reads the sleeper words; a waiter sets its
+ * bit, then re-tries the CAS and sleeps with `futexWait(expected = owner it saw)` (the kernel
  * compares the word atomically). A wake-up is lost only if the unlocker's read misses the
- * increment AND the waiter's CAS and compare miss the 0, i.e. if the unlocker's load passes
- * its own older store. Either side may forbid that:
+ * bit AND the waiter's CAS and compare miss the 0, i.e. if the unlocker's load passes its
+ * own older store. Either side may forbid that:
  * - Atomic release (`Atomics.store`, an `xchg`, a full fence): the load cannot pass the store.
  *   Used on CPUs other than x86 and wherever the barrier below is unavailable.
  * - Plain release, on x86 (PLAIN_RELEASE): `i32[w] = 0` is a release store under x86-TSO (no
@@ -21,20 +28,22 @@
  *   `barrier()` (Linux membarrier, native/barrier.cc): every running thread of every process
  *   registered for it executes a full barrier before the call returns. The unlocker was then
  *   either past its load (its store, older, is drained and the CAS sees 0) or before it (the
- *   load comes after the barrier and sees the increment). A preempted unlocker is covered by
+ *   load comes after the barrier and sees the bit). A preempted unlocker is covered by
  *   its context switch, which is a full barrier too. A plain release saves one builtin call
  *   and one locked instruction per unlock (Atomics.* are not inlined in Node 20), and the
  *   barrier (a few microseconds of IPIs) is paid only by a thread that is about to sleep.
  *   Every process that releases plainly has registered, so any waiter's barrier reaches it;
  *   a waiter whose own barrier call fails sleeps at most UNFENCED_SLEEP_MS instead.
- * A waiter killed while asleep leaves WAITERS one too high: unlock then makes a spare wake
- * call, which is harmless (as with nginx's semaphore).
+ * Two owners whose ids share a slot (possible only with a custom OwnerIdentity; the zone's ids
+ * never do while both are alive) share a bit: when one clears it the other may sleep out its
+ * SLEEP_MS bound instead of being woken. Slower, never stuck.
  *
  * Without the addon (not built yet, or unsupported platform) the sleep degrades to a 1 ms
  * timed wait and polling, which still works across processes, just slower; release is atomic.
  */
 import type { NativeAddon } from '../native.js';
 import { tryNativeAddon } from '../native-loader.js';
+import { SLEEPER_SLOTS } from './layout.js';
 
 /** Reads per spin round double from 1 up to this (2047 reads in all, like nginx's 2048). */
 export const SPIN_LIMIT = 1024;
@@ -104,6 +113,16 @@ export function wakeOne(buffer: SharedArrayBuffer, word: number): void {
   if (nativeAddon !== null) nativeAddon.futexWake(buffer, word * 4, 1);
 }
 
+/** Word index of owner `id`'s sleeper bit (ids are positive; slot = (id - 1) mod SLEEPER_SLOTS). */
+export function sleeperWord(sleepersWord: number, id: number): number {
+  return sleepersWord + (((id - 1) & (SLEEPER_SLOTS - 1)) >>> 5);
+}
+
+/** Owner `id`'s sleeper bit within its word. */
+export function sleeperBit(id: number): number {
+  return 1 << ((id - 1) & 31);
+}
+
 /** What the contended path reports back, kept in module scope: no allocation per call. */
 export const contendedResult = { spins: 0, sleeps: 0 };
 
@@ -116,12 +135,14 @@ export function lockContended(
   buffer: SharedArrayBuffer,
   i32: Int32Array,
   lockWord: number,
-  waitersWord: number,
+  sleepersWord: number,
   self: number,
   tryTakeOver: (owner: number) => boolean,
 ): void {
   let spins = 0;
   let sleeps = 0;
+  const bitWord = sleeperWord(sleepersWord, self);
+  const bit = sleeperBit(self);
   for (;;) {
     for (let n = 1; n <= SPIN_LIMIT; n <<= 1) {
       // Atomics.load each round: a plain read could be hoisted out of the loop by the JIT.
@@ -143,19 +164,19 @@ export function lockContended(
       return;
     }
     // Register as a sleeper first, then try once more (see the lost-wake-up note above).
-    Atomics.add(i32, waitersWord, 1);
+    Atomics.or(i32, bitWord, bit);
     // ...then make every plain release already made visible before that try (the heavy half
     // of the asymmetric fence, see "Plain release" above).
     const fenced = nativeAddon !== null && nativeAddon.barrier();
     const seen = Atomics.compareExchange(i32, lockWord, 0, self);
     if (seen === 0) {
-      Atomics.sub(i32, waitersWord, 1);
+      Atomics.and(i32, bitWord, ~bit);
       contendedResult.spins = spins;
       contendedResult.sleeps = sleeps;
       return;
     }
     sleepOnWord(buffer, i32, lockWord, seen, fenced ? sleepMs : UNFENCED_SLEEP_MS);
-    Atomics.sub(i32, waitersWord, 1);
+    Atomics.and(i32, bitWord, ~bit);
     sleeps++;
   }
 }

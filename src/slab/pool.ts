@@ -18,8 +18,15 @@ import {
   LOC_CHUNK,
 } from './chunks.js';
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
-import { L, computeGeometry } from './layout.js';
-import { contendedResult, lockContended, plainReleaseForNewPools, wakeOne } from './lock.js';
+import { L, SLEEPER_WORDS, computeGeometry } from './layout.js';
+import {
+  contendedResult,
+  lockContended,
+  plainReleaseForNewPools,
+  sleeperBit,
+  sleeperWord,
+  wakeOne,
+} from './lock.js';
 import { binSentinel } from './pages.js';
 import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
 import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
@@ -380,7 +387,7 @@ export class SlabPool extends PoolState {
         `slab lock: owner ${self} already holds this lock (it is not reentrant)`,
       );
     }
-    lockContended(this.buffer, this.i32, this.lockWord, this.waitersWord, self, this.tryTakeOver);
+    lockContended(this.buffer, this.i32, this.lockWord, this.sleepersWord, self, this.tryTakeOver);
     const u32 = this.u32;
     const b = this.base;
     u32[b + L.H_LOCK_ACQUISITIONS]++;
@@ -409,10 +416,43 @@ export class SlabPool extends PoolState {
     // order); elsewhere, or without the waiters' barrier, an xchg (lock.ts, "Plain release").
     if (this.plainRelease) i32[this.lockWord] = 0;
     else Atomics.store(i32, this.lockWord, 0);
-    // Read after the release store. After a plain release this load may be satisfied before
+    // Read after the release store. After a plain release these loads may be satisfied before
     // the store is visible; waiters make up for it with their barrier (lock.ts explains why no
-    // wake-up is lost either way). A plain read: Atomics.* are builtin calls in Node 20.
-    if (i32[this.waitersWord] !== 0) wakeOne(this.buffer, this.lockWord);
+    // wake-up is lost either way). Plain reads: Atomics.* are builtin calls in Node 20.
+    const sw = this.sleepersWord;
+    if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0)
+      wakeOne(this.buffer, this.lockWord);
+  }
+
+  /**
+   * Clears the sleeper bit of `deadOwnerId`, an owner that died (possibly asleep on the lock,
+   * where it could not clear its bit itself; without this every unlock would make a futex
+   * call for nobody). Returns whether the bit was set. The caller must know that no live
+   * thread has that owner's slot: the zone's peer table calls it while it holds the dead
+   * slot's token, before the slot is reused.
+   */
+  forgetSleeper(deadOwnerId: number): boolean {
+    if (typeof deadOwnerId !== 'number' || deadOwnerId >>> 0 !== deadOwnerId || deadOwnerId === 0) {
+      throw new ShmzoneArgumentError(
+        'ERR_SLAB_OWNER',
+        `slab forgetSleeper: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`,
+      );
+    }
+    const bit = sleeperBit(deadOwnerId);
+    return (Atomics.and(this.i32, sleeperWord(this.sleepersWord, deadOwnerId), ~bit) & bit) !== 0;
+  }
+
+  /** Owner slots flagged as sleeping (or about to sleep) on the lock now. */
+  sleepers(): number {
+    let n = 0;
+    for (let k = 0; k < SLEEPER_WORDS; k++) {
+      let w = Atomics.load(this.i32, this.sleepersWord + k);
+      while (w !== 0) {
+        w &= w - 1;
+        n++;
+      }
+    }
+    return n;
   }
 
   /** How this pool object releases the lock: 'plain' store or 'atomic' xchg (lock.ts). */

@@ -5,7 +5,7 @@
  * composes them behind the public class.
  */
 import type { Geometry } from './layout.js';
-import { H_JOURNAL_COUNT, H_LOCK, H_WAITERS } from './layout.js';
+import { H_JOURNAL_COUNT, H_LOCK, H_SLEEPERS } from './layout.js';
 import type { SizeClassTable } from './sizeclass.js';
 import { CRASH_HOOK } from './crashpoint.js';
 
@@ -26,7 +26,8 @@ export class PoolState {
   readonly journalWord: number;
   readonly journalCountWord: number;
   readonly lockWord: number;
-  readonly waitersWord: number;
+  /** First of the SLEEPER_WORDS sleeper bitmap words (layout.ts, H_SLEEPERS). */
+  readonly sleepersWord: number;
   readonly statsWord: number;
   readonly descWord: number;
   readonly firstDesc: number;
@@ -69,7 +70,7 @@ export class PoolState {
     this.journalWord = g.journalWord;
     this.journalCountWord = g.base + H_JOURNAL_COUNT;
     this.lockWord = g.base + H_LOCK;
-    this.waitersWord = g.base + H_WAITERS;
+    this.sleepersWord = g.base + H_SLEEPERS;
     this.statsWord = g.statsWord;
     this.descWord = g.descWord;
     this.firstDesc = g.firstDesc;

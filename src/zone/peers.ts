@@ -48,6 +48,8 @@ export interface LockRecovery {
   lockOwner(): number;
   /** Takes the lock over from dead owner `id`, rolls its journal back, releases it. */
   recoverFrom(id: number): boolean;
+  /** Clears dead owner `id`'s sleeper bit (it may have died asleep on the lock). */
+  forgetSleeper(id: number): boolean;
 }
 
 /** One occupied slot, as `livePeers()` and the CLI report it. */
@@ -160,7 +162,10 @@ export class PeerTable implements OwnerIdentity {
           lockedByDead.push(slot);
           continue;
         }
-        if (stale) this.nextGeneration(slot); // the dead holder's id is not ours to reuse
+        if (stale) {
+          pool?.forgetSleeper(this.ownerIdOf(slot)); // it may have died asleep on the lock
+          this.nextGeneration(slot); // the dead holder's id is not ours to reuse
+        }
         this.fill(slot);
         this.selfId = this.ownerIdOf(slot);
         return this.selfId;
@@ -174,6 +179,7 @@ export class PeerTable implements OwnerIdentity {
       for (const slot of lockedByDead) {
         // With our own id now set, the CAS dead -> self is the only one that can succeed.
         if (this.selfId !== 0) pool?.recoverFrom(this.ownerIdOf(slot));
+        pool?.forgetSleeper(this.ownerIdOf(slot));
         this.clear(slot);
         this.nextGeneration(slot);
         native.tokenRelease(this.buffer, this.tokenAt(slot));
@@ -255,7 +261,8 @@ export class PeerTable implements OwnerIdentity {
 
   /**
    * Frees every occupied slot whose thread is dead, recovering the pool's lock first when a
-   * dead slot holds it. `pid` restricts it to one process's slots. Returns the reaped slots
+   * dead slot holds it, and clearing the slot's sleeper bit (a thread killed asleep on the
+   * lock leaves it set, and unlock would wake nobody for good). `pid` restricts it to one process's slots. Returns the reaped slots
    * and whether a lock was recovered.
    */
   reapDeadPeers(
@@ -285,6 +292,8 @@ export class PeerTable implements OwnerIdentity {
         }
         if (pool.recoverFrom(dead)) recovered.push(dead);
       }
+      // A thread killed while asleep on the lock left its sleeper bit set.
+      pool?.forgetSleeper(dead);
       this.clear(slot);
       this.nextGeneration(slot);
       native.tokenRelease(this.buffer, this.tokenAt(slot));

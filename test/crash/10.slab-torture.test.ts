@@ -23,6 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { ZoneRegistry, type Zone } from '../../src/index.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import type { PoolStats } from '../../src/slab/api.js';
+import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import {
   CAP,
@@ -198,6 +199,7 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       const takeoverMs: number[] = [];
       let kills = 0;
       let heldAtDeath = 0;
+      let asleepAtDeath = 0;
       const t0 = Date.now();
       const recoveries0 = pool.stats().lock.recoveries;
       while (kills < targetKills && Date.now() - t0 < budgetMs) {
@@ -215,6 +217,9 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         ).to.deep.equal({ code: null, signal: 'SIGKILL', out: [] });
         kills++;
         if (pool.lockOwner() === selfIds[c]) heldAtDeath++;
+        const slot = (selfIds[c] - 1) % SLEEPER_SLOTS;
+        if ((pool.i32[pool.sleepersWord + (slot >>> 5)] & (1 << (slot & 31))) !== 0)
+          asleepAtDeath++;
         // Dead-owner takeover: this thread must get the lock within a bounded time.
         const t = performance.now();
         pool.lock();
@@ -246,6 +251,7 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       const recoveries = pool.stats().lock.recoveries - recoveries0;
       console.log(
         `      slab torture: ${kills} kills in ${elapsed} ms, ${heldAtDeath} while holding the lock, ` +
+          `${asleepAtDeath} asleep on it, ` +
           `${recoveries} takeovers, ${ops} ops, ${intents.length} plain ops in flight; ` +
           `parent lock after kill p50 ${percentile(takeoverMs, 0.5).toFixed(2)} ms, max ${Math.max(...takeoverMs).toFixed(1)} ms`,
       );
@@ -254,6 +260,10 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
       expect(recoveries).to.be.at.least(heldAtDeath);
       expect(Math.max(...takeoverMs), 'lock taken over within 2 s of every kill').to.be.below(2000);
       expect(pool.lockOwner(), 'no lock stays held').to.equal(0);
+      // A killed sleeper's bit is cleared when its slot is taken or reaped (forgetSleeper), or
+      // by the next holder of the slot on waking. (Only test/zone/30.processes.test.ts tells the
+      // two apart: here respawns reuse the slots.)
+      expect(pool.sleepers(), 'no sleeper bit is left by a worker killed in its sleep').to.equal(0);
       expect(pool.generation, 'the pool was never reset (every repair succeeded)').to.equal(
         base.generation,
       );

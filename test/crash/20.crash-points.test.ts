@@ -24,7 +24,7 @@ import {
   D_INFO,
   D_MAP,
   H_LOCK,
-  H_WAITERS,
+  H_SLEEPERS,
   H_JOURNAL_COUNT,
   H_PAGE_REQS,
   H_PAGE_FAILS,
@@ -46,7 +46,10 @@ import { killAllFixtures, runFixture } from '../helpers/processes.js';
 const SIZE = 256 * 1024;
 const VOLATILE_HEADER = new Set([
   H_LOCK,
-  H_WAITERS,
+  H_SLEEPERS,
+  H_SLEEPERS + 1,
+  H_SLEEPERS + 2,
+  H_SLEEPERS + 3,
   H_JOURNAL_COUNT,
   H_PAGE_REQS,
   H_PAGE_FAILS,

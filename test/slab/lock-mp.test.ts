@@ -130,6 +130,7 @@ try {
     expect(w.latencyMs).to.be.below(1000);
     expect(Date.now() - t0).to.be.below(10_000);
     expect(pool.stats().lock.sleeps).to.be.at.least(1);
+    expect(pool.sleepers(), 'the woken waiter took its sleeper bit off').to.equal(0);
   });
 
   for (const modes of [
@@ -155,6 +156,7 @@ try {
       const plain = x86 && process.platform === 'linux' ? 'plain' : 'atomic';
       expect(rs.map((r) => r.release)).to.deep.equal(modes.map((m) => (m === 'plain' ? plain : m)));
       expect(pool.lockOwner()).to.equal(0);
+      expect(pool.sleepers()).to.equal(0);
     });
   }
 

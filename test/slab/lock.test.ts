@@ -1,6 +1,7 @@
 /** The lock in one process: misuse errors and counters. Cross-process tests: lock-mp.test.ts. */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
+import { H_SLEEPERS, SLEEPER_SLOTS } from '../../src/slab/layout.js';
 import { makePool, owner, survivorAndVictim, thrown } from './util.js';
 
 describe('slab lock (single process)', () => {
@@ -37,6 +38,32 @@ describe('slab lock (single process)', () => {
     pool.free(pool.alloc(8));
     const st = pool.stats().lock;
     expect(st).to.include({ acquisitions: 12, contended: 0, sleeps: 0, recoveries: 0 });
+  });
+
+  it("sleeper bits: one per owner slot; forgetSleeper clears only the dead owner's bit", () => {
+    const pool = makePool();
+    const sw = pool.base + H_SLEEPERS;
+    // Owners 2 and 130 share slot 1; 64 and 128 are the top bits of words 1 and 3.
+    for (const id of [1, 2, 64, 128, 130]) {
+      const slot = (id - 1) % SLEEPER_SLOTS;
+      Atomics.or(pool.i32, sw + (slot >>> 5), 1 << (slot & 31));
+    }
+    expect(pool.sleepers()).to.equal(4);
+    for (const bad of [0, -1, 1.5, 2 ** 32, NaN, '2' as unknown as number]) {
+      expect(thrown(() => pool.forgetSleeper(bad)).code).to.equal('ERR_SLAB_OWNER');
+    }
+    expect(pool.sleepers()).to.equal(4);
+    expect(pool.forgetSleeper(64)).to.equal(true);
+    expect(pool.forgetSleeper(64)).to.equal(false);
+    expect(pool.forgetSleeper(128)).to.equal(true);
+    expect(pool.sleepers()).to.equal(2);
+    expect(pool.forgetSleeper(130)).to.equal(true); // the slot's bit, whoever set it
+    expect(pool.forgetSleeper(3)).to.equal(false);
+    expect(pool.sleepers()).to.equal(1);
+    expect(pool.forgetSleeper(1)).to.equal(true);
+    expect([0, 1, 2, 3].map((k) => pool.i32[sw + k])).to.deep.equal([0, 0, 0, 0]);
+    // The lock works with bits set or not (a set bit costs unlock one futex call, nothing else).
+    pool.free(pool.alloc(8));
   });
 
   it('a thread-id style lock word: a waiter spins, finds the owner dead, takes over', () => {

@@ -8,6 +8,8 @@ import { ZoneRegistry } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture, runFixture } from '../helpers/processes.js';
 import { removeSegment, segmentExists } from './segments.js';
+import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { PEER_SLOTS } from '../../src/zone/layout.js';
 
 describe('zone across processes', () => {
   const made: string[] = [];
@@ -89,6 +91,60 @@ describe('zone across processes', () => {
     }
     expect(segmentExists(`/shmzone.${ns}.z`)).to.equal(false);
   });
+
+  for (const cleaner of [
+    'the owner reaps it',
+    'the next process to attach takes its slot',
+  ] as const) {
+    it(`a process SIGKILLed asleep on the pool lock keeps its sleeper bit until ${cleaner}`, async () => {
+      // Each peer slot has a sleeper bit of its own (a shared bit can cost a sleeper its wake-up).
+      expect(SLEEPER_SLOTS).to.equal(PEER_SLOTS);
+      const ns = uniqueNamespace('sleep');
+      const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
+      const z = reg.add('z', '64k', {
+        tag: 'proc',
+        init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))),
+      });
+      await reg.start();
+      try {
+        const pool = z.pool;
+        const p = spawnFixture('zone-proc', [
+          JSON.stringify({ ns, mode: 'attach', action: 'alloc' }),
+        ]);
+        const pid = (await p.waitFor('ready')).pid as number;
+        pool.lock();
+        try {
+          p.child.stdin!.write('go\n');
+          // Its alloc() spins, then sets its bit and sleeps on the futex.
+          const t0 = Date.now();
+          while (pool.sleepers() !== 1) {
+            if (Date.now() - t0 > 10_000) throw new Error('the child never slept on the lock');
+            await new Promise((r) => setTimeout(r, 2));
+          }
+          p.child.kill('SIGKILL');
+          expect((await p.exited).signal).to.equal('SIGKILL');
+          expect(pool.sleepers(), 'a thread killed in its sleep cannot clear its bit').to.equal(1);
+        } finally {
+          pool.unlock();
+        }
+        if (cleaner === 'the owner reaps it') {
+          expect(z.reapDeadPeers().map((r) => r.pid)).to.deep.equal([pid]);
+        } else {
+          const r = await runFixture('zone-proc', [
+            JSON.stringify({ ns, mode: 'attach', action: 'incr' }),
+          ]);
+          expect(r.code, r.stderr).to.equal(0);
+        }
+        // Left set, every unlock from now on would make a futex call for nobody.
+        expect(pool.sleepers()).to.equal(0);
+        expect(pool.alloc(8)).to.be.greaterThan(0);
+        expect(pool.stats().lock.recoveries).to.equal(0); // it never held the lock
+        pool.verify();
+      } finally {
+        reg.stop();
+      }
+    });
+  }
 
   it('attach mode without an owner times out with ERR_ZONE_TIMEOUT', async () => {
     const ns = uniqueNamespace('ind');
