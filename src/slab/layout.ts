@@ -47,6 +47,7 @@
  */
 
 export const POOL_MAGIC = L.POOL_MAGIC; // 'SLAB'
+/** 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the new `fine` classes. */
 export const POOL_VERSION = L.POOL_VERSION;
 
 export const PAGE_SIZE = L.PAGE_SIZE;

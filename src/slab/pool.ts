@@ -402,12 +402,7 @@ export class SlabPool extends PoolState {
     const i32 = this.i32;
     // A plain read is enough: if we hold the lock the word is ours and stable; if we do not,
     // whatever value a racy read returns, it cannot be our id (only we store it).
-    if (i32[this.lockWord] !== self) {
-      throw new LockError(
-        'ERR_LOCK_NOT_HELD',
-        `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(i32, this.lockWord)})`,
-      );
-    }
+    if (i32[this.lockWord] !== self) this.notHeld(self);
     if (this.debug) verifyPool(this);
     this.u32[this.journalCountWord] = 0; // commit
     if (this.pendingPoison.length !== 0) flushPoison(this); // debug mode, see poison.ts
@@ -453,6 +448,14 @@ export class SlabPool extends PoolState {
       }
     }
     return n;
+  }
+
+  /** unlock() without holding the lock. Out of line: unlock stays small enough to inline. */
+  private notHeld(self: number): never {
+    throw new LockError(
+      'ERR_LOCK_NOT_HELD',
+      `slab unlock: owner ${self} does not hold the lock (held by ${Atomics.load(this.i32, this.lockWord)})`,
+    );
   }
 
   /** How this pool object releases the lock: 'plain' store or 'atomic' xchg (lock.ts). */

@@ -5,38 +5,40 @@
  * - `pow2` is nginx's scheme: 8, 16, ... 2048 B, one page per slab, chunks naturally aligned
  *   (the in-page bitmap of the 8/16/32/64 B classes costs whole chunks, as in nginx; 64 B has
  *   63 usable chunks here instead of nginx's 64 because our descriptor map is 32 bits).
- * - `fine` has four classes per doubling from 64 B (8 B steps below) up to 3584 B. A size that
- *   does not divide 4096 wastes the page remainder, so each class picks the smallest slab span
- *   (1..8 pages) that wastes at most 2% (e.g. 1536 B: 3 pages = 8 chunks exactly). Chunks are
- *   8-byte aligned; chunk i is at slab + dataOffset + i * size, found on free by a division
- *   that must come out exact.
+ * - `fine` (29 classes) keeps rounding waste small everywhere while every class of at most
+ *   half a page lives in one-page slabs:
+ *   - 8 B steps up to 64 B, then four classes per doubling up to 512 B (80, 96 ... 448, 512);
+ *   - from 512 B to 2 KiB, the page divisors: the largest 8-byte multiple of which n chunks
+ *     fit in a page, n = 7 .. 2 (584, 680, 816, 1024, 1360, 2048). In this range a page
+ *     holds only 2 to 7 chunks, so any other size would leave its page remainder unused and
+ *     is no better than the next divisor (1536 B in one page is two chunks, as 2048 B is);
+ *   - above half a page, 2560, 3072 and 3584 B in slabs of the smallest span (1..8 pages)
+ *     that wastes at most 2% (e.g. 3072 B: 3 pages = 4 chunks exactly). One chunk per page
+ *     would waste up to half of it, and these sizes carry most of the bytes of W4.
+ *   Chunks are 8-byte aligned; chunk i is at slab + dataOffset + i * size, found on free by a
+ *   multiply that must come out exact.
+ *
+ * Why one-page slabs up to 2 KiB: a chunk in a multi-page slab lives on a page whose own
+ * descriptor is not the slab's, so free() reads two descriptors (and used to walk back over
+ * the inner ones). The earlier `fine` (31 classes, four per doubling up to 3584 B, multi-page
+ * slabs from 160 B up) cost W2 15-25% over pow2; W2's sizes (8..2048 B) never reach a
+ * multi-page slab now.
  *
  * Bitmaps: a slab of at most 32 chunks keeps its bitmap in the descriptor's MAP word; a
  * larger one at the start of its first page (`bitmapWords` words, the first chunk after it).
  * Bits past `count` are kept at 1 so that "find a zero bit" never hands them out.
  *
- * Default: `fine`, chosen by measurement (bench/slab, `npm run bench`, this 2-core VM shared
- * with other jobs, CPU-time medians of 5; re-measured after the hot-path work of 3a26c20..
- * b952f75, full run at load average 1-3, and in quick A/B runs of 3 rounds):
+ * Default: `fine`, chosen by measurement (`node dist/bench/run.js slab`, full runs; this
+ * 2-core VM is shared with other jobs, so only same-run figures compare):
  *
- * | mode | W4 utilisation | W2 per-call lock | W2 Locked | W3 Locked |
- * | ---- | -------------- | ---------------- | --------- | --------- |
- * | pow2 | 0.745 (nginx 0.744) | 114-122 ns  | 86-95 ns  | 139-146 ns |
- * | fine | 0.911          | 134-143 ns       | 100-103 ns | 138-144 ns |
+ * | run | W4 utilisation (pow2 / fine) | W2 per-call lock, ns (pow2 / fine) | fine vs pow2 on W2 |
+ * | --- | --- | --- | --- |
+ * | earlier fine (31 classes) | 0.745 / 0.911 | 83.9 / 100.4 | +20% (9-25% over earlier runs) |
+ * | this fine | 0.745 / 0.896 | 86.1 / 86.8 | +1% |
  *
- * (Before that work: pow2 161-172 / 122-123 ns, fine 181-199 / 141-149 ns on W2.) Since the
- * benchmark draws its sizes without float remainders (032f643, ~12 ns less harness per W2
- * step), a full run gave W2 pow2 100.0 / 79.2 ns, fine 118.8 / 90.5 ns. fine gains 22% of
- * usable zone (the aim was >= 0.88) and costs 9-25% on W2 over these runs (W3 is even): over
- * the 10% budget. For a cache, capacity is the larger win (22% more entries before eviction),
- * so fine stays the default; `pow2` stays selectable (`sizeClasses: 'pow2'`) for
- * allocation-rate-bound users. The cost is mostly the number of classes (31 instead of 9: more
- * partially filled slabs, more descriptors and bitmaps in cache). Multi-page slabs, whose
- * chunks past the first page find their head by walking back over inner descriptors, are not
- * it: capping slabs at 1, 2 or 4 pages did not buy the time back (a one-off build with the
- * span limit patched, not a bench option: fine with 1-page slabs still measured about 10%
- * over pow2, at 0.763 utilisation; <= 4 pages gave 0.877), and inlining the walk into locate()
- * measured no gain.
+ * The aim was at least 0.88 for at most 10% on W2: this fine packs 20% more of a zone than
+ * nginx's scheme at pow2's speed (W1 and W3 are even too), so it is the default; `pow2`
+ * stays selectable (`sizeClasses: 'pow2'`) for nginx's exact behaviour.
  */
 import { PAGE_SIZE } from './layout.js';
 import type { SizeClassMode } from './api.js';
@@ -93,9 +95,10 @@ export const K_SHIFT = K.K_SHIFT;
 function classSizes(mode: SizeClassMode): number[] {
   if (mode === 'pow2') return [8, 16, 32, 64, 128, 256, 512, 1024, 2048];
   const out = [8, 16, 24, 32, 40, 48, 56, 64];
-  for (let base = 64; base < 2048; base *= 2) {
+  for (let base = 64; base < 512; base *= 2) {
     for (let k = 1; k <= 4; k++) out.push(base + (base / 4) * k);
   }
+  for (let n = 7; n >= 2; n--) out.push(Math.floor(PAGE_SIZE / n / 8) * 8);
   out.push(2560, 3072, 3584);
   return out;
 }
@@ -145,7 +148,9 @@ export function buildSizeClasses(mode: SizeClassMode): SizeClassTable {
       best = shape(size, 1, size);
     } else {
       best = shape(size, 1, 8);
-      for (let span = 1; span <= MAX_SPAN; span++) {
+      // Up to half a page: one-page slabs (see the header). Above: the least span that fits.
+      const maxSpan = size <= PAGE_SIZE / 2 ? 1 : MAX_SPAN;
+      for (let span = 1; span <= maxSpan; span++) {
         const s = shape(size, span, 8);
         const waste = 1 - (s.count * size) / (span * PAGE_SIZE);
         const bestWaste = 1 - (best.count * size) / (best.span * PAGE_SIZE);

@@ -46,8 +46,9 @@ export const ZONE_MAGIC = 0x5a4d4853;
 /**
  * Bumped on every incompatible change of this layout (or the slab pool's). 2: owner ids carry
  * their slot's generation (P_GEN); a version 1 process would reuse ids and miss takeovers.
- * 3: the pool lock's sleepers are one bit per owner slot (pool version 2); a version 2
- * process would count itself in a word nobody reads, and never be woken by unlock.
+ * 3 (pool version 2): the pool lock's sleepers are one bit per owner slot, where a version 2
+ * process would count itself in a word nobody reads and never be woken by unlock; and the
+ * `fine` size classes changed (src/slab/sizeclass.ts).
  */
 export const LAYOUT_VERSION = 3;
 

@@ -24,7 +24,7 @@ for (const mode of ['pow2', 'fine'] as const) {
     const classSizes =
       mode === 'pow2'
         ? [8, 16, 32, 64, 128, 256, 512, 1024, 2048]
-        : [8, 24, 40, 80, 112, 160, 320, 640, 1280, 1536, 1792, 2560, 3584];
+        : [8, 24, 40, 80, 112, 160, 320, 512, 584, 680, 1360, 2048, 2560, 3072, 3584];
     for (const size of classSizes) {
       it(`serves ${size} B chunks: distinct, aligned, in one slab until it is full`, () => {
         const t = pool.classes;

@@ -19,15 +19,34 @@ describe('slab size classes', () => {
     expect(Array.from(t.dataOffset)).to.deep.equal([64, 32, 32, 64, 0, 0, 0, 0, 0]);
   });
 
-  it('fine has four classes per doubling and wastes at most 2% per slab', () => {
+  it('fine: quarter steps to 512 B, page divisors to 2 KiB, multi-page slabs only above', () => {
     const t = buildSizeClasses('fine');
+    expect(Array.from(t.size)).to.deep.equal([
+      ...[8, 16, 24, 32, 40, 48, 56, 64],
+      ...[80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512],
+      ...[584, 680, 816, 1024, 1360, 2048],
+      ...[2560, 3072, 3584],
+    ]);
     expect(t.maxSize).to.equal(3584);
     for (let c = 0; c < t.n; c++) {
-      expect(t.size[c] % 8).to.equal(0);
+      const size = t.size[c];
+      expect(size % 8).to.equal(0);
       expect(t.span[c]).to.be.within(1, MAX_SPAN);
       const bytes = t.span[c] * PAGE_SIZE;
-      expect(t.dataOffset[c] + t.count[c] * t.size[c]).to.be.at.most(bytes);
-      expect(1 - (t.count[c] * t.size[c]) / bytes, `class ${t.size[c]}`).to.be.at.most(0.021);
+      const waste = 1 - (t.count[c] * size) / bytes;
+      expect(t.dataOffset[c] + t.count[c] * size).to.be.at.most(bytes);
+      if (size <= PAGE_SIZE / 2) {
+        // One page per slab: free() reads one descriptor. The rounding stays small.
+        expect(t.span[c], `class ${size}`).to.equal(1);
+        expect(waste, `class ${size}`).to.be.at.most(0.0625);
+      } else {
+        expect(t.span[c], `class ${size}`).to.be.above(1);
+        expect(waste, `class ${size}`).to.be.at.most(0.021);
+      }
+      if (size >= 512 && size <= PAGE_SIZE / 2) {
+        // A page divisor: 8 bytes more would fit one chunk fewer in the page.
+        expect(Math.floor(PAGE_SIZE / (size + 8)), `class ${size}`).to.be.below(t.count[c]);
+      }
       if (t.bitmapWords[c] === 0) expect(t.count[c]).to.be.at.most(32);
       else expect(t.bitmapWords[c]).to.equal(Math.ceil(t.count[c] / 32));
     }
