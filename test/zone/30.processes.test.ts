@@ -4,12 +4,23 @@
  * primary recovers the pool lock of a worker SIGKILLed inside the critical section.
  */
 import { expect } from 'chai';
-import { ZoneRegistry } from '../../src/index.js';
+import { ZoneRegistry, type Zone } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture, runFixture } from '../helpers/processes.js';
 import { removeSegment, segmentExists } from './segments.js';
 import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
 import { PEER_SLOTS } from '../../src/zone/layout.js';
+
+/** Starts, as owner, the zone "z" of test/fixtures/zone-proc.ts (same size, tag and init). */
+async function ownProcZone(ns: string): Promise<{ reg: ZoneRegistry; z: Zone }> {
+  const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
+  const z = reg.add('z', '64k', {
+    tag: 'proc',
+    init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))),
+  });
+  await reg.start();
+  return { reg, z };
+}
 
 describe('zone across processes', () => {
   const made: string[] = [];
@@ -66,12 +77,7 @@ describe('zone across processes', () => {
 
   it('an independent process opens a namespace zone by name (attach mode) and sees its data', async () => {
     const ns = uniqueNamespace('ind');
-    const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
-    const z = reg.add('z', '64k', {
-      tag: 'proc',
-      init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))),
-    });
-    await reg.start();
+    const { reg, z } = await ownProcZone(ns);
     try {
       Atomics.store(new Int32Array(z.buffer, z.root, 4), 0, 41);
       const r = await runFixture('zone-proc', [
@@ -100,12 +106,7 @@ describe('zone across processes', () => {
       // Each peer slot has a sleeper bit of its own (a shared bit can cost a sleeper its wake-up).
       expect(SLEEPER_SLOTS).to.equal(PEER_SLOTS);
       const ns = uniqueNamespace('sleep');
-      const reg = new ZoneRegistry({ namespace: ns, mode: 'owner' });
-      const z = reg.add('z', '64k', {
-        tag: 'proc',
-        init: (zone, reused) => void (reused || (zone.root = zone.pool.calloc(16))),
-      });
-      await reg.start();
+      const { reg, z } = await ownProcZone(ns);
       try {
         const pool = z.pool;
         const p = spawnFixture('zone-proc', [
