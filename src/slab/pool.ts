@@ -450,7 +450,10 @@ export class SlabPool extends PoolState {
     return n;
   }
 
-  /** unlock() without holding the lock. Out of line: unlock stays small enough to inline. */
+  /**
+   * unlock() without holding the lock. Out of line: V8 counts a function's whole bytecode
+   * against its callers' inlining budget, cold message building included.
+   */
   private notHeld(self: number): never {
     throw new LockError(
       'ERR_LOCK_NOT_HELD',
