@@ -125,7 +125,7 @@ export function formatStat(
   const l = pool.lock;
   lines.push(
     `lock  acquisitions ${l.acquisitions}  contended ${l.contended}  spins ${l.spins}  ` +
-      `sleeps ${l.sleeps}  recoveries ${l.recoveries}`,
+      `sleeps ${l.sleeps}  recoveries ${l.recoveries}  sleepers ${l.sleepers}`,
   );
   if (dict !== undefined) {
     lines.push(

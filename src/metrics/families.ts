@@ -152,6 +152,12 @@ export const FAMILIES: readonly MetricFamily[] = [
     (s) => s.pool.lock.sleeps,
   ),
   scalar(
+    'shmzone_lock_sleepers',
+    'gauge',
+    'Threads sleeping on the zone lock now, or about to (one killed asleep counts until reaped).',
+    (s) => s.pool.lock.sleepers,
+  ),
+  scalar(
     'shmzone_lock_recoveries_total',
     'counter',
     'Locks taken over from a dead owner and repaired.',

@@ -47,6 +47,11 @@ export interface LockStats {
   sleeps: number;
   /** Locks taken over from a dead owner (journal rolled back). */
   recoveries: number;
+  /**
+   * Threads sleeping on the lock now, or about to (a gauge). A thread killed in its sleep
+   * counts here until its peer slot is reaped or claimed again.
+   */
+  sleepers: number;
 }
 
 export interface PoolStats {

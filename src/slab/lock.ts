@@ -123,6 +123,19 @@ export function sleeperBit(id: number): number {
   return 1 << ((id - 1) & 31);
 }
 
+/** Owner slots whose sleeper bit is set now (a snapshot: bits come and go without the lock). */
+export function sleepersNow(i32: Int32Array, sleepersWord: number): number {
+  let n = 0;
+  for (let k = 0; k < SLEEPER_SLOTS / 32; k++) {
+    let w = Atomics.load(i32, sleepersWord + k);
+    while (w !== 0) {
+      w &= w - 1;
+      n++;
+    }
+  }
+  return n;
+}
+
 /** What the contended path reports back, kept in module scope: no allocation per call. */
 export const contendedResult = { spins: 0, sleeps: 0 };
 

@@ -18,13 +18,14 @@ import {
   LOC_CHUNK,
 } from './chunks.js';
 import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
-import { L, SLEEPER_WORDS, computeGeometry } from './layout.js';
+import { L, computeGeometry } from './layout.js';
 import {
   contendedResult,
   lockContended,
   plainReleaseForNewPools,
   sleeperBit,
   sleeperWord,
+  sleepersNow,
   wakeOne,
 } from './lock.js';
 import { binSentinel } from './pages.js';
@@ -439,15 +440,7 @@ export class SlabPool extends PoolState {
 
   /** Owner slots flagged as sleeping (or about to sleep) on the lock now. */
   sleepers(): number {
-    let n = 0;
-    for (let k = 0; k < SLEEPER_WORDS; k++) {
-      let w = Atomics.load(this.i32, this.sleepersWord + k);
-      while (w !== 0) {
-        w &= w - 1;
-        n++;
-      }
-    }
-    return n;
+    return sleepersNow(this.i32, this.sleepersWord);
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   S_USED,
 } from './layout.js';
 import type { PoolState } from './state.js';
+import { sleepersNow } from './lock.js';
 
 export function collectStats(s: PoolState): PoolStats {
   const u32 = s.u32;
@@ -46,6 +47,7 @@ export function collectStats(s: PoolState): PoolStats {
       spins: u32[b + H_LOCK_SPINS],
       sleeps: u32[b + H_LOCK_SLEEPS],
       recoveries: u32[b + H_LOCK_RECOVERIES],
+      sleepers: sleepersNow(s.i32, s.sleepersWord),
     },
     generation: u32[b + H_GENERATION],
   };

@@ -71,7 +71,7 @@ describe('cli: a live zone', () => {
     const text = shmzone('stat', 'cache', '--namespace', ns).stdout;
     expect(text).to.match(/SLOT\s+TOTAL\s+USED\s+REQS\s+FAILS/);
     expect(text).to.match(
-      /lock {2}acquisitions \d+ {2}contended \d+ {2}spins \d+ {2}sleeps \d+ {2}recoveries 0/,
+      /lock {2}acquisitions \d+ {2}contended \d+ {2}spins \d+ {2}sleeps \d+ {2}recoveries 0 {2}sleepers 0/,
     );
     expect(text).to.match(/dict {2}entries 50 .* hits 30 {2}misses 7 {2}hit ratio 81\.1%/);
   });

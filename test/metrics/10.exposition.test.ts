@@ -73,6 +73,7 @@ describe('metrics: text exposition', () => {
       pool.lock.acquisitions,
     );
     expect(valueOf(f, 'shmzone_lock_recoveries_total', z)).to.equal(0);
+    expect(valueOf(f, 'shmzone_lock_sleepers', z)).to.equal(0);
     expect(valueOf(f, 'shmzone_dict_hits_total', z))
       .to.equal(stats.hits)
       .and.equal(25);

@@ -125,6 +125,7 @@ describe('zone across processes', () => {
           p.child.kill('SIGKILL');
           expect((await p.exited).signal).to.equal('SIGKILL');
           expect(pool.sleepers(), 'a thread killed in its sleep cannot clear its bit').to.equal(1);
+          expect(pool.stats().lock.sleepers).to.equal(1); // what the metrics gauge shows
         } finally {
           pool.unlock();
         }
@@ -138,6 +139,7 @@ describe('zone across processes', () => {
         }
         // Left set, every unlock from now on would make a futex call for nobody.
         expect(pool.sleepers()).to.equal(0);
+        expect(pool.stats().lock.sleepers).to.equal(0);
         expect(pool.alloc(8)).to.be.greaterThan(0);
         expect(pool.stats().lock.recoveries).to.equal(0); // it never held the lock
         pool.verify();
