@@ -84,22 +84,23 @@ function allocSlab(s: PoolState, c: number): number {
     // The used count lives in the bitmap: INFO holds no count.
     jw(s, w + L.D_INFO, L.T_SLAB | (c << L.CLASS_SHIFT));
   } else {
-    // In-page bitmap of a page that was free before this operation: plain stores suffice
-    // (after a rollback the page is free again and nobody reads it).
+    // In-page bitmap, journaled like any metadata word (at most 16, once per new slab). The
+    // page was free before this operation, but perhaps only since a free earlier in the same
+    // uncommitted section, as the in-page bitmap of a slab that the rollback will bring back:
+    // plain stores here would leave that slab with this one's bits after a crash.
     jw(s, w + L.D_MAP, 0); // left over from the free run (skipped when already 0)
     const b = start >>> 2;
-    for (let i = 0; i < bw - 1; i++) u32[b + i] = 0;
-    u32[b + bw - 1] = ct[k + K.K_EMPTY_MAP];
-    u32[b] |= 1;
+    jw(s, b, bw === 1 ? ct[k + K.K_EMPTY_MAP] | 1 : 1);
+    for (let i = 1; i < bw - 1; i++) jw(s, b + i, 0);
+    if (bw > 1) jw(s, b + bw - 1, ct[k + K.K_EMPTY_MAP]);
     jw(s, w + L.D_INFO, L.T_SLAB | (c << L.CLASS_SHIFT) | L.USED_ONE);
   }
   const count = ct[k + K.K_COUNT];
   if (count > 1) pushFront(s, c + 1, d);
   u32[sw + L.S_TOTAL] += count; // derived, recounted after a takeover
   u32[sw + L.S_USED]++;
-  const off = start + ct[k + K.K_DATA_OFFSET];
-  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
-  return off;
+  // Debug mode: allocPages() already checked the poison of every page of the slab.
+  return start + ct[k + K.K_DATA_OFFSET];
 }
 
 /** Allocates a run of whole pages for `size` bytes (> largest class). Returns offset or 0. */

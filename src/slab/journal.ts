@@ -8,9 +8,10 @@
  * commit.
  *
  * What is NOT journaled, on purpose:
- * - payload bytes, and the metadata written into pages that were free before the operation
- *   (an in-page bitmap of a brand-new slab): after a rollback those pages are free again and
- *   nothing reads their contents;
+ * - payload bytes. A caller that frees and then allocates in one uncommitted section may get
+ *   the freed block back, and after a rollback the old block holds the new owner's bytes:
+ *   commit in between. (The slab's own in-page bitmaps are metadata and journaled, so a new
+ *   slab carved where an emptied one was rolls back intact.)
  * - derived counters (free pages, per-class total/used): recomputed from the descriptors after
  *   a takeover (`recount` in verify.ts);
  * - pure statistics (reqs, fails, lock counters): may be off by the one operation that died.

@@ -85,6 +85,32 @@ describe('slab journal and takeover', () => {
     expect(survivor.stats().lock.recoveries).to.equal(1);
   });
 
+  it('a slab emptied and a new one carved on its page, in one uncommitted section, roll back intact', () => {
+    // The new slab's in-page bitmap lands where the emptied slab's bitmap was. Its words that
+    // no free of the section journaled must be journaled by the carving itself, or the
+    // rollback brings the old slab back with the new slab's bits in its bitmap.
+    const { survivor, victim, reports } = setup();
+    const a = victim.alloc(8); // an 8 B slab (504 chunks, 16 bitmap words at the page start)
+    const b = victim.alloc(8);
+    victim.lock();
+    victim.freeLocked(a);
+    victim.freeLocked(b); // the slab is empty: its page goes back to the free runs
+    const x = victim.allocLocked(16); // a 16 B slab (254 chunks, 8 bitmap words)
+    expect(x - (x % PAGE_SIZE), 'carved on the same page').to.equal(a - (a % PAGE_SIZE));
+    // victim "dies" here, before any commit.
+    survivor.lock();
+    expect(reports).to.have.length(1);
+    expect(reports[0]).to.include({ deadOwnerId: 2, reset: false });
+    survivor.verify();
+    expect(survivor.usableSize(a)).to.equal(8);
+    expect(survivor.usableSize(b)).to.equal(8);
+    expect(survivor.stats().slots.reduce((n, s) => n + s.used, 0)).to.equal(2);
+    survivor.unlock();
+    survivor.free(a);
+    survivor.free(b);
+    expect(survivor.freeSpace()).to.equal(survivor.stats().pagesTotal * PAGE_SIZE);
+  });
+
   it('commit() is a checkpoint: rollback stops there', () => {
     const { survivor, victim, userWord } = setup();
     victim.lock();
