@@ -43,7 +43,7 @@
  */
 import type { NativeAddon } from '../native.js';
 import { tryNativeAddon } from '../native-loader.js';
-import { SLEEPER_SLOTS } from './layout.js';
+import { SLEEPER_SLOTS, SLEEPER_WORDS } from './layout.js';
 
 /** Reads per spin round double from 1 up to this (2047 reads in all, like nginx's 2048). */
 export const SPIN_LIMIT = 1024;
@@ -126,7 +126,7 @@ export function sleeperBit(id: number): number {
 /** Owner slots whose sleeper bit is set now (a snapshot: bits come and go without the lock). */
 export function sleepersNow(i32: Int32Array, sleepersWord: number): number {
   let n = 0;
-  for (let k = 0; k < SLEEPER_SLOTS / 32; k++) {
+  for (let k = 0; k < SLEEPER_WORDS; k++) {
     let w = Atomics.load(i32, sleepersWord + k);
     while (w !== 0) {
       w &= w - 1;

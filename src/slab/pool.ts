@@ -68,6 +68,16 @@ function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is Sh
   }
 }
 
+/** An owner id passed in by a caller: a positive 32-bit integer, or ERR_SLAB_OWNER. */
+function checkOwnerId(method: string, id: unknown): asserts id is number {
+  if (typeof id !== 'number' || id >>> 0 !== id || id === 0) {
+    throw new ShmzoneArgumentError(
+      'ERR_SLAB_OWNER',
+      `slab ${method}: owner id must be a positive integer, got ${describeValue(id)}`,
+    );
+  }
+}
+
 export class SlabPool extends PoolState {
   readonly owner: OwnerIdentity;
   private readonly listeners: Array<(report: RecoveryReport) => void> = [];
@@ -414,7 +424,8 @@ export class SlabPool extends PoolState {
     else Atomics.store(i32, this.lockWord, 0);
     // Read after the release store. After a plain release these loads may be satisfied before
     // the store is visible; waiters make up for it with their barrier (lock.ts explains why no
-    // wake-up is lost either way). Plain reads: Atomics.* are builtin calls in Node 20.
+    // wake-up is lost either way). Plain reads: Atomics.* are builtin calls in Node 20. The
+    // four words are SLEEPER_WORDS, written out (a loop here costs the hot path).
     const sw = this.sleepersWord;
     if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0)
       wakeOne(this.buffer, this.lockWord);
@@ -428,12 +439,7 @@ export class SlabPool extends PoolState {
    * slot's token, before the slot is reused.
    */
   forgetSleeper(deadOwnerId: number): boolean {
-    if (typeof deadOwnerId !== 'number' || deadOwnerId >>> 0 !== deadOwnerId || deadOwnerId === 0) {
-      throw new ShmzoneArgumentError(
-        'ERR_SLAB_OWNER',
-        `slab forgetSleeper: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`,
-      );
-    }
+    checkOwnerId('forgetSleeper', deadOwnerId);
     const bit = sleeperBit(deadOwnerId);
     return (Atomics.and(this.i32, sleeperWord(this.sleepersWord, deadOwnerId), ~bit) & bit) !== 0;
   }
@@ -480,12 +486,7 @@ export class SlabPool extends PoolState {
    * locked section with the same id.
    */
   recoverFrom(deadOwnerId: number): boolean {
-    if (typeof deadOwnerId !== 'number' || deadOwnerId >>> 0 !== deadOwnerId || deadOwnerId === 0) {
-      throw new ShmzoneArgumentError(
-        'ERR_SLAB_OWNER',
-        `slab recoverFrom: owner id must be a positive integer, got ${describeValue(deadOwnerId)}`,
-      );
-    }
+    checkOwnerId('recoverFrom', deadOwnerId);
     const self = this.owner.selfId;
     if (Atomics.compareExchange(this.i32, this.lockWord, deadOwnerId, self) !== deadOwnerId)
       return false;

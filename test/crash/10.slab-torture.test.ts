@@ -23,7 +23,7 @@ import { Worker } from 'node:worker_threads';
 import { ZoneRegistry, type Zone } from '../../src/index.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import type { PoolStats } from '../../src/slab/api.js';
-import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { sleeperBit, sleeperWord } from '../../src/slab/lock.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import {
   CAP,
@@ -217,9 +217,8 @@ describe('crash: slab torture with SIGKILL and worker.terminate()', function () 
         ).to.deep.equal({ code: null, signal: 'SIGKILL', out: [] });
         kills++;
         if (pool.lockOwner() === selfIds[c]) heldAtDeath++;
-        const slot = (selfIds[c] - 1) % SLEEPER_SLOTS;
-        if ((pool.i32[pool.sleepersWord + (slot >>> 5)] & (1 << (slot & 31))) !== 0)
-          asleepAtDeath++;
+        const bit = sleeperBit(selfIds[c]);
+        if ((pool.i32[sleeperWord(pool.sleepersWord, selfIds[c])] & bit) !== 0) asleepAtDeath++;
         // Dead-owner takeover: this thread must get the lock within a bounded time.
         const t = performance.now();
         pool.lock();
