@@ -4,8 +4,17 @@ import { Worker } from 'node:worker_threads';
 import { ZoneRegistry, Zone } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 
-function worker(data: object): Worker {
-  return new Worker(new URL('../fixtures/zone-thread.js', import.meta.url), { workerData: data });
+/**
+ * Starts the fixture and starts listening for its exit at once. Node drains a worker's last
+ * messages and emits 'exit' in the same tick, so a listener attached after awaiting the
+ * worker's message can miss the exit and hang.
+ */
+function worker(data: object): Worker & { exited: Promise<number> } {
+  const w = new Worker(new URL('../fixtures/zone-thread.js', import.meta.url), {
+    workerData: data,
+  });
+  const exited = new Promise<number>((resolve) => w.once('exit', resolve));
+  return Object.assign(w, { exited });
 }
 
 function message<T>(w: Worker, timeoutMs = 10_000): Promise<T> {
@@ -45,7 +54,7 @@ describe('zone in worker threads', () => {
     Atomics.store(words, 0, 7);
     const w = worker({ zone: zone.transfer(), action: 'write' });
     const m = await message<{ seenFromMain: number; peers: number; selfId: number }>(w);
-    await new Promise((r) => w.once('exit', r));
+    await w.exited;
     expect(m.seenFromMain).to.equal(7);
     expect(m.peers).to.equal(2);
     expect(m.selfId).to.not.equal(zone.owner.selfId);
@@ -64,7 +73,7 @@ describe('zone in worker threads', () => {
     // First holder of a slot: attaches, closes (its slot is vacated).
     const first = worker({ zone: zone.transfer(), action: 'write' });
     const { selfId: oldId } = await message<{ selfId: number }>(first);
-    await new Promise((r) => first.once('exit', r));
+    await first.exited;
     // Second holder: the same (lowest free) slot, takes the lock and keeps it.
     const second = worker({ zone: zone.transfer(), action: 'lock' });
     const { selfId: newId } = await message<{ selfId: number }>(second);
