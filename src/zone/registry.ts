@@ -418,13 +418,23 @@ export class ZoneRegistry {
   /**
    * Leaves every zone: releases this process's peer slots and removes the segments this
    * process owns (owner mode) or was the last live user of (standalone, attach), unless
-   * persistent. Synchronous (also runs from the exit handler). Idempotent.
+   * persistent. Synchronous (also runs from the exit handler). Idempotent. Throws ZoneError
+   * ERR_ZONE_HEADER (after closing every zone) if a zone's header was overwritten.
    */
   stop(): void {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     this.unwatch?.();
-    for (const zone of [...this.declared.values()].reverse()) zone.close();
+    // Every zone is closed even if one throws (a damaged header): the first error follows.
+    let failure: { error: unknown } | undefined;
+    for (const zone of [...this.declared.values()].reverse()) {
+      try {
+        zone.close();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
   }
 
   /**

@@ -404,7 +404,12 @@ export function leaveZone(
       remove = false;
     }
   }
-  zone.peers.release();
-  if (remove) unlinkSegment(segment);
+  try {
+    // Throws only when the slot's token was overwritten (a stray write through zone.buffer
+    // into the header): the segment is still removed when it was ours to remove.
+    zone.peers.release();
+  } finally {
+    if (remove) unlinkSegment(segment);
+  }
   return remove;
 }

@@ -251,7 +251,9 @@ export class Zone {
   /**
    * Leaves the zone in this thread: releases the peer slot and, if this process owns the
    * zone (or is its last user and it is not persistent), removes the segment. Idempotent.
-   * Memory stays mapped until garbage collected; do not use the zone afterwards.
+   * Memory stays mapped until garbage collected; do not use the zone afterwards. Throws
+   * ZoneError ERR_ZONE_HEADER, after closing (and removing, if it was ours to remove), when
+   * this thread's peer token in the header was overwritten.
    */
   close(): void {
     if (this._phase !== 'started' || this._opened === undefined) {
@@ -260,6 +262,18 @@ export class Zone {
     }
     this._phase = 'closed';
     this._unregisterExit?.();
-    leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
+    try {
+      leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
+    } catch (err) {
+      // The only failure left here is the peer token refusing its release: its bytes in the
+      // header were overwritten. The zone is closed and, where it was ours, removed anyway.
+      throw new ZoneError(
+        'ERR_ZONE_HEADER',
+        `zone "${this.name}": closed, but this thread's peer slot could not be released ` +
+          `(${(err as Error).message}); the zone header was overwritten: write only inside ` +
+          `memory allocated from zone.pool`,
+        { cause: err },
+      );
+    }
   }
 }

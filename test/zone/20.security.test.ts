@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { ZoneRegistry, type ZoneMode } from '../../src/index.js';
+import { ZoneError, ZoneRegistry, type ZoneMode } from '../../src/index.js';
 import { native } from '../../src/native.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { removeSegment } from './segments.js';
@@ -163,5 +163,35 @@ describe('zone security: planted and damaged segments', () => {
     const t0 = Date.now();
     expect(await startCode(ns, 'attach')).to.equal('ERR_ZONE_TIMEOUT');
     expect(Date.now() - t0).to.be.below(3000);
+  });
+});
+
+describe('zone header overwritten at run time (a stray write through zone.buffer)', () => {
+  it('stop() still closes every zone and removes the owner segments, then throws ERR_ZONE_HEADER', async () => {
+    const r = new ZoneRegistry({ namespace: uniqueNamespace('stray'), mode: 'owner' });
+    const a = r.add('a', '64k');
+    const b = r.add('b', '64k');
+    await r.start();
+    const segments = [a.segmentName, b.segmentName];
+    for (const s of segments) expect(fs.existsSync(`/dev/shm/${s.slice(1)}`)).to.equal(true);
+    // Everything in front of b's pool: its header, peer table and tokens. stop() closes in
+    // reverse order of declaration, so b fails first and a must still be closed after it.
+    new Uint8Array(b.buffer, 0, b.pool.byteOffset).fill(0xff);
+    let thrown: unknown;
+    try {
+      r.stop();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).to.be.instanceOf(ZoneError);
+    expect(thrown).to.have.property('code', 'ERR_ZONE_HEADER');
+    expect((thrown as Error).message).to.contain('zone "b"');
+    expect((thrown as Error).cause).to.be.instanceOf(Error);
+    for (const s of segments) expect(fs.existsSync(`/dev/shm/${s.slice(1)}`), s).to.equal(false);
+    expect(a.started).to.equal(false);
+    expect(() => a.buffer)
+      .to.throw()
+      .with.property('code', 'ERR_ZONE_CLOSED');
+    expect(() => r.stop()).to.not.throw(); // idempotent: nothing left to close
   });
 });
