@@ -20,6 +20,15 @@ export interface OwnerIdentity {
    * certain. Must never answer true for a live owner. May call the addon.
    */
   isOwnerDead(ownerId: number): boolean;
+  /**
+   * Optional, slow path only: true when no live thread holds owner slot `slot` (0-based; owner
+   * id `id` has slot `(id - 1) mod 128`): the slot is vacant, or its holder is dead. Lets
+   * unlock clear a sleeper bit left by a thread killed in its sleep when nobody reaps its
+   * slot (see lock.ts, "Sleepers"). A true for a slot that a live thread claims at that very
+   * moment costs that thread, if it then sleeps on the lock, its wake-up: it sleeps out its
+   * bound (SLEEP_MS) instead. Slower, never stuck.
+   */
+  isSlotVacant?(slot: number): boolean;
 }
 
 /** Per size class, the same meaning as nginx's `ngx_slab_stat_t`. */
@@ -49,7 +58,8 @@ export interface LockStats {
   recoveries: number;
   /**
    * Threads sleeping on the lock now, or about to (a gauge). A thread killed in its sleep
-   * counts here until its peer slot is reaped or claimed again.
+   * counts here until its peer slot is reaped or claimed again, or unlock finds the slot
+   * vacant (after 64 wakes in a row that woke nobody).
    */
   sleepers: number;
 }

@@ -13,7 +13,12 @@
  * bit, and every unlock would then pay a futex system call for nobody, for good. With a
  * count nobody could tell which share was the dead thread's; with a bit, whoever reaps the
  * dead owner's slot clears that bit (`SlabPool.forgetSleeper`, called by the zone's peer
- * table: src/zone/peers.ts). Until then the cost is the spare wake calls, nothing worse.
+ * table: src/zone/peers.ts). Where nobody does (a standalone deployment whose dead process is
+ * not restarted), unlock notices: a wake that wakes nobody is normal now and then (a waiter
+ * between setting its bit and its futex call, or one just woken by its timeout), but after
+ * IDLE_WAKES_BEFORE_SWEEP of them in a row it clears the bits of slots that no live thread
+ * holds (`clearVacantSleepers`, asking OwnerIdentity.isSlotVacant). So a dead sleeper costs
+ * at most that many spare wake calls per process.
  *
  * Lost-wake-up freedom. An unlocker stores 0, then reads the sleeper words; a waiter sets its
  * bit, then re-tries the CAS and sleeps with `futexWait(expected = owner it saw)` (the kernel
@@ -108,9 +113,35 @@ export function sleepOnWord(
   }
 }
 
-/** Wakes one sleeper on the word (any process). */
-export function wakeOne(buffer: SharedArrayBuffer, word: number): void {
-  if (nativeAddon !== null) nativeAddon.futexWake(buffer, word * 4, 1);
+/** Wakes one sleeper on the word (any process). Returns how many woke (0 or 1). */
+export function wakeOne(buffer: SharedArrayBuffer, word: number): number {
+  return nativeAddon !== null ? nativeAddon.futexWake(buffer, word * 4, 1) : 0;
+}
+
+/** Wakes in a row that found nobody before unlock looks for bits of vacant slots. */
+export const IDLE_WAKES_BEFORE_SWEEP = 64;
+
+/**
+ * Clears the sleeper bit of every slot for which `isVacant(slot)` is true (no live thread
+ * holds it, see OwnerIdentity.isSlotVacant). Returns how many it cleared.
+ */
+export function clearVacantSleepers(
+  i32: Int32Array,
+  sleepersWord: number,
+  isVacant: (slot: number) => boolean,
+): number {
+  let cleared = 0;
+  for (let k = 0; k < SLEEPER_WORDS; k++) {
+    let bits = Atomics.load(i32, sleepersWord + k);
+    while (bits !== 0) {
+      const bit = bits & -bits;
+      bits ^= bit;
+      const slot = k * 32 + 31 - Math.clz32(bit);
+      // The owner id (slot + 1) names the slot; the bit is cleared only if it is still set.
+      if (isVacant(slot) && (Atomics.and(i32, sleepersWord + k, ~bit) & bit) !== 0) cleared++;
+    }
+  }
+  return cleared;
 }
 
 /** Word index of owner `id`'s sleeper bit (ids are positive; slot = (id - 1) mod SLEEPER_SLOTS). */

@@ -27,6 +27,8 @@ import {
   sleeperWord,
   sleepersNow,
   wakeOne,
+  IDLE_WAKES_BEFORE_SWEEP,
+  clearVacantSleepers,
 } from './lock.js';
 import { binSentinel } from './pages.js';
 import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
@@ -85,6 +87,8 @@ export class SlabPool extends PoolState {
   private readonly tryTakeOver: (ownerId: number) => boolean;
   /** Unlock with a plain store (x86 with the waiters' barrier; lock.ts, "Plain release"). */
   private readonly plainRelease = plainReleaseForNewPools();
+  /** Wakes in a row that woke nobody (see wakeSleeper). */
+  private idleWakes = 0;
 
   private constructor(
     buffer: SharedArrayBuffer,
@@ -427,8 +431,24 @@ export class SlabPool extends PoolState {
     // wake-up is lost either way). Plain reads: Atomics.* are builtin calls in Node 20. The
     // four words are SLEEPER_WORDS, written out (a loop here costs the hot path).
     const sw = this.sleepersWord;
-    if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0)
-      wakeOne(this.buffer, this.lockWord);
+    if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0) this.wakeSleeper();
+  }
+
+  /**
+   * unlock() saw a sleeper bit: wake one sleeper. After IDLE_WAKES_BEFORE_SWEEP wakes in a row
+   * that woke nobody, clear the bits of vacant slots: a thread killed in its sleep whose slot
+   * nobody reaps would otherwise cost every unlock a system call for good (lock.ts, "Sleepers").
+   */
+  private wakeSleeper(): void {
+    if (wakeOne(this.buffer, this.lockWord) !== 0) {
+      this.idleWakes = 0;
+      return;
+    }
+    if (++this.idleWakes < IDLE_WAKES_BEFORE_SWEEP) return;
+    this.idleWakes = 0;
+    const owner = this.owner;
+    if (owner.isSlotVacant !== undefined)
+      clearVacantSleepers(this.i32, this.sleepersWord, (slot) => owner.isSlotVacant!(slot));
   }
 
   /**

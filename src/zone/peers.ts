@@ -241,6 +241,17 @@ export class PeerTable implements OwnerIdentity {
     return this.probe(slot) !== TokenState.Alive;
   }
 
+  /**
+   * OwnerIdentity, slow path only: no live thread holds `slot` (it is free, or its holder is
+   * dead; the probe then frees the dead holder's token, as isOwnerDead's does). The calling
+   * thread's own slot is never vacant.
+   */
+  isSlotVacant(slot: number): boolean {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= PEER_SLOTS) return false;
+    if (this.selfId !== 0 && slot === slotOfOwner(this.selfId)) return false;
+    return !this.occupied(slot) || this.probe(slot) !== TokenState.Alive;
+  }
+
   /** Occupied slots whose token says alive (one addon call per occupied slot). */
   livePeers(): PeerInfo[] {
     const out: PeerInfo[] = [];

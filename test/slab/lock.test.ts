@@ -1,6 +1,7 @@
 /** The lock in one process: misuse errors and counters. Cross-process tests: lock-mp.test.ts. */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
+import { IDLE_WAKES_BEFORE_SWEEP } from '../../src/slab/lock.js';
 import { H_SLEEPERS, SLEEPER_SLOTS } from '../../src/slab/layout.js';
 import { makePool, owner, survivorAndVictim, thrown } from './util.js';
 
@@ -64,6 +65,40 @@ describe('slab lock (single process)', () => {
     expect([0, 1, 2, 3].map((k) => pool.i32[sw + k])).to.deep.equal([0, 0, 0, 0]);
     // The lock works with bits set or not (a set bit costs unlock one futex call, nothing else).
     pool.free(pool.alloc(8));
+  });
+
+  it('unlock clears the bits of vacant slots after IDLE_WAKES_BEFORE_SWEEP wakes that woke nobody', () => {
+    // Slots 4 and 40 have bits but no sleeper: 4 is vacant (its holder died asleep and nobody
+    // reaped it), 40 is held by a live thread (e.g. one between setting its bit and sleeping).
+    const asked: number[] = [];
+    const identity = {
+      selfId: 1,
+      isOwnerDead: () => false,
+      isSlotVacant: (slot: number) => (asked.push(slot), slot === 4),
+    };
+    const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity);
+    const sw = pool.base + H_SLEEPERS;
+    Atomics.or(pool.i32, sw, 1 << 4);
+    Atomics.or(pool.i32, sw + 1, 1 << 8);
+    const unlocks = (n: number): void => {
+      for (let i = 0; i < n; i++) {
+        pool.lock();
+        pool.unlock(); // a bit is set: one wake, which wakes nobody
+      }
+    };
+    unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
+    expect(asked, 'no sweep before the threshold').to.deep.equal([]);
+    expect(pool.sleepers()).to.equal(2);
+    unlocks(1);
+    expect(asked).to.deep.equal([4, 40]);
+    expect(pool.i32[sw], "the vacant slot's bit").to.equal(0);
+    expect(pool.i32[sw + 1], "the live slot's bit").to.equal(1 << 8);
+    // The count starts again: the live slot is asked again only after as many idle wakes.
+    unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
+    expect(asked).to.have.length(2);
+    unlocks(1);
+    expect(asked).to.deep.equal([4, 40, 40]);
+    expect(pool.sleepers()).to.equal(1);
   });
 
   it('a thread-id style lock word: a waiter spins, finds the owner dead, takes over', () => {

@@ -9,6 +9,7 @@ import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture, runFixture } from '../helpers/processes.js';
 import { removeSegment, segmentExists } from './segments.js';
 import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { IDLE_WAKES_BEFORE_SWEEP } from '../../src/slab/lock.js';
 import { PEER_SLOTS } from '../../src/zone/layout.js';
 
 /** Starts, as owner, the zone "z" of test/fixtures/zone-proc.ts (same size, tag and init). */
@@ -101,6 +102,7 @@ describe('zone across processes', () => {
   for (const cleaner of [
     'the owner reaps it',
     'the next process to attach takes its slot',
+    'unlock finds its slot vacant (nobody reaps, nobody attaches)',
   ] as const) {
     it(`a process SIGKILLed asleep on the pool lock keeps its sleeper bit until ${cleaner}`, async () => {
       // Each peer slot has a sleeper bit of its own (a shared bit can cost a sleeper its wake-up).
@@ -113,6 +115,11 @@ describe('zone across processes', () => {
           JSON.stringify({ ns, mode: 'attach', action: 'alloc' }),
         ]);
         const pid = (await p.waitFor('ready')).pid as number;
+        const slot = z.livePeers().find((peer) => peer.pid === pid)!.slot;
+        const isSlotVacant = (s: number): boolean => z.owner.isSlotVacant!(s);
+        expect(isSlotVacant(slot), "a live process's slot").to.equal(false);
+        expect(isSlotVacant((z.owner.selfId - 1) % PEER_SLOTS), 'our own slot').to.equal(false);
+        expect(isSlotVacant(PEER_SLOTS - 1), 'a slot nobody took').to.equal(true);
         pool.lock();
         try {
           p.child.stdin!.write('go\n');
@@ -131,6 +138,19 @@ describe('zone across processes', () => {
           pool.unlock();
         }
         if (cleaner === 'the owner reaps it') {
+          expect(z.reapDeadPeers().map((r) => r.pid)).to.deep.equal([pid]);
+        } else if (cleaner === 'unlock finds its slot vacant (nobody reaps, nobody attaches)') {
+          expect(isSlotVacant(slot), "the dead process's slot").to.equal(true);
+          // Each unlock's wake wakes nobody; after IDLE_WAKES_BEFORE_SWEEP in a row (the one
+          // above included) unlock asks the peer table and clears the dead slot's bit.
+          let unlocks = 1;
+          while (pool.sleepers() !== 0 && unlocks < 2 * IDLE_WAKES_BEFORE_SWEEP) {
+            pool.lock();
+            pool.unlock();
+            unlocks++;
+          }
+          expect(unlocks).to.equal(IDLE_WAKES_BEFORE_SWEEP);
+          // The slot itself is still there to reap: the bit went without it.
           expect(z.reapDeadPeers().map((r) => r.pid)).to.deep.equal([pid]);
         } else {
           const r = await runFixture('zone-proc', [
