@@ -47,6 +47,7 @@
  * timed wait and polling, which still works across processes, just slower; release is atomic.
  */
 import type { NativeAddon } from '../native.js';
+import type { OwnerIdentity } from './api.js';
 import { tryNativeAddon } from '../native-loader.js';
 import { SLEEPER_SLOTS, SLEEPER_WORDS } from './layout.js';
 
@@ -122,13 +123,13 @@ export function wakeOne(buffer: SharedArrayBuffer, word: number): number {
 export const IDLE_WAKES_BEFORE_SWEEP = 64;
 
 /**
- * Clears the sleeper bit of every slot for which `isVacant(slot)` is true (no live thread
- * holds it, see OwnerIdentity.isSlotVacant). Returns how many it cleared.
+ * Clears the sleeper bit of every slot that `identity.isSlotVacant` says no live thread holds
+ * (none without that method). Returns how many it cleared.
  */
 export function clearVacantSleepers(
   i32: Int32Array,
   sleepersWord: number,
-  isVacant: (slot: number) => boolean,
+  identity: OwnerIdentity,
 ): number {
   let cleared = 0;
   for (let k = 0; k < SLEEPER_WORDS; k++) {
@@ -137,8 +138,9 @@ export function clearVacantSleepers(
       const bit = bits & -bits;
       bits ^= bit;
       const slot = k * 32 + 31 - Math.clz32(bit);
-      // The owner id (slot + 1) names the slot; the bit is cleared only if it is still set.
-      if (isVacant(slot) && (Atomics.and(i32, sleepersWord + k, ~bit) & bit) !== 0) cleared++;
+      // Bit k*32+b is slot k*32+b (owner ids (id - 1) mod 128); counted only if still set.
+      const vacant = identity.isSlotVacant?.(slot) === true;
+      if (vacant && (Atomics.and(i32, sleepersWord + k, ~bit) & bit) !== 0) cleared++;
     }
   }
   return cleared;

@@ -446,9 +446,9 @@ export class SlabPool extends PoolState {
     }
     if (++this.idleWakes < IDLE_WAKES_BEFORE_SWEEP) return;
     this.idleWakes = 0;
-    const owner = this.owner;
-    if (owner.isSlotVacant !== undefined)
-      clearVacantSleepers(this.i32, this.sleepersWord, (slot) => owner.isSlotVacant!(slot));
+    if (this.owner.isSlotVacant !== undefined) {
+      clearVacantSleepers(this.i32, this.sleepersWord, this.owner);
+    }
   }
 
   /**

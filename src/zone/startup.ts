@@ -366,7 +366,8 @@ function joinReady(
 /**
  * Leaves a zone: the calling thread's slot is released and, when `remove` says so (the
  * owner leaving, or the last live user of a non-persistent zone), the name is unlinked after
- * marking the header CLOSING. Returns true when the segment was removed.
+ * marking the header CLOSING. Returns true when the segment was removed. Throws ZoneError
+ * ERR_ZONE_HEADER, after doing all that, when the slot's token had been overwritten.
  *
  * "last-out" (attach and standalone modes) decides under the pool lock: the zone is removed
  * when no other live thread is registered, whoever created it (a dead creator, e.g. a cluster
@@ -404,12 +405,24 @@ export function leaveZone(
       remove = false;
     }
   }
+  let tokenError: unknown;
   try {
-    // Throws only when the slot's token was overwritten (a stray write through zone.buffer
-    // into the header): the segment is still removed when it was ours to remove.
     zone.peers.release();
-  } finally {
-    if (remove) unlinkSegment(segment);
+  } catch (err) {
+    // Only when the slot's token bytes were overwritten (a stray write through zone.buffer
+    // into the header). The slot is cleared all the same, and the segment still removed
+    // when it is ours to remove; the error follows.
+    tokenError = err;
+  }
+  if (remove) unlinkSegment(segment);
+  if (tokenError !== undefined) {
+    throw new ZoneError(
+      'ERR_ZONE_HEADER',
+      `${segment}: left, but this thread's peer slot could not be released ` +
+        `(${(tokenError as Error).message}); the zone header was overwritten: write only ` +
+        `inside memory allocated from zone.pool`,
+      { cause: tokenError },
+    );
   }
   return remove;
 }

@@ -262,18 +262,6 @@ export class Zone {
     }
     this._phase = 'closed';
     this._unregisterExit?.();
-    try {
-      leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
-    } catch (err) {
-      // The only failure left here is the peer token refusing its release: its bytes in the
-      // header were overwritten. The zone is closed and, where it was ours, removed anyway.
-      throw new ZoneError(
-        'ERR_ZONE_HEADER',
-        `zone "${this.name}": closed, but this thread's peer slot could not be released ` +
-          `(${(err as Error).message}); the zone header was overwritten: write only inside ` +
-          `memory allocated from zone.pool`,
-        { cause: err },
-      );
-    }
+    leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
   }
 }
