@@ -154,7 +154,7 @@ export const FAMILIES: readonly MetricFamily[] = [
   scalar(
     'shmzone_lock_sleepers',
     'gauge',
-    'Threads sleeping on the zone lock now, or about to (one killed asleep counts until reaped).',
+    'Threads sleeping on the zone lock now, or about to (one killed asleep counts until its slot is reaped or found vacant).',
     (s) => s.pool.lock.sleepers,
   ),
   scalar(

@@ -29,7 +29,7 @@
  *   Used on CPUs other than x86 and wherever the barrier below is unavailable.
  * - Plain release, on x86 (PLAIN_RELEASE): `i32[w] = 0` is a release store under x86-TSO (no
  *   older load or store is reordered after it), but the load that follows may pass it. So the
- *   waiter, after its increment and before its CAS, runs the heavy half of an asymmetric fence,
+ *   waiter, after setting its bit and before its CAS, runs the heavy half of an asymmetric fence,
  *   `barrier()` (Linux membarrier, native/barrier.cc): every running thread of every process
  *   registered for it executes a full barrier before the call returns. The unlocker was then
  *   either past its load (its store, older, is drained and the CAS sees 0) or before it (the

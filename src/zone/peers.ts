@@ -179,10 +179,7 @@ export class PeerTable implements OwnerIdentity {
       for (const slot of lockedByDead) {
         // With our own id now set, the CAS dead -> self is the only one that can succeed.
         if (this.selfId !== 0) pool?.recoverFrom(this.ownerIdOf(slot));
-        pool?.forgetSleeper(this.ownerIdOf(slot));
-        this.clear(slot);
-        this.nextGeneration(slot);
-        native.tokenRelease(this.buffer, this.tokenAt(slot));
+        this.vacate(slot, pool);
       }
     }
   }
@@ -198,6 +195,18 @@ export class PeerTable implements OwnerIdentity {
     this.words[w + P_ATTACHED_AT] = Math.floor(Date.now() / 1000);
     // Published last: readers (livePeers, the CLI) that see Live see the fields above.
     Atomics.store(this.words, w + P_STATE, PeerState.Live);
+  }
+
+  /**
+   * Frees a slot whose token we hold for its next holder: the departed holder's sleeper bit
+   * (it may have died asleep on the lock), its fields, a new generation (its id is not handed
+   * out again), then the token.
+   */
+  private vacate(slot: number, pool: LockRecovery | undefined): void {
+    pool?.forgetSleeper(this.ownerIdOf(slot));
+    this.clear(slot);
+    this.nextGeneration(slot);
+    native.tokenRelease(this.buffer, this.tokenAt(slot));
   }
 
   /** STATE free, then the holder's fields zeroed; the generation stays (see nextGeneration). */
@@ -222,10 +231,8 @@ export class PeerTable implements OwnerIdentity {
   release(): void {
     if (this.selfId === 0) return;
     const slot = slotOfOwner(this.selfId);
-    this.clear(slot);
-    this.nextGeneration(slot);
     this.selfId = 0;
-    native.tokenRelease(this.buffer, this.tokenAt(slot));
+    this.vacate(slot, undefined); // a live thread clears its own bit when it wakes
   }
 
   /**
@@ -273,7 +280,7 @@ export class PeerTable implements OwnerIdentity {
   /**
    * Frees every occupied slot whose thread is dead, recovering the pool's lock first when a
    * dead slot holds it, and clearing the slot's sleeper bit (a thread killed asleep on the
-   * lock leaves it set, and unlock would wake nobody for good). `pid` restricts it to one process's slots. Returns the reaped slots
+   * lock leaves it set). `pid` restricts it to one process's slots. Returns the reaped slots
    * and whether a lock was recovered.
    */
   reapDeadPeers(
@@ -303,11 +310,7 @@ export class PeerTable implements OwnerIdentity {
         }
         if (pool.recoverFrom(dead)) recovered.push(dead);
       }
-      // A thread killed while asleep on the lock left its sleeper bit set.
-      pool?.forgetSleeper(dead);
-      this.clear(slot);
-      this.nextGeneration(slot);
-      native.tokenRelease(this.buffer, this.tokenAt(slot));
+      this.vacate(slot, pool);
       reaped.push(info);
     }
     return { reaped, recovered };
