@@ -50,7 +50,8 @@ describe('crash: cluster worker SIGKILLed holding the lock', function () {
       `      cluster: ${res.records.length} kills in ${Date.now() - t0} ms, ${recovered} locks recovered ` +
         `(${res.recoveries} in all: ${res.logs.length} by the primary, ${res.workerLogCount} by a surviving worker)`,
     );
-    expect(res.records).to.have.length(kills);
+    // The fixture kills on (up to 4x) until half the asked-for kills hit the critical section.
+    expect(res.records.length).to.be.within(kills, kills * 4);
     for (const [i, x] of res.records.entries()) {
       expect(x.recoveries, `kill ${i + 1}: at most one recovery`).to.be.within(0, 1);
       expect(
@@ -78,10 +79,14 @@ describe('crash: cluster worker SIGKILLed holding the lock', function () {
       'every recovery logged exactly once: ' +
         JSON.stringify([res.records, res.logs, res.workerLogs]),
     ).to.equal(res.recoveries);
-    expect(res.recoveries, 'no recovery without a kill').to.be.within(recovered, kills);
-    expect(recovered, 'most kills hit inside the critical section').to.be.at.least(
-      Math.ceil(kills / 2),
+    expect(res.recoveries, 'no recovery without a kill').to.be.within(
+      recovered,
+      res.records.length,
     );
+    expect(
+      recovered,
+      'at least half the asked-for kills hit inside the critical section',
+    ).to.be.at.least(Math.ceil(kills / 2));
     expect(res.verified).to.equal(true);
     expect(res.badValues).to.deep.equal([]);
     for (const c of res.counters) expect(c.value).to.equal(c.committed);
