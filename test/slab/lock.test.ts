@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
 import { IDLE_WAKES_BEFORE_SWEEP } from '../../src/slab/lock.js';
 import { H_SLEEPERS, SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { PEER_SLOTS } from '../../src/zone/layout.js';
 import { makePool, owner, survivorAndVictim, thrown } from './util.js';
 
 describe('slab lock (single process)', () => {
@@ -68,18 +69,21 @@ describe('slab lock (single process)', () => {
   });
 
   it('unlock clears the bits of vacant slots after IDLE_WAKES_BEFORE_SWEEP wakes that woke nobody', () => {
-    // Slots 4 and 40 have bits but no sleeper: 4 is vacant (its holder died asleep and nobody
-    // reaped it), 40 is held by a live thread (e.g. one between setting its bit and sleeping).
+    // Slots 40 and the last one have bits but no sleeper: the last is vacant (its holder died
+    // asleep and nobody reaped it), 40 is held by a live thread (e.g. one between setting its
+    // bit and sleeping). The last slot's bit is in the last sleeper word, which unlock reads
+    // written out: if it missed that word, no wake and so no sweep would ever happen.
+    const last = SLEEPER_SLOTS - 1;
     const asked: number[] = [];
     const identity = {
       selfId: 1,
       isOwnerDead: () => false,
-      isSlotVacant: (slot: number) => (asked.push(slot), slot === 4),
+      isSlotVacant: (slot: number) => (asked.push(slot), slot === last),
     };
     const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity);
     const sw = pool.base + H_SLEEPERS;
-    Atomics.or(pool.i32, sw, 1 << 4);
     Atomics.or(pool.i32, sw + 1, 1 << 8);
+    Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
     const unlocks = (n: number): void => {
       for (let i = 0; i < n; i++) {
         pool.lock();
@@ -90,15 +94,26 @@ describe('slab lock (single process)', () => {
     expect(asked, 'no sweep before the threshold').to.deep.equal([]);
     expect(pool.sleepers()).to.equal(2);
     unlocks(1);
-    expect(asked).to.deep.equal([4, 40]);
-    expect(pool.i32[sw], "the vacant slot's bit").to.equal(0);
+    expect(asked).to.deep.equal([40, last]);
+    expect(pool.i32[sw + (last >>> 5)], "the vacant slot's bit").to.equal(0);
     expect(pool.i32[sw + 1], "the live slot's bit").to.equal(1 << 8);
     // The count starts again: the live slot is asked again only after as many idle wakes.
     unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
     expect(asked).to.have.length(2);
     unlocks(1);
-    expect(asked).to.deep.equal([4, 40, 40]);
+    expect(asked).to.deep.equal([40, last, 40]);
     expect(pool.sleepers()).to.equal(1);
+    // Now only the last word has a bit: unlock must still see it (and wake for it).
+    Atomics.and(pool.i32, sw + 1, 0);
+    Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
+    unlocks(IDLE_WAKES_BEFORE_SWEEP);
+    expect(asked).to.deep.equal([40, last, 40, last]);
+    expect(pool.sleepers()).to.equal(0);
+  });
+
+  it("sleeper bits map one to one onto the zone's peer slots", () => {
+    // forgetSleeper and the sweep (isSlotVacant(slot of the bit)) rely on it.
+    expect(SLEEPER_SLOTS).to.equal(PEER_SLOTS);
   });
 
   it('a thread-id style lock word: a waiter spins, finds the owner dead, takes over', () => {
