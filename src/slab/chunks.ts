@@ -30,32 +30,46 @@ export function allocChunk(s: PoolState, c: number): number {
   const D = s.descWord;
   const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
   if (d === c + 1) return allocSlab(s, c); // no slab with room
+  // Bitmaps in the page (classes below 128 B) out of line: this function stays small enough
+  // for the JIT to inline it into alloc().
+  if (ct[k + K.K_BITMAP_WORDS] !== 0) return allocInPage(s, c, d);
+  // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones. Such a
+  // slab has no bitmap in the page, so chunk 0 is at the slab start (K_DATA_OFFSET 0).
   const w = D + d * L.DESC_WORDS;
+  const map = u32[w + L.D_MAP] | 0;
+  const bit = ~map & (map + 1); // lowest clear bit
+  const now = map | bit;
+  jw(s, w + L.D_MAP, now);
+  if (now === -1) unlinkFull(s, d);
+  u32[sw + L.S_USED]++;
+  const off =
+    s.dataStart +
+    (d - s.firstDesc) * L.PAGE_SIZE +
+    Math.imul(31 - Math.clz32(bit), ct[k + K.K_SIZE]);
+  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
+  return off;
+}
+
+/** allocChunk() for a class whose bitmap is at the start of the slab's first page. */
+function allocInPage(s: PoolState, c: number, d: number): number {
+  const u32 = s.u32;
+  const ct = s.ct;
+  const k = c * K.K_STRIDE;
+  const w = s.descWord + d * L.DESC_WORDS;
   const bw = ct[k + K.K_BITMAP_WORDS];
   const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
-  let idx: number;
-  if (bw === 0) {
-    // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones.
-    const map = u32[w + L.D_MAP] | 0;
-    const bit = ~map & (map + 1); // lowest clear bit
-    idx = 31 - Math.clz32(bit);
-    const now = map | bit;
-    jw(s, w + L.D_MAP, now);
-    if (now === -1) unlinkFull(s, d);
-  } else {
-    const b = start >>> 2;
-    let i = 0;
-    while (i < bw && u32[b + i] === 0xffffffff) i++;
-    if (i === bw) listedButFull(s, d);
-    const word = u32[b + i] | 0;
-    const bit = ~word & (word + 1);
-    idx = i * 32 + 31 - Math.clz32(bit);
-    jw(s, b + i, word | bit);
-    const info = u32[w + L.D_INFO];
-    jw(s, w + L.D_INFO, info + L.USED_ONE);
-    if ((info >>> L.USED_SHIFT) + 1 === ct[k + K.K_COUNT]) unlinkFull(s, d);
-  }
-  u32[sw + L.S_USED]++;
+  const b = start >>> 2;
+  let i = 0;
+  while (i < bw && u32[b + i] === 0xffffffff) i++;
+  if (i === bw) listedButFull(s, d);
+  const word = u32[b + i] | 0;
+  const bit = ~word & (word + 1);
+  const idx = i * 32 + 31 - Math.clz32(bit);
+  jw(s, b + i, word | bit);
+  const info = u32[w + L.D_INFO];
+  jw(s, w + L.D_INFO, info + L.USED_ONE);
+  if ((info >>> L.USED_SHIFT) + 1 === ct[k + K.K_COUNT]) unlinkFull(s, d);
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]++;
   const off = start + ct[k + K.K_DATA_OFFSET] + idx * ct[k + K.K_SIZE];
   if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
   return off;
@@ -126,14 +140,57 @@ export const LOC_RUN = 2;
 /**
  * Validates `offset` as a live allocation. Returns LOC_CHUNK (s.locDesc = slab head,
  * s.locClass, s.locIndex = chunk index, s.locWord = its bitmap word) or LOC_RUN (s.locDesc =
- * run head). Throws SlabError with a distinct code otherwise. Reads only. The common cases
- * are kept small (so that the JIT can inline this into free); every error and the walk back
- * from an inner page are in the cold functions below.
+ * run head). Throws SlabError with a distinct code otherwise. Reads only.
+ *
+ * This is the fast path for what free() meets almost always, a live chunk on a slab's head
+ * page; anything else (a page run, a multi-page slab's inner page, every bad offset) goes to
+ * `locateAny`, which classifies it from scratch. Keeping this small lets the JIT inline it
+ * into free() within its inlining budget.
  */
 export function locate(s: PoolState, offset: number): number {
+  // One way out to locateAny (each call site costs inlining budget). typeof first: `>>>` on
+  // an object would run its valueOf. An integer in [0, 2^32) passes `>>> 0` unchanged; from
+  // then on only `o` is used, an int32 for the JIT even when the caller holds offsets as
+  // doubles (a Float64Array).
+  chunk: {
+    if (typeof offset !== 'number') break chunk;
+    const o = offset >>> 0;
+    const ds = s.dataStart;
+    if (o !== offset || o < ds || o >= s.dataEnd) break chunk;
+    const u32 = s.u32;
+    const D = s.descWord;
+    const d = s.firstDesc + ((o - ds) >>> L.PAGE_SHIFT);
+    const info = u32[D + d * L.DESC_WORDS + L.D_INFO];
+    const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
+    if ((info & L.TYPE_MASK) !== L.T_SLAB || c >= s.nClasses) break chunk;
+    const ct = s.ct;
+    const k = c * K.K_STRIDE;
+    const start = ds + (d - s.firstDesc) * L.PAGE_SIZE;
+    // rel < span * PAGE_SIZE <= 2^15 and magic <= 2^16 (sizeclass.ts): the products are
+    // exact int32s, so plain `*` (Math.imul would cost inlining budget: a global load and a
+    // call in the bytecode). A negative rel yields a garbage idx, rejected by `rel < 0`.
+    const rel = o - start - ct[k + K.K_DATA_OFFSET];
+    const idx = (rel * ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
+    if (rel < 0 || idx * ct[k + K.K_SIZE] !== rel || idx >= ct[k + K.K_COUNT]) break chunk;
+    const word =
+      ct[k + K.K_BITMAP_WORDS] === 0 ? D + d * L.DESC_WORDS + L.D_MAP : (start >>> 2) + (idx >>> 5);
+    if ((u32[word] & (1 << (idx & 31))) === 0) break chunk;
+    s.locDesc = d;
+    s.locClass = c;
+    s.locIndex = idx;
+    s.locWord = word;
+    return LOC_CHUNK;
+  }
+  return locateAny(s, offset);
+}
+
+/**
+ * locate() for any offset: the same result for a live allocation, and for anything else the
+ * SlabError (or SlabCorruptionError) that says what is wrong with it. Cold: every error and
+ * the walk back from an inner page are in the functions below.
+ */
+function locateAny(s: PoolState, offset: unknown): number {
   if (typeof offset !== 'number') badOffset(s, offset);
-  // An integer in [0, 2^32) passes `>>> 0` unchanged. From here on only `o` is used: a 32-bit
-  // integer for the JIT even when the caller holds offsets as doubles (a Float64Array).
   const o = offset >>> 0;
   if (o !== offset) badOffset(s, offset);
   const ds = s.dataStart;
@@ -153,7 +210,6 @@ export function locate(s: PoolState, offset: number): number {
   const ct = s.ct;
   const k = c * K.K_STRIDE;
   const start = ds + (d - f) * L.PAGE_SIZE;
-  // < span * PAGE_SIZE <= 2^15: small integer arithmetic from here on.
   const rel = o - start - ct[k + K.K_DATA_OFFSET];
   if (rel < 0) inBitmap(s, offset, c);
   const idx = Math.imul(rel, ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
@@ -286,43 +342,74 @@ function chunkFree(s: PoolState, offset: number, c: number): never {
 export function freeChunk(s: PoolState): void {
   const u32 = s.u32;
   const ct = s.ct;
+  const c = s.locClass;
+  const k = c * K.K_STRIDE;
+  // Bitmaps in the page out of line, as in allocChunk().
+  if (ct[k + K.K_BITMAP_WORDS] !== 0) {
+    freeInPage(s);
+    return;
+  }
+  if (s.poison) deferChunkPoison(s);
+  const d = s.locDesc;
+  const bwd = s.locWord;
+  const old = u32[bwd] | 0;
+  const now = old & ~(1 << (s.locIndex & 31));
+  jw(s, bwd, now);
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
+  // Used count = set bits of MAP minus the padding: no INFO write.
+  if (now === (ct[k + K.K_EMPTY_MAP] | 0)) {
+    releaseEmptySlab(s, d, c, old === -1);
+  } else if (old === -1) {
+    pushFront(s, c + 1, d); // was full: back into the class list
+  }
+}
+
+/** freeChunk() for a class whose bitmap is at the start of the slab's first page. */
+function freeInPage(s: PoolState): void {
+  const u32 = s.u32;
+  const ct = s.ct;
   const d = s.locDesc;
   const c = s.locClass;
   const k = c * K.K_STRIDE;
-  const idx = s.locIndex;
+  if (s.poison) deferChunkPoison(s);
   const bwd = s.locWord;
-  const old = u32[bwd] | 0;
-  jw(s, bwd, old & ~(1 << (idx & 31)));
-  if (s.poison) {
-    const size = ct[k + K.K_SIZE];
-    const off =
-      s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE + ct[k + K.K_DATA_OFFSET] + idx * size;
-    deferPoison(s, off, size);
-  }
+  jw(s, bwd, u32[bwd] & ~(1 << (s.locIndex & 31)));
   u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
-  let empty: boolean;
-  let wasFull: boolean;
-  if (ct[k + K.K_BITMAP_WORDS] === 0) {
-    // Used count = set bits of MAP minus the padding: no INFO write.
-    wasFull = old === -1;
-    empty = (old & ~(1 << (idx & 31))) === (ct[k + K.K_EMPTY_MAP] | 0);
-  } else {
-    const w = s.descWord + d * L.DESC_WORDS;
-    const info = u32[w + L.D_INFO];
-    const used = (info >>> L.USED_SHIFT) - 1;
-    wasFull = used + 1 === ct[k + K.K_COUNT];
-    empty = used === 0;
-    if (!empty) jw(s, w + L.D_INFO, info - L.USED_ONE);
+  const w = s.descWord + d * L.DESC_WORDS;
+  const info = u32[w + L.D_INFO];
+  const used = (info >>> L.USED_SHIFT) - 1;
+  const wasFull = used + 1 === ct[k + K.K_COUNT];
+  if (used === 0) {
+    releaseEmptySlab(s, d, c, wasFull);
+    return;
   }
-  if (empty) {
-    // Empty: give the pages back (nginx does the same; no cached empty slab). A slab that was
-    // full is not in the list (only possible with one chunk per slab).
-    if (!wasFull) unlink(s, d);
-    u32[s.statsWord + c * L.STAT_WORDS + L.S_TOTAL] -= ct[k + K.K_COUNT];
-    freePages(s, d, ct[k + K.K_SPAN]);
-  } else if (wasFull) {
-    pushFront(s, c + 1, d); // back into the class list
-  }
+  jw(s, w + L.D_INFO, info - L.USED_ONE);
+  if (wasFull) pushFront(s, c + 1, d); // back into the class list
+}
+
+/**
+ * The last chunk of slab d (class c) was freed: give its pages back (nginx does the same; no
+ * cached empty slab). A slab that was full is in no list (only possible with one chunk per
+ * slab).
+ */
+function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
+  const ct = s.ct;
+  const k = c * K.K_STRIDE;
+  if (!wasFull) unlink(s, d);
+  s.u32[s.statsWord + c * L.STAT_WORDS + L.S_TOTAL] -= ct[k + K.K_COUNT];
+  freePages(s, d, ct[k + K.K_SPAN]);
+}
+
+/** Debug mode: queue the located chunk's bytes for poisoning at the next commit. */
+function deferChunkPoison(s: PoolState): void {
+  const k = s.locClass * K.K_STRIDE;
+  const size = s.ct[k + K.K_SIZE];
+  const off =
+    s.dataStart +
+    (s.locDesc - s.firstDesc) * L.PAGE_SIZE +
+    s.ct[k + K.K_DATA_OFFSET] +
+    s.locIndex * size;
+  deferPoison(s, off, size);
 }
 
 /** Frees the page run found by locate(). */
