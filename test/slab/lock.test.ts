@@ -14,6 +14,7 @@ describe('slab lock (single process)', () => {
     expect(err.code).to.equal('ERR_LOCK_REENTRANT');
     expect(err.name).to.equal('LockError');
     expect(thrown(() => pool.alloc(8)).code).to.equal('ERR_LOCK_REENTRANT');
+    expect(thrown(() => pool.free(pool.allocLocked(8))).code).to.equal('ERR_LOCK_REENTRANT');
     expect(pool.holdsLock()).to.equal(true);
     pool.unlock();
     expect(pool.holdsLock()).to.equal(false);
@@ -68,48 +69,95 @@ describe('slab lock (single process)', () => {
     pool.free(pool.alloc(8));
   });
 
-  it('unlock clears the bits of vacant slots after IDLE_WAKES_BEFORE_SWEEP wakes that woke nobody', () => {
-    // Slots 40 and the last one have bits but no sleeper: the last is vacant (its holder died
-    // asleep and nobody reaped it), 40 is held by a live thread (e.g. one between setting its
-    // bit and sleeping). The last slot's bit is in the last sleeper word, which unlock reads
-    // written out: if it missed that word, no wake and so no sweep would ever happen.
-    const last = SLEEPER_SLOTS - 1;
-    const asked: number[] = [];
-    const identity = {
-      selfId: 1,
-      isOwnerDead: () => false,
-      isSlotVacant: (slot: number) => (asked.push(slot), slot === last),
-    };
-    const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity);
-    const sw = pool.base + H_SLEEPERS;
-    Atomics.or(pool.i32, sw + 1, 1 << 8);
-    Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
-    const unlocks = (n: number): void => {
-      for (let i = 0; i < n; i++) {
-        pool.lock();
-        pool.unlock(); // a bit is set: one wake, which wakes nobody
+  // alloc() and free() write unlock() out (pool.ts, the note above alloc()): each release
+  // path must wake, count idle wakes and sweep alike.
+  for (const via of ['unlock()', 'alloc()', 'free()'] as const) {
+    it(`${via} clears the bits of vacant slots after IDLE_WAKES_BEFORE_SWEEP wakes that woke nobody`, () => {
+      // Slots 40 and the last one have bits but no sleeper: the last is vacant (its holder died
+      // asleep and nobody reaped it), 40 is held by a live thread (e.g. one between setting its
+      // bit and sleeping). The last slot's bit is in the last sleeper word, which unlock reads
+      // written out: if it missed that word, no wake and so no sweep would ever happen.
+      const last = SLEEPER_SLOTS - 1;
+      const asked: number[] = [];
+      const identity = {
+        selfId: 1,
+        isOwnerDead: () => false,
+        isSlotVacant: (slot: number) => (asked.push(slot), slot === last),
+      };
+      const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity);
+      // Chunks for free() to release, taken before any bit is set (those releases wake nobody).
+      const chunks: number[] = [];
+      if (via === 'free()')
+        for (let i = 0; i < 3 * IDLE_WAKES_BEFORE_SWEEP; i++) chunks.push(pool.alloc(8));
+      const sw = pool.base + H_SLEEPERS;
+      Atomics.or(pool.i32, sw + 1, 1 << 8);
+      Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
+      // Each call releases the lock once; a bit is set, so one wake, which wakes nobody.
+      const unlocks = (n: number): void => {
+        for (let i = 0; i < n; i++) {
+          if (via === 'unlock()') {
+            pool.lock();
+            pool.unlock();
+          } else if (via === 'alloc()') {
+            expect(pool.alloc(8)).to.be.above(0);
+          } else {
+            pool.free(chunks.pop() as number);
+          }
+        }
+      };
+      unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
+      expect(asked, 'no sweep before the threshold').to.deep.equal([]);
+      expect(pool.sleepers()).to.equal(2);
+      unlocks(1);
+      expect(asked).to.deep.equal([40, last]);
+      expect(pool.i32[sw + (last >>> 5)], "the vacant slot's bit").to.equal(0);
+      expect(pool.i32[sw + 1], "the live slot's bit").to.equal(1 << 8);
+      // The count starts again: the live slot is asked again only after as many idle wakes.
+      unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
+      expect(asked).to.have.length(2);
+      unlocks(1);
+      expect(asked).to.deep.equal([40, last, 40]);
+      expect(pool.sleepers()).to.equal(1);
+      // Now only the last word has a bit: unlock must still see it (and wake for it).
+      Atomics.and(pool.i32, sw + 1, 0);
+      Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
+      unlocks(IDLE_WAKES_BEFORE_SWEEP);
+      expect(asked).to.deep.equal([40, last, 40, last]);
+      expect(pool.sleepers()).to.equal(0);
+    });
+  }
+
+  for (const via of ['lock()', 'alloc()', 'free()'] as const) {
+    it(`${via} repairs a journal left under a free lock before it does anything else`, () => {
+      // Someone cleared a dead owner's lock word without repairing (the journal still holds
+      // its half-done section): whoever takes the lock next must roll it back first.
+      const sab = new SharedArrayBuffer(1 << 20);
+      const a = SlabPool.create(sab, 0, sab.byteLength, owner(1));
+      const b = SlabPool.open(sab, 0, owner(2));
+      const x = a.alloc(64);
+      const y = a.alloc(64);
+      b.lock();
+      b.freeLocked(x);
+      const z = b.allocLocked(100);
+      expect(b.u32[b.journalCountWord]).to.be.above(0);
+      Atomics.store(b.i32, b.lockWord, 0); // the lock word cleared, the journal left
+      if (via === 'lock()') {
+        a.lock();
+        a.unlock();
+      } else if (via === 'alloc()') {
+        expect(a.alloc(8)).to.be.above(0);
+      } else {
+        a.free(y);
       }
-    };
-    unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
-    expect(asked, 'no sweep before the threshold').to.deep.equal([]);
-    expect(pool.sleepers()).to.equal(2);
-    unlocks(1);
-    expect(asked).to.deep.equal([40, last]);
-    expect(pool.i32[sw + (last >>> 5)], "the vacant slot's bit").to.equal(0);
-    expect(pool.i32[sw + 1], "the live slot's bit").to.equal(1 << 8);
-    // The count starts again: the live slot is asked again only after as many idle wakes.
-    unlocks(IDLE_WAKES_BEFORE_SWEEP - 1);
-    expect(asked).to.have.length(2);
-    unlocks(1);
-    expect(asked).to.deep.equal([40, last, 40]);
-    expect(pool.sleepers()).to.equal(1);
-    // Now only the last word has a bit: unlock must still see it (and wake for it).
-    Atomics.and(pool.i32, sw + 1, 0);
-    Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
-    unlocks(IDLE_WAKES_BEFORE_SWEEP);
-    expect(asked).to.deep.equal([40, last, 40, last]);
-    expect(pool.sleepers()).to.equal(0);
-  });
+      const st = a.stats();
+      expect(st.lock.recoveries).to.equal(1);
+      expect(a.usableSize(x), 'the free was rolled back').to.equal(64);
+      expect(() => a.usableSize(z), 'the allocation was rolled back').to.throw();
+      expect(a.u32[a.journalCountWord]).to.equal(0);
+      expect(a.lockOwner()).to.equal(0);
+      a.verify();
+    });
+  }
 
   it("sleeper bits map one to one onto the zone's peer slots", () => {
     // forgetSleeper and the sweep (isSlotVacant(slot of the bit)) rely on it.
