@@ -279,8 +279,8 @@ export class SlabPool extends PoolState {
    * all, charging each inlined callee its full bytecode size; the function's own bytecode is
    * not charged. Called, lock() and unlock() take 284 of those 920, and the allocator's own
    * steps (allocLocked, allocChunk, locate, the journal writes) then no longer fit and stay
-   * calls. Written out here they cost nothing against the budget. Measured on W2 (node
-   * dist/bench/run.js slab; /tmp scripts interleaving builds): 86 -> 76 ns per step.
+   * calls. Written out here they cost nothing against the budget. W2 of `node
+   * dist/bench/run.js slab`, with the fast paths of chunks.ts: 86 -> 74-77 ns per step.
    *
    * The copies are lock() and unlock() line for line, less unlock()'s "do we hold it" check
    * (we took the lock a few lines earlier). Change the three together; lock.test.ts runs its
