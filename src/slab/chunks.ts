@@ -31,7 +31,8 @@ export function allocChunk(s: PoolState, c: number): number {
   const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
   if (d === c + 1) return allocSlab(s, c); // no slab with room
   // Bitmaps in the page (classes below 128 B) out of line: this function stays small enough
-  // for the JIT to inline it into alloc().
+  // for the JIT to inline it into allocLocked(). (alloc() writes the branch below out itself:
+  // the note above alloc() in pool.ts.)
   if (ct[k + K.K_BITMAP_WORDS] !== 0) return allocInPage(s, c, d);
   // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones. Such a
   // slab has no bitmap in the page, so chunk 0 is at the slab start (K_DATA_OFFSET 0).
@@ -142,10 +143,11 @@ export const LOC_RUN = 2;
  * s.locClass, s.locIndex = chunk index, s.locWord = its bitmap word) or LOC_RUN (s.locDesc =
  * run head). Throws SlabError with a distinct code otherwise. Reads only.
  *
- * This is the fast path for what free() meets almost always, a live chunk on a slab's head
- * page; anything else (a page run, a multi-page slab's inner page, every bad offset) goes to
- * `locateAny`, which classifies it from scratch. Keeping this small lets the JIT inline it
- * into free() within its inlining budget.
+ * This is the fast path for what freeLocked() meets almost always, a live chunk on a slab's
+ * head page; anything else (a page run, a multi-page slab's inner page, every bad offset) goes
+ * to `locateAny`, which classifies it from scratch. Keeping this small lets the JIT inline it
+ * into freeLocked() within its inlining budget. (free() repeats these checks itself: the note
+ * above alloc() in pool.ts.)
  */
 export function locate(s: PoolState, offset: number): number {
   // One way out to locateAny (each call site costs inlining budget). typeof first: `>>>` on
@@ -392,7 +394,7 @@ function freeInPage(s: PoolState): void {
  * cached empty slab). A slab that was full is in no list (only possible with one chunk per
  * slab).
  */
-function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
+export function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
   const ct = s.ct;
   const k = c * K.K_STRIDE;
   if (!wasFull) unlink(s, d);

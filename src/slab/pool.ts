@@ -14,10 +14,11 @@ import {
   freeChunk,
   freeRun,
   locate,
+  releaseEmptySlab,
   locatedSize,
   LOC_CHUNK,
 } from './chunks.js';
-import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
+import { journalCommit, journalOverflow, journalRollback, journalWrite, jw } from './journal.js';
 import { L, computeGeometry } from './layout.js';
 import {
   contendedResult,
@@ -30,9 +31,9 @@ import {
   IDLE_WAKES_BEFORE_SWEEP,
   clearVacantSleepers,
 } from './lock.js';
-import { binSentinel } from './pages.js';
+import { binSentinel, freePages, pushFront, unlinkFull } from './pages.js';
 import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
-import { DEFAULT_SIZE_CLASS_MODE, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
+import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { PoolState } from './state.js';
 import { collectStats } from './stats.js';
 import { recount, verifyPool } from './verify.js';
@@ -273,18 +274,36 @@ export class SlabPool extends PoolState {
   // ---------------------------------------------------------------- allocation
 
   /*
-   * Why alloc() and free() write out lock() and unlock() instead of calling them.
+   * Why alloc() and free() write out the lock, the unlock and the common allocation steps
+   * instead of calling lock(), allocLocked() and unlock().
    *
    * TurboFan (Node 20) inlines callees into an optimized function only up to 920 bytecodes in
-   * all, charging each inlined callee its full bytecode size; the function's own bytecode is
-   * not charged. Called, lock() and unlock() take 284 of those 920, and the allocator's own
-   * steps (allocLocked, allocChunk, locate, the journal writes) then no longer fit and stay
-   * calls. Written out here they cost nothing against the budget. W2 of `node
-   * dist/bench/run.js slab`, with the fast paths of chunks.ts: 86 -> 74-77 ns per step.
+   * all, charging each inlined callee its full bytecode size (plus what that callee has
+   * already inlined if it was optimized first); the function's own bytecode is not charged.
+   * The path of a W2 step through lock(), allocLocked(), allocChunk(), locate(), freeChunk(),
+   * the journal and the list functions and unlock() adds up to more than twice that, so some
+   * of it always stayed calls, and which ones changed from process to process with the order
+   * in which functions got optimized. Written out here, the common case costs nothing against
+   * the budget and needs no callee but the journal and list writes (jw, pushFront,
+   * unlinkFull), which fit:
+   * - alloc(): a size class whose bitmap is its slab descriptor's MAP word (128 B and up) with
+   *   a slab in its list, allocChunk()'s first branch; sizes above the largest class go
+   *   straight to allocRun();
+   * - free(): a live chunk of such a class on its slab's first page (locate()'s fast path and
+   *   freeChunk()'s first branch) and the start of a page run (locateRun() and freeRun()).
+   * Everything else (debug mode and poisoned pools, in-page bitmaps, new slabs, inner pages,
+   * every bad argument) takes the general allocLocked()/allocChunk()/freeLocked() path.
+   * `node dist/bench/run.js slab`, W2 with the lock: 86 -> 74-77 ns per step with the lock
+   * and unlock written out, then 69-71 ns with the allocation steps too (docs/performance.md).
    *
-   * The copies are lock() and unlock() line for line, less unlock()'s "do we hold it" check
-   * (we took the lock a few lines earlier). Change the three together; lock.test.ts runs its
-   * lock tests through each of them.
+   * No journal room check on these paths: the lock was free a moment ago, so the journal is
+   * empty (a non-empty one was rolled back by recoverLocked before we got here).
+   *
+   * The copies must stay line for line what they copy: lock() and unlock() (less unlock()'s
+   * "do we hold it" check: we took the lock a few lines earlier), allocChunk()'s and
+   * freeChunk()'s MAP branches, locate()'s checks. lock.test.ts runs its lock tests through
+   * each release path, and fastpath.test.ts replays random sequences through alloc()/free()
+   * and through allocLocked()/freeLocked() and requires identical results and pool words.
    */
 
   /**
@@ -300,7 +319,32 @@ export class SlabPool extends PoolState {
       if (this.u32[this.journalCountWord] !== 0) this.recoverLocked(0);
     }
     try {
-      return this.allocLocked(size);
+      if (this.debug || this.poison || typeof size !== 'number' || size >>> 0 !== size)
+        return this.allocLocked(size);
+      const t = this.classes;
+      if (size > t.maxSize) return allocRun(this, size);
+      const c = t.byEighth[(size + 7) >>> 3];
+      const ct = this.ct;
+      const k = c * K.K_STRIDE;
+      const u32 = this.u32;
+      const D = this.descWord;
+      const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
+      if (d === c + 1 || ct[k + K.K_BITMAP_WORDS] !== 0) return allocChunk(this, c);
+      // allocChunk()'s MAP branch, written out (see above): the first listed slab has room.
+      const sw = this.statsWord + c * L.STAT_WORDS;
+      u32[sw + L.S_REQS]++;
+      const w = D + d * L.DESC_WORDS;
+      const map = u32[w + L.D_MAP] | 0;
+      const bit = ~map & (map + 1); // lowest clear bit
+      const now = map | bit;
+      jw(this, w + L.D_MAP, now);
+      if (now === -1) unlinkFull(this, d);
+      u32[sw + L.S_USED]++;
+      return (
+        this.dataStart +
+        (d - this.firstDesc) * L.PAGE_SIZE +
+        Math.imul(31 - Math.clz32(bit), ct[k + K.K_SIZE])
+      );
     } finally {
       // unlock(), written out (see above)
       const i32 = this.i32;
@@ -332,6 +376,44 @@ export class SlabPool extends PoolState {
       if (this.u32[this.journalCountWord] !== 0) this.recoverLocked(0);
     }
     try {
+      common: {
+        // locate()'s checks for the two common cases (see above alloc()); anything they do not
+        // prove leaves the block for freeLocked(), which classifies it from scratch.
+        if (this.debug || this.poison || typeof offset !== 'number') break common;
+        const o = offset >>> 0;
+        const ds = this.dataStart;
+        if (o !== offset || o < ds || o >= this.dataEnd) break common;
+        const u32 = this.u32;
+        const d = this.firstDesc + ((o - ds) >>> L.PAGE_SHIFT);
+        const w = this.descWord + d * L.DESC_WORDS;
+        const info = u32[w + L.D_INFO];
+        const type = info & L.TYPE_MASK;
+        const rel = (o - ds) & (L.PAGE_SIZE - 1); // from the start of the page
+        if (type === L.T_RUN) {
+          if (rel !== 0) break common;
+          freePages(this, d, u32[w + L.D_MAP]); // freeRun()
+          return;
+        }
+        const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
+        if (type !== L.T_SLAB || c >= this.nClasses) break common;
+        const ct = this.ct;
+        const k = c * K.K_STRIDE;
+        // Bitmap in MAP: chunk 0 at the page start (K_DATA_OFFSET 0), so rel is the offset in
+        // the chunk area; the products stay below 2^31 (sizeclass.ts).
+        if (ct[k + K.K_BITMAP_WORDS] !== 0) break common;
+        const idx = (rel * ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
+        if (idx * ct[k + K.K_SIZE] !== rel || idx >= ct[k + K.K_COUNT]) break common;
+        const old = u32[w + L.D_MAP] | 0;
+        const bit = 1 << idx;
+        if ((old & bit) === 0) break common; // already free: freeLocked() says so
+        // freeChunk()'s MAP branch, written out.
+        const now = old & ~bit;
+        jw(this, w + L.D_MAP, now);
+        u32[this.statsWord + c * L.STAT_WORDS + L.S_USED]--;
+        if (now === (ct[k + K.K_EMPTY_MAP] | 0)) releaseEmptySlab(this, d, c, old === -1);
+        else if (old === -1) pushFront(this, c + 1, d); // was full: back into the class list
+        return;
+      }
       this.freeLocked(offset);
     } finally {
       // unlock(), written out (see above alloc())
