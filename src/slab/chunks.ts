@@ -31,24 +31,34 @@ export function allocChunk(s: PoolState, c: number): number {
   const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
   if (d === c + 1) return allocSlab(s, c); // no slab with room
   // Bitmaps in the page (classes below 128 B) out of line: this function stays small enough
-  // for the JIT to inline it into allocLocked(). (alloc() writes the branch below out itself:
-  // the note above alloc() in pool.ts.)
+  // for the JIT to inline it into allocLocked().
   if (ct[k + K.K_BITMAP_WORDS] !== 0) return allocInPage(s, c, d);
-  // Bitmap in MAP, padding bits set: the slab is full exactly when MAP is all ones. Such a
-  // slab has no bitmap in the page, so chunk 0 is at the slab start (K_DATA_OFFSET 0).
-  const w = D + d * L.DESC_WORDS;
+  const off = allocInMap(s, c, d);
+  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
+  return off;
+}
+
+/**
+ * allocChunk()'s common case, also alloc()'s (pool.ts): slab d, the first in class c's list,
+ * keeps its bitmap in MAP, with the padding bits set, so it is full exactly when MAP is all
+ * ones; such a slab has no bitmap in the page, so chunk 0 is at the slab start (K_DATA_OFFSET
+ * 0). One journaled write, two more when the slab fills up. Counts the chunk as used, not
+ * the request.
+ */
+export function allocInMap(s: PoolState, c: number, d: number): number {
+  const u32 = s.u32;
+  const w = s.descWord + d * L.DESC_WORDS;
   const map = u32[w + L.D_MAP] | 0;
   const bit = ~map & (map + 1); // lowest clear bit
   const now = map | bit;
   jw(s, w + L.D_MAP, now);
   if (now === -1) unlinkFull(s, d);
-  u32[sw + L.S_USED]++;
-  const off =
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]++;
+  return (
     s.dataStart +
     (d - s.firstDesc) * L.PAGE_SIZE +
-    Math.imul(31 - Math.clz32(bit), ct[k + K.K_SIZE]);
-  if (s.poison) checkPoison(s, off, ct[k + K.K_SIZE]);
-  return off;
+    Math.imul(31 - Math.clz32(bit), s.ct[c * K.K_STRIDE + K.K_SIZE])
+  );
 }
 
 /** allocChunk() for a class whose bitmap is at the start of the slab's first page. */
@@ -342,24 +352,30 @@ function chunkFree(s: PoolState, offset: number, c: number): never {
 
 /** Frees the chunk found by locate(). */
 export function freeChunk(s: PoolState): void {
-  const u32 = s.u32;
-  const ct = s.ct;
   const c = s.locClass;
-  const k = c * K.K_STRIDE;
   // Bitmaps in the page out of line, as in allocChunk().
-  if (ct[k + K.K_BITMAP_WORDS] !== 0) {
+  if (s.ct[c * K.K_STRIDE + K.K_BITMAP_WORDS] !== 0) {
     freeInPage(s);
     return;
   }
   if (s.poison) deferChunkPoison(s);
-  const d = s.locDesc;
-  const bwd = s.locWord;
-  const old = u32[bwd] | 0;
-  const now = old & ~(1 << (s.locIndex & 31));
-  jw(s, bwd, now);
+  freeInMap(s, s.locDesc, c, s.locIndex);
+}
+
+/**
+ * freeChunk()'s common case, also free()'s (pool.ts): clears bit `idx` of slab d (class c),
+ * whose bitmap is its MAP word, and puts the slab back in its class list if it was full, or
+ * back to the page allocator if it is now empty. The used count is the set bits of MAP less
+ * the padding: no INFO write.
+ */
+export function freeInMap(s: PoolState, d: number, c: number, idx: number): void {
+  const u32 = s.u32;
+  const w = s.descWord + d * L.DESC_WORDS + L.D_MAP;
+  const old = u32[w] | 0;
+  const now = old & ~(1 << idx);
+  jw(s, w, now);
   u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
-  // Used count = set bits of MAP minus the padding: no INFO write.
-  if (now === (ct[k + K.K_EMPTY_MAP] | 0)) {
+  if (now === (s.ct[c * K.K_STRIDE + K.K_EMPTY_MAP] | 0)) {
     releaseEmptySlab(s, d, c, old === -1);
   } else if (old === -1) {
     pushFront(s, c + 1, d); // was full: back into the class list
@@ -394,7 +410,7 @@ function freeInPage(s: PoolState): void {
  * cached empty slab). A slab that was full is in no list (only possible with one chunk per
  * slab).
  */
-export function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
+function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
   const ct = s.ct;
   const k = c * K.K_STRIDE;
   if (!wasFull) unlink(s, d);

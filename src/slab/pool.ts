@@ -14,11 +14,12 @@ import {
   freeChunk,
   freeRun,
   locate,
-  releaseEmptySlab,
+  allocInMap,
+  freeInMap,
   locatedSize,
   LOC_CHUNK,
 } from './chunks.js';
-import { journalCommit, journalOverflow, journalRollback, journalWrite, jw } from './journal.js';
+import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
 import {
   contendedResult,
@@ -31,7 +32,7 @@ import {
   IDLE_WAKES_BEFORE_SWEEP,
   clearVacantSleepers,
 } from './lock.js';
-import { binSentinel, freePages, pushFront, unlinkFull } from './pages.js';
+import { binSentinel, freePages } from './pages.js';
 import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
 import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { PoolState } from './state.js';
@@ -274,8 +275,8 @@ export class SlabPool extends PoolState {
   // ---------------------------------------------------------------- allocation
 
   /*
-   * Why alloc() and free() write out the lock, the unlock and the common allocation steps
-   * instead of calling lock(), allocLocked() and unlock().
+   * Why alloc() and free() write out the lock, the unlock and the dispatch to the common
+   * allocation steps instead of calling lock(), allocLocked()/freeLocked() and unlock().
    *
    * TurboFan (Node 20) inlines callees into an optimized function only up to 920 bytecodes in
    * all, charging each inlined callee its full bytecode size (plus what that callee has
@@ -283,27 +284,31 @@ export class SlabPool extends PoolState {
    * The path of a W2 step through lock(), allocLocked(), allocChunk(), locate(), freeChunk(),
    * the journal and the list functions and unlock() adds up to more than twice that, so some
    * of it always stayed calls, and which ones changed from process to process with the order
-   * in which functions got optimized. Written out here, the common case costs nothing against
-   * the budget and needs no callee but the journal and list writes (jw, pushFront,
-   * unlinkFull), which fit:
+   * in which functions got optimized. Here the lock, the unlock and the choice of path are
+   * this function's own bytecode, and the common case calls only allocInMap() or freeInMap()
+   * (chunks.ts, shared with the general path) and the journal and list writes below them,
+   * which fit:
    * - alloc(): a size class whose bitmap is its slab descriptor's MAP word (128 B and up) with
-   *   a slab in its list, allocChunk()'s first branch; sizes above the largest class go
-   *   straight to allocRun();
-   * - free(): a live chunk of such a class on its slab's first page (locate()'s fast path and
-   *   freeChunk()'s first branch) and the start of a page run (locateRun() and freeRun()).
+   *   a slab in its list goes to allocInMap(); sizes above the largest class go straight to
+   *   allocRun();
+   * - free(): a live chunk of such a class on its slab's first page (locate()'s fast checks,
+   *   repeated) goes to freeInMap(), the start of a page run (locateRun()'s check) to
+   *   freePages().
    * Everything else (debug mode and poisoned pools, in-page bitmaps, new slabs, inner pages,
    * every bad argument) takes the general allocLocked()/allocChunk()/freeLocked() path.
    * `node dist/bench/run.js slab`, W2 with the lock: 86 -> 74-77 ns per step with the lock
-   * and unlock written out, then 69-71 ns with the allocation steps too (docs/performance.md).
+   * and unlock written out, then 67.5-70.8 ns with this dispatch (docs/performance.md). With
+   * the dispatch as it is but lock() and unlock() called, W2 measured 8% slower (74.5 against
+   * 68.6 ns, separate processes, alternating): the copies still pay.
    *
    * No journal room check on these paths: the lock was free a moment ago, so the journal is
    * empty (a non-empty one was rolled back by recoverLocked before we got here).
    *
-   * The copies must stay line for line what they copy: lock() and unlock() (less unlock()'s
-   * "do we hold it" check: we took the lock a few lines earlier), allocChunk()'s and
-   * freeChunk()'s MAP branches, locate()'s checks. lock.test.ts runs its lock tests through
-   * each release path, and fastpath.test.ts replays random sequences through alloc()/free()
-   * and through allocLocked()/freeLocked() and requires identical results and pool words.
+   * The copies must stay what they copy: lock() and unlock() line for line (less unlock()'s
+   * "do we hold it" check: we took the lock a few lines earlier), and allocLocked()'s and
+   * locate()'s choices. lock.test.ts runs its lock tests through each release path, and
+   * fastpath.test.ts replays random sequences through alloc()/free() and through
+   * allocLocked()/freeLocked() and requires identical results and pool words.
    */
 
   /**
@@ -330,21 +335,8 @@ export class SlabPool extends PoolState {
       const D = this.descWord;
       const d = u32[D + (c + 1) * L.DESC_WORDS + L.D_NEXT];
       if (d === c + 1 || ct[k + K.K_BITMAP_WORDS] !== 0) return allocChunk(this, c);
-      // allocChunk()'s MAP branch, written out (see above): the first listed slab has room.
-      const sw = this.statsWord + c * L.STAT_WORDS;
-      u32[sw + L.S_REQS]++;
-      const w = D + d * L.DESC_WORDS;
-      const map = u32[w + L.D_MAP] | 0;
-      const bit = ~map & (map + 1); // lowest clear bit
-      const now = map | bit;
-      jw(this, w + L.D_MAP, now);
-      if (now === -1) unlinkFull(this, d);
-      u32[sw + L.S_USED]++;
-      return (
-        this.dataStart +
-        (d - this.firstDesc) * L.PAGE_SIZE +
-        Math.imul(31 - Math.clz32(bit), ct[k + K.K_SIZE])
-      );
+      u32[this.statsWord + c * L.STAT_WORDS + L.S_REQS]++; // allocChunk() counts its own
+      return allocInMap(this, c, d);
     } finally {
       // unlock(), written out (see above)
       const i32 = this.i32;
@@ -403,15 +395,8 @@ export class SlabPool extends PoolState {
         if (ct[k + K.K_BITMAP_WORDS] !== 0) break common;
         const idx = (rel * ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
         if (idx * ct[k + K.K_SIZE] !== rel || idx >= ct[k + K.K_COUNT]) break common;
-        const old = u32[w + L.D_MAP] | 0;
-        const bit = 1 << idx;
-        if ((old & bit) === 0) break common; // already free: freeLocked() says so
-        // freeChunk()'s MAP branch, written out.
-        const now = old & ~bit;
-        jw(this, w + L.D_MAP, now);
-        u32[this.statsWord + c * L.STAT_WORDS + L.S_USED]--;
-        if (now === (ct[k + K.K_EMPTY_MAP] | 0)) releaseEmptySlab(this, d, c, old === -1);
-        else if (old === -1) pushFront(this, c + 1, d); // was full: back into the class list
+        if ((u32[w + L.D_MAP] & (1 << idx)) === 0) break common; // already free: freeLocked() says so
+        freeInMap(this, d, c, idx);
         return;
       }
       this.freeLocked(offset);

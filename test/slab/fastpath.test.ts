@@ -1,6 +1,7 @@
 /**
- * alloc() and free() write out the common allocation steps (the note above alloc() in
- * src/slab/pool.ts); allocLocked() and freeLocked() take the general path through chunks.ts.
+ * alloc() and free() write out the lock, the unlock and the choice of path, with their own
+ * checks of the offset or size (the note above alloc() in src/slab/pool.ts); allocLocked()
+ * and freeLocked() take the general path through chunks.ts.
  * The two must be the same allocator: the same random sequence, run through each on two
  * pools, must give the same results, the same errors and byte-identical zone buffers
  * (metadata, journal leftovers and lock counters included).
