@@ -68,7 +68,7 @@ function requireReadable(z: InspectedZone): void {
 }
 
 /** The dict's stats when the zone holds a SharedDict (tag `shmzone.dict`) that is built. */
-function dictStatsOf(z: InspectedZone, timeoutMs: number): DictStats | undefined {
+export function dictStatsOf(z: InspectedZone, timeoutMs: number): DictStats | undefined {
   if (z.summary.tag !== DICT_TAG || z.summary.state !== 'ready' || z.root === 0) return undefined;
   return z.withPeer((pool) => {
     z.waitForLock(timeoutMs);

@@ -14,6 +14,10 @@ Commands:
   rm --namespace ns [--force]       remove every zone of a namespace
   rm --stale [--namespace ns]       remove segments whose creator and peers are all dead
                                     (a ready persistent zone is a warm cache: kept)
+  top [--namespace ns] [--interval s] [--once | --count n]
+                                    live view of every zone: pages, dict hits and rates,
+                                    lock counters, peers; enter: slab classes; q: quit.
+                                    Plain text reports when not on a terminal
   help                              this text
 
 A zone is named "zone" (searched in every namespace), "ns.zone", or "zone --namespace ns".
@@ -23,7 +27,10 @@ Options:
       --json           machine-readable output on stdout (errors too: {"error":{code,message}})
       --all            stat: every size class, not only used ones
       --force          rm: remove even while live processes use it (they keep their mapping)
-      --timeout ms     wait at most this long for a busy zone lock (default 5000)
+      --timeout ms     wait at most this long for a busy zone lock (default 5000; top: 200)
+  -i, --interval s     top: seconds between refreshes (default 1, at least 0.1)
+      --once           top: one text report (rates over one interval), then exit
+      --count n        top: n text reports, one per interval, then exit
   -h, --help           this text
   -v, --version        the package version
 

@@ -9,6 +9,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 import { parseCli, type CliArgs } from './args.js';
 import { COMMANDS, type Output } from './commands.js';
 import { HELP } from './help.js';
+import { topCommand } from './top/top.js';
 
 function version(): string {
   const pkg = new URL('../../../package.json', import.meta.url);
@@ -88,5 +89,11 @@ if (isMain) {
     out: (text) => void process.stdout.write(text + '\n'),
     err: (text) => void process.stderr.write(text + '\n'),
   };
-  process.exitCode = runCli(process.argv.slice(2), io);
+  const argv = process.argv.slice(2);
+  // `top` runs until the user quits, so it is not one of the synchronous COMMANDS.
+  if (argv[0] === 'top' && !argv.includes('--help') && !argv.includes('-h')) {
+    void topCommand(argv.slice(1), process).then((code) => (process.exitCode = code));
+  } else {
+    process.exitCode = runCli(argv, io);
+  }
 }
