@@ -7,7 +7,9 @@
  * this entry works before it lands.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RESULTS_DIR, writeCharts } from './charts/run.js';
 
 interface Suite {
   run(options: { quick: boolean }): Promise<void>;
@@ -38,6 +40,11 @@ async function main(): Promise<void> {
       continue;
     }
     await suite.run({ quick });
+  }
+  // The charts of what the suites just wrote, next to their JSON (`npm run charts` copies
+  // them to docs/charts for the README).
+  for (const file of writeCharts(RESULTS_DIR, RESULTS_DIR)) {
+    console.log(`chart: ${path.relative(process.cwd(), file)}`);
   }
 }
 

@@ -145,21 +145,22 @@ export function zonePanel(z: ZoneSample, frame: Frame, width: number): string[] 
   return lines;
 }
 
+/** `pid/thread alive` per occupied peer slot, wrapped at `width`. */
 function peerLines(z: ZoneSample, width: number): string[] {
   const peers = z.summary.peers;
   const head = `  peers   ${z.summary.livePeers} live of ${peers.length}`;
   if (peers.length === 0) return [head];
   const lines: string[] = [];
   let line = `${head}:`;
-  for (const p of peers) {
-    const item = ` ${p.pid}/${p.threadId} ${p.alive ? 'alive' : 'DEAD'}`;
+  peers.forEach((p, i) => {
+    const item = ` ${p.pid}/${p.threadId} ${p.alive ? 'alive' : 'DEAD'}${i < peers.length - 1 ? ',' : ''}`;
     if (line.length + item.length > width) {
       lines.push(line);
       line = `         ${item}`;
     } else {
       line += item;
     }
-  }
+  });
   lines.push(line);
   return lines;
 }
