@@ -16,7 +16,8 @@ Commands:
                                     (a ready persistent zone is a warm cache: kept)
   top [--namespace ns] [--interval s] [--once | --count n]
                                     live view of every zone: pages, dict hits and rates,
-                                    lock counters, peers; enter: slab classes; q: quit.
+                                    lock counters, peers; up/down: zone, enter: slab
+                                    classes, esc: back, q: quit.
                                     Plain text reports when not on a terminal
   help                              this text
 

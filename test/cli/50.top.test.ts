@@ -242,6 +242,44 @@ describe('cli: shmzone top', () => {
     });
   });
 
+  describe('against the demo (a cluster app: primary, 2 workers, one SharedDict)', () => {
+    it('shows its zone, its three live peers and the gets its workers serve', async () => {
+      const demoNs = uniqueNamespace('topdemo');
+      // The demo itself (dist/examples/demo.js), started like a fixture so that the after
+      // hook kills it if the test fails half-way.
+      const demo = spawnFixture('../../examples/demo', [], {
+        ...process.env,
+        SHMZONE_NAMESPACE: demoNs,
+        DEMO_SECONDS: '6',
+        DEMO_WORKERS: '2',
+      });
+      try {
+        let report = '';
+        for (let i = 0; i < 40; i++) {
+          report = shmzone('top', '--once', '--interval', '0.5', '-n', demoNs).stdout;
+          if (/per s {3}get [1-9]/.test(report)) break;
+          await sleep(250);
+        }
+        expect(lineOf(report, /^demo /)).to.match(
+          /^demo +16\.0 MiB +\[#+\.+\] +[\d.]+% +\d+ +[\d.]+% +[\d.]+k? +3$/,
+        );
+        expect(lineOf(report, /^ {2}per s /)).to.match(/get [1-9][\d.]*k?/);
+        const peers = lineOf(report, /^ {2}peers /);
+        expect(peers).to.match(/^ {2}peers {3}3 live of 3: /);
+        expect(peers.match(/\d+\/0 alive/g)).to.have.length(3);
+        expect(peers).to.include(`${demo.pid}/0 alive`);
+        const [, hits, misses, ratio] = /hits (\d+) {2}misses (\d+) {2}hit ratio ([\d.]+)%/.exec(
+          report,
+        )!;
+        expect(Number(hits)).to.be.greaterThan(0);
+        expect(ratio).to.equal(((Number(hits) * 100) / (Number(hits) + Number(misses))).toFixed(1));
+      } finally {
+        const exit = await demo.exited;
+        expect(exit.code, demo.stderr()).to.equal(0);
+      }
+    });
+  });
+
   describe('layout', () => {
     it('fits 80x24 whatever the number of zones, the selected one in view', () => {
       const one = takeSample(ns, 200).zones[0];
@@ -256,14 +294,41 @@ describe('cli: shmzone top', () => {
         namespace: ns,
       };
       for (const selected of [0, 17, 39]) {
-        const lines = renderScreen(frame, { view: 'zones', selected }, 80, 24);
+        const lines = renderScreen(frame, { view: 'zones', selected, slabScroll: 0 }, 80, 24);
         expect(lines).to.have.length(24);
         for (const l of lines) expect(l.length).to.be.at.most(80);
         expect(lines.some((l) => l.startsWith(`> zone${selected} `))).to.equal(true);
       }
-      const narrow = renderScreen(frame, { view: 'slabs', selected: 3 }, 40, 10);
+      const narrow = renderScreen(frame, { view: 'slabs', selected: 3, slabScroll: 0 }, 40, 10);
       expect(narrow).to.have.length(10);
       for (const l of narrow) expect(l.length).to.be.at.most(40);
+    });
+
+    it('the slab view scrolls through more classes than fit', () => {
+      const one = takeSample(ns, 200).zones.find((z) => z.summary.zone === 'plain')!;
+      const slots = Array.from({ length: 40 }, (_, i) => ({
+        size: 8 * (i + 1),
+        total: 100,
+        used: i,
+        reqs: i,
+        fails: 0,
+      }));
+      const zone = { ...one, pool: { ...one.pool!, slots } };
+      const frame = {
+        sample: { at: Date.now(), zones: [zone] },
+        rates: new Map(),
+        intervalMs: 1000,
+      };
+      const top = renderScreen(frame, { view: 'slabs', selected: 0, slabScroll: 0 }, 80, 24);
+      expect(top).to.have.length(24);
+      // 24 rows: title, blank, 2 zone lines, blank, header, 16 classes, the position, the keys.
+      expect(top[6]).to.match(/^ +8 B +\[\.+\] +0 +100 +0 +0$/);
+      expect(top[22]).to.equal('  classes 1-16 of 41  (PgUp/PgDn, space: scroll)');
+      const down = renderScreen(frame, { view: 'slabs', selected: 0, slabScroll: 10 }, 80, 24);
+      expect(down[6]).to.match(/^ +88 B +\[#+\.+\] +10 +100 +10 +0$/);
+      const end = renderScreen(frame, { view: 'slabs', selected: 0, slabScroll: 999 }, 80, 24);
+      expect(end[21]).to.match(/^ *pages /);
+      expect(end[22]).to.equal('  classes 26-41 of 41  (PgUp/PgDn, space: scroll)');
     });
 
     it('rates: none from one sample, none across a re-created zone', () => {
@@ -298,6 +363,12 @@ describe('cli: shmzone top', () => {
         'quit',
       ]);
       expect(parseKeys('\x1b')).to.deep.equal(['back']);
+      expect(parseKeys('\x1b[5~\x1b[6~ u')).to.deep.equal([
+        'pageUp',
+        'pageDown',
+        'pageDown',
+        'pageUp',
+      ]);
       expect(parseKeys('\x03')).to.deep.equal(['quit']);
     });
   });

@@ -18,7 +18,8 @@ const REVERSE = `${ESC}7m`;
 const NORMAL = `${ESC}0m`;
 
 /** What a key press asks for. */
-export type KeyAction = 'up' | 'down' | 'toggle' | 'back' | 'quit' | 'refresh';
+export type KeyAction =
+  'up' | 'down' | 'pageUp' | 'pageDown' | 'toggle' | 'back' | 'quit' | 'refresh';
 
 /**
  * The actions in one chunk of raw terminal input (a chunk may hold several keys, an arrow
@@ -30,6 +31,12 @@ export function parseKeys(chunk: string): KeyAction[] {
     const c = chunk[i];
     if (c === '\x1b') {
       const seq = chunk.slice(i + 1, i + 3);
+      const paging = chunk.slice(i + 1, i + 4);
+      if (paging === '[5~' || paging === '[6~') {
+        out.push(paging === '[5~' ? 'pageUp' : 'pageDown');
+        i += 3;
+        continue;
+      }
       if (seq === '[A' || seq === 'OA') out.push('up');
       else if (seq === '[B' || seq === 'OB') out.push('down');
       else if (seq.length === 0 || chunk[i + 1] === '\x1b') out.push('back');
@@ -37,11 +44,13 @@ export function parseKeys(chunk: string): KeyAction[] {
       continue;
     }
     if (c === 'q' || c === 'Q' || c === '\x03') out.push('quit');
-    else if (c === 'k' || c === 'p') out.push('up');
-    else if (c === 'j' || c === 'n') out.push('down');
-    else if (c === '\t' || c === '\r' || c === '\n' || c === 's' || c === 'd') out.push('toggle');
-    else if (c === 'z' || c === 'b') out.push('back');
-    else if (c === 'r' || c === ' ') out.push('refresh');
+    else if (c === 'k') out.push('up');
+    else if (c === 'j') out.push('down');
+    else if (c === '\t' || c === '\r' || c === '\n') out.push('toggle');
+    else if (c === 'b') out.push('back');
+    else if (c === 'r') out.push('refresh');
+    else if (c === ' ' || c === 'f') out.push('pageDown');
+    else if (c === 'u') out.push('pageUp');
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { CliError, ExitCode } from '../exit-codes.js';
 import { checkNamespace } from '../resolve.js';
 import { sampleRates, takeSample, type Sample } from './sample.js';
 import { parseKeys, Screen, type KeyAction } from './terminal.js';
-import { renderScreen, renderText, type Frame, type ViewState } from './view.js';
+import { renderScreen, renderText, slabRowCount, type Frame, type ViewState } from './view.js';
 
 /** The options of `shmzone top`. */
 export interface TopOptions {
@@ -105,7 +105,8 @@ async function runText(options: TopOptions, out: NodeJS.WriteStream): Promise<nu
 /** The full-screen view; resolves when the user quits. */
 function runScreen(options: TopOptions, io: TopIo): Promise<number> {
   const screen = new Screen(io.stdin, io.stdout);
-  const state: ViewState = { view: 'zones', selected: 0 };
+  const state: ViewState = { view: 'zones', selected: 0, slabScroll: 0 };
+  const page = (): number => Math.max(1, screen.height - 8);
   let selectedSegment: string | undefined;
   let before: Sample | undefined;
   let frame = frameOf(takeSample(options.namespace, options.lockTimeoutMs), undefined, options);
@@ -146,10 +147,17 @@ function runScreen(options: TopOptions, io: TopIo): Promise<number> {
       if (a === 'quit') return finish();
       if (a === 'up' && n > 0) state.selected = (state.selected + n - 1) % n;
       else if (a === 'down' && n > 0) state.selected = (state.selected + 1) % n;
-      else if (a === 'toggle') state.view = state.view === 'zones' ? 'slabs' : 'zones';
+      else if (a === 'pageUp') state.slabScroll = Math.max(0, state.slabScroll - page());
+      else if (a === 'pageDown') {
+        const pool = frame.sample.zones[state.selected]?.pool;
+        const rows = pool === undefined ? 0 : slabRowCount(pool);
+        state.slabScroll = Math.max(0, Math.min(state.slabScroll + page(), rows - page()));
+      } else if (a === 'toggle') state.view = state.view === 'zones' ? 'slabs' : 'zones';
       else if (a === 'back') state.view = 'zones';
       else if (a === 'refresh') return refresh();
-      selectedSegment = frame.sample.zones[state.selected]?.summary.segment;
+      const now = frame.sample.zones[state.selected]?.summary.segment;
+      if (now !== selectedSegment) state.slabScroll = 0;
+      selectedSegment = now;
       draw();
     };
     const onKeys = (chunk: string | Buffer): void => {

@@ -13,6 +13,8 @@ export interface ViewState {
   view: 'zones' | 'slabs';
   /** Index into the sample's zones. */
   selected: number;
+  /** First slab class row shown in the slab view (PgUp/PgDn). */
+  slabScroll: number;
 }
 
 /** What one frame needs. */
@@ -165,6 +167,11 @@ function peerLines(z: ZoneSample, width: number): string[] {
   return lines;
 }
 
+/** Rows of {@link slabLines} below its header: the classes in use, then whole pages. */
+export function slabRowCount(pool: PoolStats): number {
+  return slabLines(pool).length - 1;
+}
+
 /** The slab classes of one pool: used/total per class as bars, requests and failures. */
 export function slabLines(pool: PoolStats): string[] {
   const classes = pool.slots.filter((s) => s.total > 0 || s.reqs > 0 || s.used > 0);
@@ -202,8 +209,8 @@ function titleLine(frame: Frame, view: string, when?: string): string {
   return `shmzone top  ${ns}  ${n} zone${n === 1 ? '' : 's'}  ${view}  ${time}  every ${frame.intervalMs / 1000}s`;
 }
 
-const FOOTER_ZONES = 'up/down j/k: zone   enter/tab: slab classes   q: quit';
-const FOOTER_SLABS = 'up/down j/k: zone   enter/tab/esc: zones   q: quit';
+const FOOTER_ZONES = 'up/down j/k: zone   enter/tab: slab classes   r: refresh   q: quit';
+const FOOTER_SLABS = 'up/down j/k: zone   enter/tab/esc/b: zones   PgUp/PgDn: scroll   q: quit';
 
 /** Keeps the window of `visible` rows starting near `selected` within `total`. */
 function windowStart(selected: number, visible: number, total: number): number {
@@ -224,18 +231,20 @@ export function renderScreen(
     lines.push(titleLine(frame, 'slab classes'), '');
     lines.push(...zonePanel(selected, frame, width).slice(0, 2));
     lines.push('');
-    const body =
+    const [header, ...rows] =
       selected.pool === undefined
-        ? [`  ${selected.problem ?? 'no pool'}`]
+        ? ['', `  ${selected.problem ?? 'no pool'}`]
         : slabLines(selected.pool);
-    const room = height - lines.length - 2;
-    if (body.length > room) {
+    lines.push(header);
+    const room = Math.max(2, height - lines.length - 1); // all but the keys line
+    if (rows.length > room) {
+      const first = Math.max(0, Math.min(state.slabScroll, rows.length - (room - 1)));
+      lines.push(...rows.slice(first, first + room - 1));
       lines.push(
-        ...body.slice(0, Math.max(0, room - 1)),
-        `  ... ${body.length - room + 1} more classes (shmzone stat)`,
+        `  classes ${first + 1}-${first + room - 1} of ${rows.length}  (PgUp/PgDn, space: scroll)`,
       );
     } else {
-      lines.push(...body);
+      lines.push(...rows);
     }
   } else {
     lines.push(titleLine(frame, 'zones'), '');
