@@ -242,6 +242,36 @@ describe('cli: shmzone top', () => {
     });
   });
 
+  describe('a dict zone whose pool was reset and not rebuilt yet', () => {
+    const resetNs = uniqueNamespace('topreset');
+    let reset: TopHolder;
+    before(async () => {
+      reset = await TopHolder.start(resetNs);
+      await reset.send({ sets: 10 });
+      await reset.send({ bumpGeneration: 1 });
+    });
+    after(async () => {
+      await reset?.stop();
+    });
+
+    it('is shown as such, read-only: no dict figures, no rebuild, nothing on stderr', () => {
+      const r = shmzone('top', '--once', '--interval', '0.1', '-n', resetNs);
+      expect(r.code).to.equal(0);
+      expect(r.stderr).to.equal('');
+      expect(lineOf(r.stdout, /^cache /)).to.match(
+        /^cache +1\.0 MiB +\[#+\.+\] +[\d.]+% +- +- +- +1$/,
+      );
+      expect(r.stdout).to.include(
+        '  ! no current dict: the pool was reset (generation 1) and no process has rebuilt it yet',
+      );
+      expect(r.stdout).to.match(/\n {2}pages {3}\[/);
+      // Still so for the next reader: top rebuilt nothing.
+      expect(shmzone('top', '--once', '--interval', '0.1', '-n', resetNs).stdout).to.include(
+        'no current dict',
+      );
+    });
+  });
+
   describe('against the demo (a cluster app: primary, 2 workers, one SharedDict)', () => {
     it('shows its zone, its three live peers and the gets its workers serve', async () => {
       const demoNs = uniqueNamespace('topdemo');

@@ -6,7 +6,9 @@
  */
 import type { DictStats } from '../../dict/dict.js';
 import type { LockStats, PoolStats } from '../../slab/api.js';
-import { inspectAll, type ZoneSummary } from '../../zone/inspect.js';
+import { DICT_TAG } from '../../dict/declare.js';
+import { dictCurrent } from '../../dict/init.js';
+import { inspectAll, type InspectedZone, type ZoneSummary } from '../../zone/inspect.js';
 import { dictStatsOf } from '../commands.js';
 
 /** One zone as read at one instant. */
@@ -64,6 +66,8 @@ export function takeSample(namespace: string | undefined, lockTimeoutMs: number)
     } catch (err) {
       return { summary, problem: describe(err) };
     }
+    const stale = staleDict(z);
+    if (stale !== undefined) return { summary, pool, problem: stale };
     try {
       const dict = dictStatsOf(z, lockTimeoutMs);
       if (dict === undefined) return { summary, pool };
@@ -73,6 +77,18 @@ export function takeSample(namespace: string | undefined, lockTimeoutMs: number)
     }
   });
   return { at, zones };
+}
+
+/**
+ * Why a dict zone has no dict to read now: after a pool reset ROOT still points at the old
+ * header until the next user rebuilds it (dict.ts, syncLocked), and a reader must not. Read
+ * without the lock, so a reset just then is still caught by dictStatsOf.
+ */
+function staleDict(z: InspectedZone): string | undefined {
+  const s = z.summary;
+  if (s.tag !== DICT_TAG || s.state !== 'ready' || z.root === 0) return undefined;
+  if (dictCurrent(z.pool, z.root)) return undefined;
+  return `no current dict: the pool was reset (generation ${z.pool.generation}) and no process has rebuilt it yet`;
 }
 
 function allocRequests(pool: PoolStats): number {

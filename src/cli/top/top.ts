@@ -92,8 +92,12 @@ function frameOf(now: Sample, before: Sample | undefined, options: TopOptions): 
 /** Text reports: one after one interval with `--once`, else one per interval (`--count`). */
 async function runText(options: TopOptions, out: NodeJS.WriteStream): Promise<number> {
   const reports = options.once ? 1 : (options.count ?? Infinity);
+  // A reader that goes away (`shmzone top | head`) ends the reports, as it ends `vmstat 1`;
+  // the handler stays, for writes still in flight.
+  let closed = false;
+  out.on('error', () => void (closed = true));
   let before = takeSample(options.namespace, options.lockTimeoutMs);
-  for (let n = 0; n < reports; n++) {
+  for (let n = 0; n < reports && !closed; n++) {
     await sleep(options.intervalMs);
     const now = takeSample(options.namespace, options.lockTimeoutMs);
     out.write(`${n > 0 ? '\n' : ''}${renderText(frameOf(now, before, options))}\n`);
