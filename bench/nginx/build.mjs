@@ -2,9 +2,12 @@
 //
 //   node bench/nginx/build.mjs     prints the harness binary's path on stdout
 //
-// - Downloads the nginx source tarball from the Debian mirror once and checks its SHA-256;
-//   the tarball, the configured source tree and the binary stay in bench/.cache/, so a second
-//   run only rebuilds the binary when harness.c or this script changed.
+// - Takes nginx's source from NGINX_SRC (a source directory, or the orig tarball) when set;
+//   otherwise downloads Debian's orig tarball once from the Debian mirror this machine's apt is
+//   configured with (/etc/apt/sources.list[.d]): no mirror is written into the repository.
+//   A tarball's SHA-256 is always checked. The tarball, the configured source tree and the
+//   binary stay in bench/.cache/, so a second run only rebuilds the binary when harness.c or
+//   this script changed.
 // - Runs nginx's ./configure with nothing optional (no http, no pcre: no extra libraries), for
 //   the headers it generates (objs/ngx_auto_config.h), then compiles only ngx_slab.c,
 //   ngx_shmtx.c and the harness, which stubs the little else they call.
@@ -22,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 /* global fetch, AbortSignal */
 
 const VERSION = '1.22.1';
-const TARBALL_URL = `http://deb.debian.org/debian/pool/main/n/nginx/nginx_${VERSION}.orig.tar.gz`;
+const TARBALL_POOL_PATH = `pool/main/n/nginx/nginx_${VERSION}.orig.tar.gz`;
 // As listed in Debian's nginx_1.22.1-9+deb12u3.dsc, and computed from the download.
 const TARBALL_SHA256 = '9ebb333a9e82b952acd3e2b4aeb1d4ff6406f72491bab6cd9fe69f0dea737f31';
 const CONFIGURE_ARGS = ['--with-cc=gcc', '--without-http', '--without-pcre'];
@@ -69,24 +72,71 @@ function sha256(file) {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
+/** Debian archive base URLs from apt's configuration (deb822 .sources and one-line .list). */
+function aptDebianMirrors() {
+  const files = ['/etc/apt/sources.list'];
+  const dir = '/etc/apt/sources.list.d';
+  if (fs.existsSync(dir)) {
+    for (const f of fs.readdirSync(dir)) {
+      if (f.endsWith('.list') || f.endsWith('.sources')) files.push(path.join(dir, f));
+    }
+  }
+  const uris = [];
+  for (const file of files) {
+    if (!fs.existsSync(file)) continue;
+    for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+      const line = raw.trim();
+      if (line.startsWith('#')) continue;
+      const deb822 = /^URIs:\s*(.+)$/i.exec(line);
+      const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/.exec(line);
+      for (const uri of deb822 ? deb822[1].split(/\s+/) : oneLine ? [oneLine[1]] : []) {
+        // The main archive only: the security archive has no orig tarballs of old uploads.
+        if (/\/debian\/?$/.test(uri)) uris.push(uri.replace(/\/$/, ''));
+      }
+    }
+  }
+  return [...new Set(uris)];
+}
+
+/** Copies a tarball given in NGINX_SRC into the cache, or downloads it; checks the SHA-256. */
 async function fetchTarball() {
   if (fs.existsSync(tarball) && sha256(tarball) === TARBALL_SHA256) return;
-  progress(`downloading ${TARBALL_URL}`);
+  const given = process.env.NGINX_SRC;
   let body;
-  try {
-    const response = await fetch(TARBALL_URL, { signal: AbortSignal.timeout(120_000) });
-    if (!response.ok) fail(`cannot download ${TARBALL_URL}: HTTP ${response.status}`);
-    body = Buffer.from(await response.arrayBuffer());
-  } catch (err) {
-    fail(`cannot download ${TARBALL_URL}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+  let from;
+  if (given) {
+    from = given;
+    body = fs.readFileSync(given);
+  } else {
+    const mirrors = aptDebianMirrors();
+    if (mirrors.length === 0) {
+      fail("no Debian archive in /etc/apt/sources.list[.d]; set NGINX_SRC to nginx's source");
+    }
+    from = `${mirrors[0]}/${TARBALL_POOL_PATH}`;
+    progress(`downloading ${from}`);
+    try {
+      const response = await fetch(from, { signal: AbortSignal.timeout(120_000) });
+      if (!response.ok) fail(`cannot download ${from}: HTTP ${response.status}`);
+      body = Buffer.from(await response.arrayBuffer());
+    } catch (err) {
+      fail(`cannot download ${from}: ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+    }
   }
   const digest = crypto.createHash('sha256').update(body).digest('hex');
-  if (digest !== TARBALL_SHA256) {
-    fail(`${TARBALL_URL} has SHA-256 ${digest}, expected ${TARBALL_SHA256}`);
-  }
+  if (digest !== TARBALL_SHA256) fail(`${from} has SHA-256 ${digest}, expected ${TARBALL_SHA256}`);
   // Written under another name first, so an interrupted run never leaves a truncated tarball.
   fs.writeFileSync(`${tarball}.part`, body);
   fs.renameSync(`${tarball}.part`, tarball);
+}
+
+/** NGINX_SRC when it names an nginx source directory (its version is the user's choice). */
+function sourceDirectory() {
+  const given = process.env.NGINX_SRC;
+  if (!given || !fs.statSync(given, { throwIfNoEntry: false })?.isDirectory()) return null;
+  if (!fs.existsSync(path.join(given, 'src/core/ngx_slab.c'))) {
+    fail(`NGINX_SRC=${given} is a directory without src/core/ngx_slab.c`);
+  }
+  return given;
 }
 
 function isConfigured() {
@@ -103,7 +153,11 @@ function configure() {
   );
   fs.rmSync(srcDir, { recursive: true, force: true });
   fs.writeFileSync(log, `nginx ${VERSION} for the slab harness, ${new Date().toISOString()}\n`);
-  run('tar', ['-xzf', tarball, '-C', cache], cache, 'extracting the nginx tarball');
+  if (sourceDirectory() !== null) {
+    fs.cpSync(sourceDirectory(), srcDir, { recursive: true });
+  } else {
+    run('tar', ['-xzf', tarball, '-C', cache], cache, 'extracting the nginx tarball');
+  }
   run('./configure', CONFIGURE_ARGS, srcDir, `nginx ${VERSION} ./configure`);
   fs.writeFileSync(configuredStamp, CONFIGURE_ARGS.join(' '));
 }
@@ -144,8 +198,10 @@ if (!upToDate()) {
   checkTool('gcc');
   fs.mkdirSync(cache, { recursive: true });
   if (!isConfigured()) {
-    checkTool('tar');
-    await fetchTarball();
+    if (sourceDirectory() === null) {
+      checkTool('tar');
+      await fetchTarball();
+    }
     configure();
   }
   compile();
