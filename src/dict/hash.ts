@@ -27,8 +27,8 @@ export class KeyScratch {
   hash = 0;
 
   /**
-   * Encode and hash `key`. Throws DictError ERR_DICT_KEY_TYPE, ERR_DICT_KEY_EMPTY or
-   * ERR_DICT_KEY_TOO_LONG (before anything shared is touched).
+   * Encode and hash `key`. Throws DictError ERR_DICT_KEY_TYPE, ERR_DICT_KEY_EMPTY,
+   * ERR_DICT_KEY_TOO_LONG or ERR_DICT_KEY_UNICODE (before anything shared is touched).
    */
   load(key: string | Uint8Array): void {
     if (typeof key === 'string') {
@@ -51,6 +51,9 @@ export class KeyScratch {
         }
       }
       if (n > MAX_KEY_BYTES) throw keyTooLong(n);
+      // UTF-8 has no encoding for a lone surrogate: encodeInto writes U+FFFD, which would
+      // merge every such key with its neighbours (test/dict/60.keys.test.ts, "lone surrogate").
+      if (hasLoneSurrogate(key)) throw keyNotUnicode(key);
       const r = this.encoder.encodeInto(key, this.bytes);
       if (r.written > MAX_KEY_BYTES) throw keyTooLong(r.written);
       if (r.written === 0) throw keyEmpty();
@@ -88,6 +91,26 @@ export function fmix32(h: number): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** True when `s` holds a UTF-16 surrogate that is not half of a pair. */
+export function hasLoneSurrogate(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00) return true;
+    const next = s.charCodeAt(i + 1); // NaN past the end
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return true;
+    i++;
+  }
+  return false;
+}
+
+function keyNotUnicode(key: string): DictError {
+  return new DictError(
+    'ERR_DICT_KEY_UNICODE',
+    `The "key" argument holds a lone UTF-16 surrogate, which UTF-8 cannot encode: ${JSON.stringify(key.slice(0, 64))}`,
+  );
 }
 
 function keyEmpty(): DictError {

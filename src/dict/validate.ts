@@ -53,7 +53,13 @@ export function checkLimit(limit: unknown, name: string, dflt: number): number {
   return limit;
 }
 
-/** Absolute expiry for a TTL: 0 stays 0 (never), else rounded up so it lives >= ttl ms. */
+/**
+ * Absolute expiry for a TTL: 0 stays 0 (never), else rounded up so it lives >= ttl ms, and
+ * past `now` even when `now + ttl` rounds back to `now` (a TTL of 1e-9 ms next to a clock of
+ * 1.7e12 ms: test/dict/30.ttl.test.ts "tiny TTLs").
+ */
 export function expiryAt(now: number, ttl: number): number {
-  return ttl === 0 ? 0 : Math.ceil(now + ttl);
+  if (ttl === 0) return 0;
+  const at = Math.ceil(now + ttl);
+  return at > now ? at : Math.floor(now) + 1;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DictStatus } from '../../src/dict/status.js';
+import { DictStatus, STORED } from '../../src/dict/status.js';
 import { makeDict, type TestDict } from './util.js';
 
 describe('SharedDict TTLs, stale reads and flushes', () => {
@@ -29,6 +29,17 @@ describe('SharedDict TTLs, stale reads and flushes', () => {
     expect(dict.get('a')).to.equal(1);
     clock.advance(1);
     expect(dict.get('a')).to.equal(undefined);
+  });
+
+  it('tiny TTLs: a positive TTL that rounds away next to the clock still stores a live value', () => {
+    const { dict, clock } = t;
+    expect(dict.set('a', 1, 1e-9)).to.equal(STORED);
+    expect(dict.get('a')).to.equal(1);
+    dict.set('b', 2, Number.MIN_VALUE);
+    expect(dict.get('b')).to.equal(2);
+    expect(dict.ttl('a')).to.be.within(0, 1);
+    clock.advance(1);
+    expect([dict.get('a'), dict.get('b')]).to.deep.equal([undefined, undefined]);
   });
 
   it('getStale returns expired, unreclaimed values with lastStale and flags', () => {

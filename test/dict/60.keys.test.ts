@@ -47,4 +47,27 @@ describe('SharedDict keys()', () => {
     l.dict.get('a');
     expect(l.dict.keys()).to.deep.equal(['b', 'a']);
   });
+
+  it('refuses string keys with a lone surrogate (ERR_DICT_KEY_UNICODE): 2,000 such keys never merge', () => {
+    const { dict } = t;
+    const lone = ['\ud800', '\udbff', '\udc00', '\udfff'];
+    for (let n = 0; n < 2000; n++) {
+      const key = `u${n}` + lone[n % lone.length];
+      expect(thrown(() => dict.set(key, n)).code).to.equal('ERR_DICT_KEY_UNICODE');
+      expect(thrown(() => dict.get(key)).code).to.equal('ERR_DICT_KEY_UNICODE');
+    }
+    // A lone surrogate anywhere, also inside a long key that skips the ASCII loop.
+    for (const key of ['\udc00x', 'x\ud800y', 'x'.repeat(100) + '\ud800', '\ud800\ud800\udc00']) {
+      expect(thrown(() => dict.add(key, 1)).code).to.equal('ERR_DICT_KEY_UNICODE');
+    }
+    expect(dict.size()).to.equal(0);
+    // Well-formed pairs are keys as before, and stay distinct from each other.
+    dict.set('a\ud83d\ude00', 1);
+    dict.set('a\ud83d\ude01', 2);
+    expect(dict.keys().sort()).to.deep.equal(['a\ud83d\ude00', 'a\ud83d\ude01']);
+    // The same bytes as a Uint8Array are accepted: the caller chose the encoding.
+    dict.set(Buffer.from('u1\ufffd', 'utf8'), 3);
+    expect(dict.get('u1\ufffd')).to.equal(3);
+    dict.verify();
+  });
 });
