@@ -53,6 +53,15 @@ const ErrnoEntry kErrnos[] = {
     E(EDQUOT, "disk quota exceeded"),
     E(EOWNERDEAD, "owner died"),
     E(ENOTRECOVERABLE, "state not recoverable"),
+    E(ELOOP, "too many symbolic links encountered"),
+    E(ENXIO, "no such device or address"),
+    E(EXDEV, "cross-device link not permitted"),
+    E(ETXTBSY, "text file is busy"),
+    E(EMLINK, "too many links"),
+    E(ENOTEMPTY, "directory not empty"),
+    E(ENOLCK, "no locks available"),
+    E(ECANCELED, "operation canceled"),
+    E(ENOTSOCK, "socket operation on non-socket"),
 };
 #undef E
 

@@ -223,8 +223,11 @@ Napi::Value ListSegments(const Napi::CallbackInfo& info) {
     if (name == "." || name == ".." || name.compare(0, prefix.size(), prefix) != 0) continue;
     struct stat st;
     // The entry may vanish between readdir and fstatat (another process unlinked it): skip it.
-    if (fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    // Not followed: a symlink or anything else planted at a segment name is listed as what it
+    // is (with its owner), so `shmzone ls` shows the squatter (test/cli/40.hostile.test.ts).
     Napi::Object obj = StatObject(env, st);
+    obj.Set("type", S_ISREG(st.st_mode) ? "file" : S_ISLNK(st.st_mode) ? "symlink" : "other");
     obj.Set("name", name);
     obj.Set("mtimeMs", static_cast<double>(st.st_mtim.tv_sec) * 1e3 + static_cast<double>(st.st_mtim.tv_nsec) / 1e6);
     result.Set(n++, obj);

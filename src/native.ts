@@ -35,6 +35,8 @@ export interface SegmentListing extends SegmentStat {
   name: string;
   /** Last modification, ms since the epoch. */
   mtimeMs: number;
+  /** What the name is, not followed: a segment is a `file`; anything else was planted there. */
+  type: 'file' | 'symlink' | 'other';
 }
 
 /** A fresh or attached mapping: the whole segment as one `SharedArrayBuffer`. */

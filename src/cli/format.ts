@@ -72,11 +72,16 @@ export function formatList(summaries: readonly ZoneSummary[]): string {
     String(s.livePeers),
     s.stale ? 'yes' : 'no',
   ]);
-  return formatTable(
+  const table = formatTable(
     ['NAMESPACE', 'ZONE', 'SIZE', 'TAG', 'STATE', 'CREATOR', 'PEERS', 'STALE'],
     rows,
     ['l', 'l', 'r', 'l', 'l', 'l', 'r', 'l'],
   );
+  // Why a name could not be read (a squatter's file or symlink, damage): one line each.
+  const reasons = summaries
+    .filter((s) => s.health === 'invalid' && s.error !== undefined)
+    .map((s) => `${s.segment}: ${s.error?.code}: ${s.error?.message}`);
+  return reasons.length === 0 ? table : `${table}\n\n${reasons.join('\n')}`;
 }
 
 /** Options of {@link formatStat}. */

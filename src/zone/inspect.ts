@@ -309,6 +309,17 @@ export function inspectZone(
     listSegments(segment.slice(1)).find((l) => l.name === segment.slice(1)) ??
     statSegment(segment);
   const summary = baseSummary(namespace, zone, stat);
+  const type = (stat as Partial<SegmentListing>).type;
+  if (type !== undefined && type !== 'file') {
+    // Planted at a segment name (shm_open refuses symlinks with ELOOP): never opened, shown.
+    summary.error = {
+      code: type === 'symlink' ? 'ELOOP' : 'ERR_SEGMENT_NOT_FILE',
+      message:
+        `${segment} is ${type === 'symlink' ? 'a symbolic link' : 'not a regular file'} ` +
+        `owned by uid ${stat.uid}, not a segment: only that user (or root) can remove it`,
+    };
+    return new InspectedZone(summary);
+  }
   let buffer: SharedArrayBuffer;
   try {
     // Any mode is accepted for reading (the owner check stays): the CLI trusts nothing in it

@@ -22,6 +22,7 @@ import {
 } from './cluster.js';
 import { tagByteLength } from './header.js';
 import { STRING_FIELD_BYTES } from './layout.js';
+import { ownerNamespace, standaloneNamespace } from './default-namespace.js';
 import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
@@ -41,9 +42,10 @@ export type ZoneMode = 'auto' | 'owner' | 'attach' | 'standalone';
 /** Options of a registry (constructor or `configure()`, before start). */
 export interface ZoneRegistryOptions {
   /**
-   * Namespace of the segments, `[A-Za-z0-9_-]{1,64}`. Default: owner mode: a fresh
-   * `p<pid>` per primary, exported to forked workers in `SHMZONE_NAMESPACE`; attach and
-   * standalone modes: `SHMZONE_NAMESPACE` from the environment, else (standalone) `default`.
+   * Namespace of the segments, `[A-Za-z0-9_-]{1,64}`. Default (default-namespace.ts): owner
+   * mode: a fresh, unpredictable `p<pid>-<random>` per primary, exported to forked workers in
+   * `SHMZONE_NAMESPACE`; attach and standalone modes: `SHMZONE_NAMESPACE` from the
+   * environment, else (standalone) `s-<script>-<hash of uid and entry script>`.
    */
   namespace?: string;
   /**
@@ -179,6 +181,8 @@ export class ZoneRegistry {
   private starting: Promise<void> | undefined;
   private role: StartRole | undefined;
   private resolvedNamespace: string | undefined;
+  /** Drawn once, so `namespace` read before start() names what start() will use. */
+  private readonly ownerDefault = ownerNamespace();
   private unwatch: (() => void) | undefined;
   private recovering = false;
 
@@ -305,10 +309,10 @@ export class ZoneRegistry {
 
   private resolveNamespace(role: StartRole): string {
     if (this.options.namespace !== undefined) return this.options.namespace;
-    if (role === 'owner') return `p${process.pid}`;
+    if (role === 'owner') return this.ownerDefault;
     const inherited = inheritedNamespace();
     if (inherited !== undefined) return validateNamespace(inherited);
-    if (role === 'standalone') return 'default';
+    if (role === 'standalone') return standaloneNamespace();
     throw new ZoneError(
       'ERR_ZONE_NAMESPACE',
       'Attach mode needs a namespace: pass { namespace } or set SHMZONE_NAMESPACE (a cluster primary exports it)',
