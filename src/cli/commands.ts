@@ -3,8 +3,9 @@
  * exit code; failures that end a command are thrown as CliError (see exit-codes.ts).
  */
 import { DICT_TAG } from '../dict/declare.js';
-import { SharedDict, type DictStats } from '../dict/dict.js';
-import type { DictHost } from '../dict/pool.js';
+import type { DictStats } from '../dict/dict.js';
+import { readDictStats } from '../dict/read-stats.js';
+import { verifyDictLocked, type DictReport } from '../dict/verify-dict.js';
 import { formatMetrics } from '../metrics/exposition.js';
 import type { PoolStats } from '../slab/api.js';
 import { inspectAll, inspectZone, type InspectedZone, type ZoneSummary } from '../zone/inspect.js';
@@ -67,23 +68,41 @@ function requireReadable(z: InspectedZone): void {
   );
 }
 
-/** The dict's stats when the zone holds a SharedDict (tag `shmzone.dict`) that is built. */
-export function dictStatsOf(z: InspectedZone, timeoutMs: number): DictStats | undefined {
-  if (z.summary.tag !== DICT_TAG || z.summary.state !== 'ready' || z.root === 0) return undefined;
-  return z.withPeer((pool) => {
-    z.waitForLock(timeoutMs);
-    const host: DictHost = {
-      pool,
-      get root() {
-        return z.root;
-      },
-      set root(_offset: number) {
-        // A SharedDict only writes ROOT when there is no dict yet; we checked there is one.
-        throw new Error('shmzone: the CLI never builds a dict');
-      },
-    };
-    return new SharedDict(z.summary.zone, {}, host).stats();
-  });
+/** Code and message of a problem found while reading a zone. */
+interface Damage {
+  code: string;
+  message: string;
+}
+
+function damageOf(err: unknown): Damage {
+  return { code: errorCode(err), message: (err as Error).message };
+}
+
+function isDictZone(z: InspectedZone): boolean {
+  return z.summary.tag === DICT_TAG && z.summary.state === 'ready';
+}
+
+/**
+ * The dict's counters, read without the lock and without writing (read-stats.ts): the CLI
+ * never repairs what it reports on. Damage comes back as `damage`, not thrown.
+ */
+function dictStatsOrDamage(z: InspectedZone): { dict?: DictStats; damage?: Damage } {
+  try {
+    const dict = dictStatsOf(z);
+    return dict === undefined ? {} : { dict };
+  } catch (err) {
+    return { damage: damageOf(err) };
+  }
+}
+
+/**
+ * The dict's stats when the zone holds a SharedDict (tag `shmzone.dict`) that is built, read
+ * without the lock and without writing (read-stats.ts; also `shmzone top`). Throws DictError
+ * ERR_DICT_CORRUPT when its header is damaged.
+ */
+export function dictStatsOf(z: InspectedZone): DictStats | undefined {
+  if (!isDictZone(z)) return undefined;
+  return readDictStats(z.pool, z.root, z.summary.zone);
 }
 
 /** `shmzone ls`. */
@@ -102,28 +121,32 @@ interface StatResult {
   summary: ZoneSummary;
   pool: PoolStats;
   dict?: DictStats;
+  /** A damaged structure found while reading; the zone was left as it was. */
+  damage?: Damage;
 }
 
-function collectStat(args: CliArgs, z: InspectedZone): StatResult {
+function collectStat(z: InspectedZone): StatResult {
   requireReadable(z);
   const pool = z.pool.stats();
-  const dict = dictStatsOf(z, args.timeoutMs);
-  return dict === undefined ? { summary: z.summary, pool } : { summary: z.summary, pool, dict };
+  return { summary: z.summary, pool, ...dictStatsOrDamage(z) };
 }
 
-/** `shmzone stat <zone>`. */
+/** `shmzone stat <zone>`: exit 1 when the dict is damaged (the report says how). */
 export function cmdStat(args: CliArgs, io: Output): number {
   const z = open(args, requireOne(args, 'stat'));
-  const r = collectStat(args, z);
+  const r = collectStat(z);
   if (args.json) json(io, r);
-  else io.out(formatStat(r.summary, r.pool, r.dict, { allSlots: args.all }));
-  return ExitCode.OK;
+  else {
+    io.out(formatStat(r.summary, r.pool, r.dict, { allSlots: args.all }));
+    if (r.damage !== undefined) io.out(`DAMAGED: ${r.damage.code}: ${r.damage.message}`);
+  }
+  return r.damage === undefined ? ExitCode.OK : ExitCode.FAILURE;
 }
 
-/** `shmzone metrics <zone>`. */
+/** `shmzone metrics <zone>`: damage shows as `shmzone_zone_damaged 1` (exit 0: keep scraping). */
 export function cmdMetrics(args: CliArgs, io: Output): number {
   const z = open(args, requireOne(args, 'metrics'));
-  const r = collectStat(args, z);
+  const r = collectStat(z);
   const text = formatMetrics([
     {
       namespace: r.summary.namespace,
@@ -131,6 +154,7 @@ export function cmdMetrics(args: CliArgs, io: Output): number {
       size: r.summary.size,
       pool: r.pool,
       livePeers: r.summary.livePeers,
+      damaged: r.damage !== undefined,
       ...(r.dict !== undefined ? { dict: r.dict } : {}),
     },
   ]);
@@ -138,11 +162,16 @@ export function cmdMetrics(args: CliArgs, io: Output): number {
   return ExitCode.OK;
 }
 
-/** `shmzone verify <zone>`. */
+/**
+ * `shmzone verify <zone>`: the slab invariants and, for a dict zone, the dict's own
+ * (verify-dict.ts), under the zone lock. Reads only; a lock left by a dead thread is taken
+ * over and rolled back as any user of the zone would.
+ */
 export function cmdVerify(args: CliArgs, io: Output): number {
   const z = open(args, requireOne(args, 'verify'));
   const s = z.summary;
-  let failure: { code: string; message: string } | undefined;
+  let failure: Damage | undefined;
+  let dict: DictReport | undefined;
   if (s.health !== 'ok') {
     try {
       requireReadable(z);
@@ -151,20 +180,28 @@ export function cmdVerify(args: CliArgs, io: Output): number {
     }
   } else {
     try {
-      z.withLock((pool) => pool.verify(), args.timeoutMs);
+      z.withLock((pool) => {
+        pool.verify();
+        if (isDictZone(z)) dict = verifyDictLocked(pool, z.root, s.zone);
+      }, args.timeoutMs);
     } catch (err) {
       if (errorCode(err) === 'ERR_ZONE_LOCK_BUSY') throw err;
-      failure = { code: errorCode(err), message: (err as Error).message };
+      failure = damageOf(err);
     }
   }
   const base = { namespace: s.namespace, zone: s.zone, segment: s.segment };
+  const found = dict === undefined ? {} : { dict };
   if (args.json)
     json(
       io,
-      failure === undefined ? { ...base, ok: true } : { ...base, ok: false, error: failure },
+      failure === undefined
+        ? { ...base, ok: true, ...found }
+        : { ...base, ok: false, error: failure },
     );
-  else if (failure === undefined) io.out(`${s.segment}: ok`);
-  else io.out(`${s.segment}: FAILED: ${failure.message}`);
+  else if (failure !== undefined) io.out(`${s.segment}: FAILED: ${failure.message}`);
+  else if (dict?.state === 'stale')
+    io.out(`${s.segment}: ok (the dict predates a pool reset; its next user rebuilds it empty)`);
+  else io.out(`${s.segment}: ok`);
   return failure === undefined ? ExitCode.OK : ExitCode.FAILURE;
 }
 

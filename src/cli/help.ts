@@ -7,8 +7,9 @@ Commands:
   ls [--namespace ns]               list segments: namespace, zone, size, tag, state,
                                     creator pid (alive/dead), live peers, stale
   stat <zone> [--all]               slab table (per slot size/total/used/reqs/fails), pages,
-                                    lock counters, and dict stats for dict zones
-  verify <zone>                     check every slab invariant under the zone lock
+                                    lock counters, and dict stats for dict zones; read
+                                    only (exit 1 when the dict header is damaged)
+  verify <zone>                     check every slab and dict invariant under the zone lock
   metrics <zone>                    the zone's metrics in Prometheus text format
   rm <zone> [--force]               remove a zone's segment (refused while in use without --force)
   rm --namespace ns [--force]       remove every zone of a namespace

@@ -20,6 +20,8 @@ export interface ZoneSample {
   dict?: DictStats;
   /** Threads attached and alive; omitted when unknown. */
   livePeers?: number;
+  /** The reader found a damaged structure (`shmzone metrics`); omitted when not checked. */
+  damaged?: boolean;
 }
 
 export type Labels = Record<string, string>;
@@ -87,6 +89,12 @@ export const FAMILIES: readonly MetricFamily[] = [
     'gauge',
     'Threads (of all processes) attached to the zone and alive.',
     (s) => s.livePeers,
+  ),
+  scalar(
+    'shmzone_zone_damaged',
+    'gauge',
+    '1 when the reader found a damaged structure in the zone (run shmzone verify), else 0.',
+    (s) => (s.damaged === undefined ? undefined : s.damaged ? 1 : 0),
   ),
   scalar(
     'shmzone_slab_generation',

@@ -1,7 +1,7 @@
 /**
  * What `shmzone top` shows, read with the readers `shmzone stat` uses: `inspectAll` for the
- * header and peer table, the pool's lock-free `stats()`, and `dictStatsOf` (the dict's own
- * `stats()`, which holds the zone lock only for that read). Rates are the difference of two
+ * header and peer table, the pool's lock-free `stats()`, and `dictStatsOf` (the dict's
+ * counters, read without the lock and without writing). Rates are the difference of two
  * samples over the time between them. Nothing here renders.
  */
 import type { DictStats } from '../../dict/dict.js';
@@ -69,7 +69,7 @@ export function takeSample(namespace: string | undefined, lockTimeoutMs: number)
     const stale = staleDict(z);
     if (stale !== undefined) return { summary, pool, problem: stale };
     try {
-      const dict = dictStatsOf(z, lockTimeoutMs);
+      const dict = dictStatsOf(z);
       if (dict === undefined) return { summary, pool };
       return { summary, pool, dict, lockAfterRead: z.pool.stats().lock };
     } catch (err) {
