@@ -14,6 +14,8 @@
  * Result signalling: see status.ts. Nothing on the hot paths allocates beyond the returned
  * value, and no native addon is called unless the lock is contended.
  */
+import { afterLockedError, checkEntryRef, corrupt } from './damage.js';
+import { checkHeaderAreas } from './verify-dict.js';
 import { DictError, describeValue } from '../errors.js';
 import type { ZoneHandle } from '../zone/threads.js';
 import { Zone } from '../zone/zone.js';
@@ -273,6 +275,8 @@ export class SharedDict {
     this.pool.lock();
     try {
       this.syncLocked();
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -391,6 +395,8 @@ export class SharedDict {
       this.dropAndReap(slot, e);
       this.lastStatus = live ? DictStatus.OK : DictStatus.NOT_FOUND;
       return live;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -453,6 +459,8 @@ export class SharedDict {
       if (r === FAILED) return undefined;
       this.lastStatus = r === STORED_FORCIBLY ? DictStatus.FORCIBLE : DictStatus.OK;
       return sum;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -503,6 +511,8 @@ export class SharedDict {
       }
       this.lastStatus = DictStatus.OK;
       return c.u32[e * 2 + E_VLEN];
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -530,6 +540,8 @@ export class SharedDict {
       this.lastStatus = DictStatus.OK;
       const at = c.expires(e);
       return at === 0 ? 0 : at - now;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -560,6 +572,8 @@ export class SharedDict {
       seqLeave(c.i32, sw);
       this.lastStatus = DictStatus.OK;
       return true;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -579,6 +593,8 @@ export class SharedDict {
       c.pool.commit();
       expireStep(c, this.now(), true, 0);
       this.lastStatus = DictStatus.OK;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -594,6 +610,8 @@ export class SharedDict {
     try {
       this.lastStatus = DictStatus.OK;
       return flushExpiredLocked(this.core, this.now(), max);
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -614,7 +632,10 @@ export class SharedDict {
     try {
       const now = this.now();
       let t = c.u32[c.hw + D_LRU_TAIL];
-      while (t !== 0 && (max === 0 || out.length < max)) {
+      // Bounded by COUNT: a cycle or a stray link in the LRU is damage (damage.ts).
+      for (let steps = c.u32[c.hw + D_COUNT]; t !== 0 && (max === 0 || out.length < max); steps--) {
+        if (steps === 0) corrupt('the LRU is longer than COUNT');
+        checkEntryRef(c, t, 'LRU');
         if (c.isLive(t, now)) {
           const off = t * 8 + ENTRY_HEADER_BYTES;
           const end = off + c.keyLen(t);
@@ -622,6 +643,8 @@ export class SharedDict {
         }
         t = c.u32[t * 2 + E_PREV];
       }
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -667,6 +690,8 @@ export class SharedDict {
         evictions: u32[hw + D_EVICTED],
         expirations: u32[hw + D_EXPIRED],
       };
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -716,6 +741,8 @@ export class SharedDict {
       if (units !== u32[hw + D_BYTES8])
         bad(`linked entries take ${units * 8} bytes, BYTES8 says ${u32[hw + D_BYTES8] * 8}`);
       if (u32[hw + D_GRAVE] !== 0) bad('graveyard not empty');
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -978,6 +1005,8 @@ export class SharedDict {
         else c.f64[this.statF64 + STAT_MISSES_F64] += 1;
       }
       return value;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -1035,6 +1064,8 @@ export class SharedDict {
         expiryAt(now, ttlMs),
         fl,
       );
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -1183,6 +1214,8 @@ export class SharedDict {
       if (!created) lruTouch(c, e);
       this.lastStatus = DictStatus.OK;
       return n;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -1215,6 +1248,8 @@ export class SharedDict {
       }
       this.lastStatus = DictStatus.OK;
       return value;
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -1256,8 +1291,9 @@ export class SharedDict {
     try {
       this.expireLocked();
     } catch (err) {
+      const thrown = afterLockedError(this.pool, this.name, err);
       this.pool.unlock();
-      throw err;
+      throw thrown;
     }
   }
 
@@ -1282,8 +1318,9 @@ export class SharedDict {
       try {
         this.syncLocked();
       } catch (err) {
+        const thrown = afterLockedError(this.pool, this.name, err);
         this.pool.unlock();
-        throw err;
+        throw thrown;
       }
     }
   }
@@ -1293,6 +1330,8 @@ export class SharedDict {
     this.pool.lock();
     try {
       this.syncLocked();
+    } catch (err) {
+      throw afterLockedError(this.pool, this.name, err);
     } finally {
       this.pool.unlock();
     }
@@ -1353,6 +1392,8 @@ export class SharedDict {
 
   private adopt(root: number): void {
     const c = this.core;
+    // The areas' refs are cached below and used lock-free: check them once, here.
+    checkHeaderAreas(this.pool, root / 4, corrupt);
     c.root = root;
     c.hw = root / 4;
     const u32 = c.u32;
@@ -1412,6 +1453,8 @@ const PLACEHOLDER_POOL: DictPool = {
   freeLocked: () => undefined,
   write32: () => undefined,
   commit: () => undefined,
+  usableSize: () => 0,
+  resetDamaged: () => undefined,
   recoveriesWord: 0,
   generation: 0,
   verify: () => undefined,

@@ -15,7 +15,6 @@ import {
   D_GRAVE,
   D_MASK,
   D_SEQ,
-  D_TABLE,
   E_EXP_HI,
   E_EXP_LO,
   E_FLAGS,
@@ -37,7 +36,7 @@ import {
 import { listClear } from './lists.js';
 import { lruUnlink } from './lru.js';
 import { seqEnter, seqLeave, stripeWord } from './seqlock.js';
-import { tableRemove } from './table.js';
+import { tableRemove, tableWord } from './table.js';
 
 /** Bytes to allocate for an entry. */
 export function entrySize(klen: number, type: number, vlen: number): number {
@@ -93,8 +92,8 @@ export function entryFill(
 /** Slot index that holds ref `e` (with hash `h`); -1 if none. Caller holds the lock. */
 export function slotOfRef(c: DictCore, h: number, e: number): number {
   const u32 = c.u32;
-  const tw = u32[c.hw + D_TABLE] * 2;
   const mask = u32[c.hw + D_MASK];
+  const tw = tableWord(c, mask);
   let i = h & mask;
   for (let n = 0; n <= mask; n++) {
     const ref = u32[tw + i * SLOT_WORDS + S_REF];

@@ -13,8 +13,10 @@
  * here are already consistent), and a graveyard list is reaped here.
  */
 import type { DictCore } from './core.js';
+import { checkEntryRef, corrupt } from './damage.js';
 import { entryDrop, reapGraveyard, slotOfRef } from './entries.js';
 import {
+  D_COUNT,
   D_EVICTED,
   D_EXPIRED,
   D_GRAVE,
@@ -61,9 +63,10 @@ export function expireStep(c: DictCore, now: number, force: boolean, keep: numbe
       if (t === keep) t = u32[t * 2 + E_PREV];
       if (t === 0) break;
     }
+    checkEntryRef(c, t, 'LRU');
     const live = c.isLive(t, now);
     const slot = slotOfRef(c, u32[t * 2 + E_HASH], t);
-    if (slot < 0) throw new Error(`shmzone dict: LRU entry ${t} is not in the index`);
+    if (slot < 0) corrupt(`LRU entry ${t} is not in the index`);
     entryDrop(c, slot, t);
     if (live) c.w(hw + D_EVICTED, u32[hw + D_EVICTED] + 1);
     else c.w(hw + D_EXPIRED, u32[hw + D_EXPIRED] + 1);
@@ -83,11 +86,14 @@ export function flushExpiredLocked(c: DictCore, now: number, max: number): numbe
   const hw = c.hw;
   let freed = 0;
   let t = u32[hw + D_LRU_TAIL];
-  while (t !== 0 && (max === 0 || freed < max)) {
+  // Bounded by COUNT: a cycle or a stray link in the LRU is damage, not a long walk.
+  for (let steps = u32[hw + D_COUNT]; t !== 0 && (max === 0 || freed < max); steps--) {
+    if (steps === 0) corrupt('the LRU is longer than COUNT');
+    checkEntryRef(c, t, 'LRU');
     const prev = u32[t * 2 + E_PREV];
     if (!c.isLive(t, now)) {
       const slot = slotOfRef(c, u32[t * 2 + E_HASH], t);
-      if (slot < 0) throw new Error(`shmzone dict: LRU entry ${t} is not in the index`);
+      if (slot < 0) corrupt(`LRU entry ${t} is not in the index`);
       entryDrop(c, slot, t);
       c.w(hw + D_EXPIRED, u32[hw + D_EXPIRED] + 1);
       freed++;

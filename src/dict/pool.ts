@@ -32,6 +32,10 @@ export interface DictPool {
   readonly generation: number;
   /** Throws SlabCorruptionError on a broken invariant. */
   verify(): unknown;
+  /** Usable bytes of a live chunk; throws on an offset that is not one. */
+  usableSize(offset: number): number;
+  /** Caller holds the lock: re-initialise the pool EMPTY (new generation) after damage. */
+  resetDamaged(reason: string): void;
 }
 
 /**

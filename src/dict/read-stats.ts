@@ -21,18 +21,15 @@ import {
   STAT_MISSES_F64,
   STATS_BYTES,
 } from './layout.js';
-import { checkHeaderAreas, type VerifiablePool } from './verify-dict.js';
+import type { DictPool } from './pool.js';
+import { checkHeaderAreas } from './verify-dict.js';
 
 /**
  * The counters of the dict at byte `root`; undefined when there is none to read (ROOT 0, or
  * a dict of an earlier pool generation that the next application call rebuilds empty).
  * Throws DictError ERR_DICT_CORRUPT when ROOT or a header word is damaged.
  */
-export function readDictStats(
-  pool: VerifiablePool,
-  root: number,
-  name: string,
-): DictStats | undefined {
+export function readDictStats(pool: DictPool, root: number, name: string): DictStats | undefined {
   if (root === 0) return undefined;
   const bad = (what: string): never => {
     throw new DictError('ERR_DICT_CORRUPT', `dict "${name}": ${what}`);

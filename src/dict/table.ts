@@ -24,21 +24,34 @@ import {
   S_HASH,
   S_REF,
 } from './layout.js';
+import { checkEntryRef, corrupt } from './damage.js';
 import { seqEnter, seqEnterAll, seqLeave, seqLeaveAll } from './seqlock.js';
 
 /** Slot index of key `kb[0..klen)` with hash `h`, or -1. Caller holds the lock. */
 export function tableFind(c: DictCore, kb: Uint8Array, klen: number, h: number): number {
   const u32 = c.u32;
-  const tw = u32[c.hw + D_TABLE] * 2;
   const mask = u32[c.hw + D_MASK];
+  const tw = tableWord(c, mask);
   let i = h & mask;
-  for (;;) {
+  for (let n = 0; n <= mask; n++) {
     const sw = tw + i * SLOT_WORDS;
     const ref = u32[sw + S_REF];
     if (ref === 0) return -1;
-    if (u32[sw + S_HASH] === h && c.keyEquals(ref, kb, klen)) return i;
+    if (u32[sw + S_HASH] === h && c.keyEquals(checkEntryRef(c, ref, 'index'), kb, klen)) return i;
     i = (i + 1) & mask;
   }
+  return corrupt('the index has no empty slot');
+}
+
+/**
+ * Word index of the table, after checking that D_TABLE and `mask` (D_MASK) describe a
+ * power-of-two table inside the zone: damage there would send every probe out of bounds.
+ */
+export function tableWord(c: DictCore, mask: number): number {
+  const tw = c.u32[c.hw + D_TABLE] * 2;
+  if (((mask + 1) & mask) !== 0 || tw + (mask + 1) * SLOT_WORDS > c.u32.length)
+    corrupt(`index of ${mask + 1} slots at ref ${tw / 2}`);
+  return tw;
 }
 
 /** Ref stored in slot `i`. */
@@ -57,10 +70,13 @@ export function tableSetRef(c: DictCore, i: number, e: number): void {
  */
 export function tableInsert(c: DictCore, h: number, e: number): void {
   const u32 = c.u32;
-  const tw = u32[c.hw + D_TABLE] * 2;
   const mask = u32[c.hw + D_MASK];
+  const tw = tableWord(c, mask);
   let i = h & mask;
-  while (u32[tw + i * SLOT_WORDS + S_REF] !== 0) i = (i + 1) & mask;
+  for (let n = 0; u32[tw + i * SLOT_WORDS + S_REF] !== 0; n++) {
+    if (n > mask) corrupt('the index has no empty slot');
+    i = (i + 1) & mask;
+  }
   const sw = tw + i * SLOT_WORDS;
   c.w(sw + S_HASH, h);
   c.w(sw + S_REF, e);
@@ -84,8 +100,8 @@ export function tableRemove(c: DictCore, i: number, stripe: number): void {
   const u32 = c.u32;
   const i32 = c.i32;
   const hw = c.hw;
-  const tw = u32[hw + D_TABLE] * 2;
   const mask = u32[hw + D_MASK];
+  const tw = tableWord(c, mask);
   const seq = u32[hw + D_SEQ] * 2;
   // Entered stripes as a 64-bit set in two words; the caller's is entered already.
   let lo = stripe < 32 ? 1 << stripe : 0;
@@ -94,7 +110,8 @@ export function tableRemove(c: DictCore, i: number, stripe: number): void {
   const callerHi = hi;
   let hole = i;
   let j = i;
-  for (;;) {
+  for (let n = 0; ; n++) {
+    if (n > mask) corrupt('the index has no empty slot');
     j = (j + 1) & mask;
     const jw = tw + j * SLOT_WORDS;
     const ref = u32[jw + S_REF];
@@ -132,7 +149,10 @@ export function tableRemove(c: DictCore, i: number, stripe: number): void {
 /** May one more key be inserted without growing (below the grow threshold)? */
 export function tableBelowGrow(c: DictCore): boolean {
   const slots = c.u32[c.hw + D_MASK] + 1;
-  return (c.u32[c.hw + D_COUNT] + 1) * GROW_DEN <= slots * GROW_NUM;
+  const count = c.u32[c.hw + D_COUNT];
+  // More entries than slots cannot be: a damaged COUNT would refuse every insert silently.
+  if (count > slots) corrupt(`COUNT ${count} exceeds the ${slots} index slots`);
+  return (count + 1) * GROW_DEN <= slots * GROW_NUM;
 }
 
 /** May one more key be inserted at all (below the hard fill limit)? */

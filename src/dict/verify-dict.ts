@@ -79,16 +79,13 @@ export interface DictReport {
   graveyard: number;
 }
 
-/** The pool operations the check needs: reads, and `usableSize` of a live offset. */
-export type VerifiablePool = DictPool & { usableSize(offset: number): number };
-
 const KNOWN_TYPES = new Set([T_BOOLEAN, T_NUMBER, T_STRING, T_LIST, T_BYTES]);
 
 /**
  * Checks the dict whose header is at byte `root` of `pool`. Caller holds the pool lock (for
  * a stable answer; nothing is written either way). Throws DictError ERR_DICT_CORRUPT.
  */
-export function verifyDictLocked(pool: VerifiablePool, root: number, name: string): DictReport {
+export function verifyDictLocked(pool: DictPool, root: number, name: string): DictReport {
   const report: DictReport = { state: 'ok', entries: 0, bytes: 0, listElements: 0, graveyard: 0 };
   if (root === 0) return { ...report, state: 'none' };
   const bad = (what: string): never => {
@@ -197,7 +194,7 @@ export function verifyDictLocked(pool: VerifiablePool, root: number, name: strin
 type Bad = (what: string) => never;
 
 /** `chunk(ref, min, what)`: usable bytes at `ref` after checking it is a live chunk >= `min`. */
-function liveChunk(pool: VerifiablePool, bad: Bad) {
+function liveChunk(pool: DictPool, bad: Bad) {
   return (ref: number, min: number, what: string): number => {
     let size = 0;
     try {
@@ -215,7 +212,7 @@ function liveChunk(pool: VerifiablePool, bad: Bad) {
  * table size and REF_MASK, and the areas its refs name. O(1); the lock-free reader in
  * read-stats.ts runs it too.
  */
-export function checkHeaderAreas(pool: VerifiablePool, hw: number, bad: Bad): void {
+export function checkHeaderAreas(pool: DictPool, hw: number, bad: Bad): void {
   const u32 = pool.u32;
   const chunk = liveChunk(pool, bad);
   chunk(hw / 2, 0, 'header');

@@ -679,6 +679,26 @@ export class SlabPool extends PoolState {
     }
   }
 
+  /**
+   * Under the lock: a user of the pool found its own structures in it damaged (a stray or
+   * hostile write; the dict's checks, src/dict/damage.ts). Re-initialises the pool EMPTY
+   * under a new generation, as a failed repair does, and tells the recovery listeners (the
+   * registry logs it) with `deadOwnerId` 0. Whatever was pending in the journal is dropped.
+   */
+  resetDamaged(reason: string): void {
+    if (!this.holdsLock()) this.notHeld();
+    this.u32[this.base + L.H_LOCK_RECOVERIES]++;
+    this.format(this.generation + 1);
+    const report: RecoveryReport = { deadOwnerId: 0, undone: 0, reset: true, reason };
+    for (const listener of this.listeners) {
+      try {
+        listener(report);
+      } catch (err) {
+        console.error('shmzone: a slab recovery listener threw:', err);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- inspection
 
   stats(): PoolStats {

@@ -133,7 +133,7 @@ export class PeerTable implements OwnerIdentity {
 
   /** Asks the slot's token (addon call). A dead holder's token is freed by the probe. */
   probe(slot: number): TokenState {
-    return native.tokenProbe(this.buffer, this.tokenAt(slot));
+    return tokenCall(slot, () => native.tokenProbe(this.buffer, this.tokenAt(slot)));
   }
 
   /**
@@ -153,7 +153,7 @@ export class PeerTable implements OwnerIdentity {
     const lockedByDead: number[] = [];
     try {
       for (let slot = first; slot <= last; slot++) {
-        const got = native.tokenAcquire(this.buffer, this.tokenAt(slot));
+        const got = tokenCall(slot, () => native.tokenAcquire(this.buffer, this.tokenAt(slot)));
         if (got === TokenAcquire.Busy) continue;
         // A prober may have freed a dead holder's token already: a stale STATE word means the
         // same as AcquiredFromDead.
@@ -206,7 +206,7 @@ export class PeerTable implements OwnerIdentity {
     pool?.forgetSleeper(this.ownerIdOf(slot));
     this.clear(slot);
     this.nextGeneration(slot);
-    native.tokenRelease(this.buffer, this.tokenAt(slot));
+    tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
   }
 
   /** STATE free, then the holder's fields zeroed; the generation stays (see nextGeneration). */
@@ -295,17 +295,17 @@ export class PeerTable implements OwnerIdentity {
       if (pid !== undefined && info.pid !== pid) continue;
       // Taking the token makes the slot ours for the moment: a newcomer cannot claim it while
       // we clear it, and a live holder makes the acquire answer Busy.
-      const got = native.tokenAcquire(this.buffer, this.tokenAt(slot));
+      const got = tokenCall(slot, () => native.tokenAcquire(this.buffer, this.tokenAt(slot)));
       if (got === TokenAcquire.Busy) continue;
       if (!this.occupied(slot)) {
-        native.tokenRelease(this.buffer, this.tokenAt(slot));
+        tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
         continue;
       }
       const dead = this.ownerIdOf(slot);
       if (pool !== undefined && pool.lockOwner() === dead) {
         // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
         if (this.selfId === 0) {
-          native.tokenRelease(this.buffer, this.tokenAt(slot));
+          tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
           continue;
         }
         if (pool.recoverFrom(dead)) recovered.push(dead);
@@ -318,11 +318,28 @@ export class PeerTable implements OwnerIdentity {
 
   /** The first slot's token (the creator's while the zone is being created). */
   acquireCreatorToken(): TokenAcquire {
-    return native.tokenAcquire(this.buffer, this.tokenAt(0));
+    return tokenCall(0, () => native.tokenAcquire(this.buffer, this.tokenAt(0)));
   }
 
   /** Releases the first slot's token taken with {@link acquireCreatorToken}. */
   releaseCreatorToken(): void {
-    native.tokenRelease(this.buffer, this.tokenAt(0));
+    tokenCall(0, () => native.tokenRelease(this.buffer, this.tokenAt(0)));
+  }
+}
+
+/**
+ * A native call on slot `slot`'s liveness token. The addon fails (EINVAL from the robust
+ * mutex) only when the token's bytes were overwritten: ZoneError ERR_ZONE_HEADER, as for any
+ * other damaged header word (test/fuzz/10.damaged-zone.test.ts, peer table cases).
+ */
+function tokenCall<T>(slot: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new ZoneError(
+      'ERR_ZONE_HEADER',
+      `peer slot ${slot}: its liveness token is damaged (${(err as Error).message})`,
+      { cause: err },
+    );
   }
 }

@@ -398,6 +398,12 @@ export class ZoneRegistry {
       // recoverProcess() logs its own line (with the pid); this one covers takeovers by a
       // waiter of this process.
       if (this.recovering) return;
+      if (report.deadOwnerId === 0) {
+        o.log(
+          `shmzone: zone "${zone.name}": damaged shared memory (${report.reason}), pool reset empty`,
+        );
+        return;
+      }
       o.log(
         `shmzone: zone "${zone.name}": took over the lock of dead owner ${report.deadOwnerId}, ` +
           (report.reset

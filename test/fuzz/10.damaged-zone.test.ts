@@ -31,7 +31,7 @@ import { RUN_PREFIX } from '../helpers/shm.js';
 import { spawnFixture } from '../helpers/processes.js';
 
 const CASE_LIMIT_MS = 5_000;
-const RANDOM_CASES = 240;
+const RANDOM_CASES = 400;
 const BATCHES = 4;
 const DOCS = new URL('../../../docs/errors.md', import.meta.url);
 const SHMZONE_ERRORS = new Set([
@@ -256,6 +256,14 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
     for (let first = 0; first < cases.length; first += per)
       outcomes.push(...(await runBatch(cases, first, Math.min(per, cases.length - first))));
     expect(outcomes).to.have.length(cases.length);
+    const dump = process.env.SHMZONE_FUZZ_DUMP; // a file to write every outcome to
+    if (dump !== undefined)
+      fs.writeFileSync(
+        dump,
+        JSON.stringify(
+          outcomes.map((o, i) => ({ ...o, name: cases[i].name, damage: cases[i].damage })),
+        ),
+      );
     const problems: string[] = [];
     let working = 0;
     for (let i = 0; i < cases.length; i++) {

@@ -46,7 +46,16 @@ describe('zone squatting: default namespaces, planted names', () => {
   });
 
   it('standalone mode: no shared "default"; one namespace per user and entry script, shown in ls', () => {
-    const r = new ZoneRegistry({ mode: 'standalone' });
+    // An owner-mode test before this one exported its namespace to this process.
+    const inherited = process.env.SHMZONE_NAMESPACE;
+    delete process.env.SHMZONE_NAMESPACE;
+    let derived: string;
+    try {
+      derived = new ZoneRegistry({ mode: 'standalone' }).namespace;
+    } finally {
+      if (inherited !== undefined) process.env.SHMZONE_NAMESPACE = inherited;
+    }
+    const r = { namespace: derived };
     expect(r.namespace).to.not.equal('default');
     expect(r.namespace).to.equal(standaloneNamespace());
     expect(r.namespace).to.match(/^s-[A-Za-z0-9_-]+-[0-9a-f]{10}$/);
