@@ -30,6 +30,7 @@ import {
 } from './codec.js';
 import { DictCore } from './core.js';
 import {
+  allocationCeiling,
   entryDrop,
   entryFill,
   entryRetire,
@@ -1128,7 +1129,8 @@ export class SharedDict {
    * 191 evictions (single tail entries free a page only once all its chunks go), so 30 steps
    * often fail where memory could be had. We run at least `evictionTries` (30) steps and
    * keep going until the evicted entries add up to EVICTION_BYTES_FACTOR x (size + a page),
-   * capped at MAX_EVICTION_STEPS. See test/dict/70.eviction.test.ts.
+   * capped at MAX_EVICTION_STEPS. A store that could not fit even in an empty zone evicts
+   * nothing (allocationCeiling). See test/dict/70.eviction.test.ts.
    */
   private reserve(size: number, needSlot: boolean, keep: number, evict: boolean): number {
     const c = this.core;
@@ -1146,6 +1148,7 @@ export class SharedDict {
         }
       }
       if (!evict || this.tries === 0 || tries >= MAX_EVICTION_STEPS) break;
+      if (tries === 0 && size > allocationCeiling(c)) break; // would not fit in an empty zone
       if (tries >= this.tries && freed8 >= budget8) break;
       if (tries === 0 && keep !== 0) lruTouch(c, keep); // keep is the most recent: evicted last
       const before = c.u32[c.hw + D_BYTES8];

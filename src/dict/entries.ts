@@ -10,6 +10,10 @@ import type { DictCore } from './core.js';
 import { expHi, expLo } from './core.js';
 import { writeValue, type DictValue } from './codec.js';
 import {
+  D_REF_MASK,
+  HEADER_BYTES,
+  SEQ_BYTES,
+  STATS_BYTES,
   D_BYTES8,
   D_FLUSH_GEN,
   D_GRAVE,
@@ -151,4 +155,17 @@ export function reapGraveyard(c: DictCore): void {
     c.w(c.hw + D_BYTES8, u32[c.hw + D_BYTES8] - units);
     c.pool.commit();
   }
+}
+
+/**
+ * An upper bound on any one chunk the dict could ever get: the zone minus the dict's fixed
+ * areas (header, index, seqlock and stats lines, refbits). A store larger than this fails at
+ * once with NO_MEMORY and evicts nothing (test/dict/70.eviction.test.ts, "never fits").
+ */
+export function allocationCeiling(c: DictCore): number {
+  const u32 = c.u32;
+  const hw = c.hw;
+  const index = (u32[hw + D_MASK] + 1) * SLOT_WORDS * 4;
+  const fixed = HEADER_BYTES + index + SEQ_BYTES + STATS_BYTES + u32[hw + D_REF_MASK] + 1;
+  return c.pool.capacity - fixed;
 }

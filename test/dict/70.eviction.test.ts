@@ -72,14 +72,14 @@ describe('SharedDict eviction, capacity and free space', () => {
     dict.verify();
   });
 
-  it('a value larger than the zone fails with NO_MEMORY_FORCIBLE after evicting, or NO_MEMORY when empty', () => {
+  it('a value larger than the zone fails with NO_MEMORY and evicts nothing, empty or not', () => {
     const { dict, pool } = makeDict(SMALL);
     expect(dict.set('huge', 'x'.repeat(SMALL))).to.equal(FAILED);
     expect(dict.lastStatus).to.equal(DictStatus.NO_MEMORY);
     dict.set('a', 1);
     expect(dict.set('huge', 'x'.repeat(SMALL))).to.equal(FAILED);
-    expect(dict.lastStatus).to.equal(DictStatus.NO_MEMORY_FORCIBLE);
-    expect(dict.has('a')).to.equal(false);
+    expect(dict.lastStatus).to.equal(DictStatus.NO_MEMORY);
+    expect(dict.has('a')).to.equal(true);
     pool.verify();
     dict.verify();
   });
@@ -154,6 +154,24 @@ describe('SharedDict eviction, capacity and free space', () => {
     expect(pool.freeSpace()).to.be.at.least(base - 64 * 1024);
     expect(STORED).to.equal(1);
     pool.verify();
+    dict.verify();
+  });
+
+  it('never fits: a value larger than the empty zone fails at once with NO_MEMORY and evicts nothing', () => {
+    const { dict } = makeDict(1024 * 1024);
+    for (let i = 0; i < 3000; i++) dict.set(`k${i}`, i);
+    const before = dict.stats();
+    expect(before.entries).to.equal(3000);
+    const big = Buffer.alloc(2 * 1024 * 1024);
+    expect(dict.set('big', big)).to.equal(FAILED);
+    expect(dict.lastStatus).to.equal(DictStatus.NO_MEMORY);
+    expect(dict.add('big', big)).to.equal(FAILED);
+    expect(dict.replace('k1', big)).to.equal(FAILED);
+    expect(dict.stats()).to.deep.include({ entries: 3000, evictions: 0 });
+    expect(dict.get('k0')).to.equal(0);
+    // One that fits in an empty zone still evicts what it needs (bounded), and is stored.
+    expect(dict.set('most', Buffer.alloc(800 * 1024))).to.equal(STORED_FORCIBLY);
+    expect(dict.stats().evictions).to.be.above(0);
     dict.verify();
   });
 });
