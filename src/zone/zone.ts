@@ -17,6 +17,14 @@ import { onExit } from './cleanup.js';
 import { formatMetrics } from '../metrics/exposition.js';
 
 /**
+ * Zone objects this thread opened with `Zone.fromTransfer` and has not closed, per segment:
+ * each holds its own peer slot, so without a cap one thread could take all PEER_SLOTS of a
+ * zone (test/zone/40.threads.test.ts, "fromTransfer cap").
+ */
+const transferredHere = new Map<string, number>();
+export const MAX_TRANSFERRED_PER_THREAD = 8;
+
+/**
  * Called once per process (and registry) when the zone is up, before `start()` resolves.
  * `reused` is false only in the process that just created the memory: it must build its
  * structures (typically `zone.root = zone.pool.calloc(n)`). Everywhere else (cluster workers,
@@ -54,6 +62,8 @@ export class Zone {
   private _opened: OpenedZone | undefined;
   private _leaveMode: 'owner' | 'last-out' | 'keep' = 'keep';
   private _unregisterExit: (() => void) | undefined;
+  /** Set by fromTransfer: gives back this thread's count for the segment on close. */
+  private _releaseTransfer: (() => void) | undefined;
   /** @internal the init callbacks declared for this zone, in order. */
   readonly _inits: ZoneInit[] = [];
   /** @internal */
@@ -223,9 +233,24 @@ export class Zone {
    */
   static fromTransfer(handle: ZoneHandle): Zone {
     const h = checkHandle(handle);
+    const segment = segmentName(h.namespace, h.name);
+    const held = transferredHere.get(segment) ?? 0;
+    if (held >= MAX_TRANSFERRED_PER_THREAD) {
+      throw new ZoneError(
+        'ERR_ZONE_THREAD_SLOTS',
+        `This thread already holds ${held} peer slots of zone "${h.name}" through Zone.fromTransfer ` +
+          `(at most ${MAX_TRANSFERRED_PER_THREAD}, so one thread cannot fill the peer table); close() one first`,
+      );
+    }
     const zone = new Zone(h.name, h.size, h.tag);
     zone._namespace = h.namespace;
     zone._open(openTransferred(h), 'keep');
+    transferredHere.set(segment, held + 1);
+    zone._releaseTransfer = () => {
+      const n = (transferredHere.get(segment) ?? 1) - 1;
+      if (n === 0) transferredHere.delete(segment);
+      else transferredHere.set(segment, n);
+    };
     return zone;
   }
 
@@ -262,6 +287,8 @@ export class Zone {
     }
     this._phase = 'closed';
     this._unregisterExit?.();
+    this._releaseTransfer?.();
+    this._releaseTransfer = undefined;
     leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
   }
 }

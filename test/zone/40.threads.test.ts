@@ -63,6 +63,23 @@ describe('zone in worker threads', () => {
     expect(zone.livePeers()).to.have.length(1); // the worker released its slot
   });
 
+  it('fromTransfer cap: one thread holds at most 8 slots of a zone (ERR_ZONE_THREAD_SLOTS)', () => {
+    const opened: Zone[] = [];
+    try {
+      for (let i = 0; i < 8; i++) opened.push(Zone.fromTransfer(zone.transfer()));
+      expect(zone.livePeers()).to.have.length(9); // the registry's slot and 8 more
+      expect(() => Zone.fromTransfer(zone.transfer()))
+        .to.throw()
+        .with.property('code', 'ERR_ZONE_THREAD_SLOTS');
+      expect(zone.livePeers()).to.have.length(9); // the refused call took no slot
+      opened.pop()!.close();
+      opened.push(Zone.fromTransfer(zone.transfer())); // a closed one gives its place back
+    } finally {
+      for (const z of opened) z.close();
+    }
+    expect(zone.livePeers()).to.have.length(1);
+  });
+
   it('refuses a bad handle with ERR_ZONE_HANDLE', () => {
     expect(() => Zone.fromTransfer({} as never))
       .to.throw()
