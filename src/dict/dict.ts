@@ -15,6 +15,7 @@
  * value, and no native addon is called unless the lock is contended.
  */
 import { afterLockedError, checkEntryRef, corrupt } from './damage.js';
+import { dictCounters } from './read-stats.js';
 import { checkHeaderAreas } from './verify-dict.js';
 import { DictError, describeValue } from '../errors.js';
 import type { ZoneHandle } from '../zone/threads.js';
@@ -45,8 +46,6 @@ import { dictCreateLocked, dictCurrent } from './init.js';
 import {
   D_BYTES8,
   D_COUNT,
-  D_EVICTED,
-  D_EXPIRED,
   D_FLUSH_GEN,
   D_GRAVE,
   D_LRU_TAIL,
@@ -673,24 +672,7 @@ export class SharedDict {
     const c = this.core;
     this.lockSync();
     try {
-      const u32 = c.u32;
-      const hw = c.hw;
-      let hits = 0;
-      let misses = 0;
-      const base = u32[hw + D_STATS]; // a ref is the f64 index of the first line
-      for (let l = 0; l < STAT_LINES; l++) {
-        const f = base + (l * LINE_WORDS) / 2;
-        hits += c.f64[f + STAT_HITS_F64];
-        misses += c.f64[f + STAT_MISSES_F64];
-      }
-      return {
-        entries: u32[hw + D_COUNT],
-        bytesUsed: u32[hw + D_BYTES8] * 8,
-        hits,
-        misses,
-        evictions: u32[hw + D_EVICTED],
-        expirations: u32[hw + D_EXPIRED],
-      };
+      return dictCounters(c.u32, c.f64, c.hw);
     } catch (err) {
       throw afterLockedError(this.pool, this.name, err);
     } finally {

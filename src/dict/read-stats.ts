@@ -19,7 +19,6 @@ import {
   STAT_HITS_F64,
   STAT_LINES,
   STAT_MISSES_F64,
-  STATS_BYTES,
 } from './layout.js';
 import type { DictPool } from './pool.js';
 import { checkHeaderAreas } from './verify-dict.js';
@@ -42,13 +41,22 @@ export function readDictStats(pool: DictPool, root: number, name: string): DictS
   const u32 = pool.u32;
   const hw = root / 4;
   checkHeaderAreas(pool, hw, bad);
-  const statsRef = u32[hw + D_STATS];
-  const f64 = new Float64Array(pool.u8.buffer, pool.u8.byteOffset + statsRef * 8, STATS_BYTES / 8);
+  const f64 = new Float64Array(pool.u8.buffer, pool.u8.byteOffset, pool.u8.byteLength >>> 3);
+  return dictCounters(u32, f64, hw);
+}
+
+/**
+ * The counters of the dict header at word `hw`: `u32` and `f64` view the zone from its start
+ * (a ref is the f64 index of its area). Also `SharedDict.stats()`, under the lock.
+ */
+export function dictCounters(u32: Uint32Array, f64: Float64Array, hw: number): DictStats {
   let hits = 0;
   let misses = 0;
+  const base = u32[hw + D_STATS];
   for (let l = 0; l < STAT_LINES; l++) {
-    hits += f64[(l * LINE_WORDS) / 2 + STAT_HITS_F64];
-    misses += f64[(l * LINE_WORDS) / 2 + STAT_MISSES_F64];
+    const f = base + (l * LINE_WORDS) / 2;
+    hits += f64[f + STAT_HITS_F64];
+    misses += f64[f + STAT_MISSES_F64];
   }
   return {
     entries: u32[hw + D_COUNT],

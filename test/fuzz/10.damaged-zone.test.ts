@@ -27,6 +27,7 @@ import {
 import { D_NEXT, DESC_WORDS } from '../../src/slab/layout.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { inspectZone } from '../../src/zone/inspect.js';
+import { prng } from '../fixtures/crash-slab-lib.js';
 import { RUN_PREFIX } from '../helpers/shm.js';
 import { spawnFixture } from '../helpers/processes.js';
 
@@ -49,18 +50,6 @@ const SHMZONE_ERRORS = new Set([
 function documentedCodes(): Set<string> {
   const text = fs.readFileSync(DOCS, 'utf8');
   return new Set([...text.matchAll(/`(E[A-Z0-9_]+)`/g)].map((m) => m[1]));
-}
-
-/** mulberry32: a small seeded PRNG, so a case list is reproducible from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Layout {
