@@ -54,8 +54,8 @@ function describe(err: unknown): string {
   return `${code}${typeof e.message === 'string' ? e.message : String(err)}`;
 }
 
-/** Reads every zone once. `lockTimeoutMs` bounds the wait for a busy lock (dict stats). */
-export function takeSample(namespace: string | undefined, lockTimeoutMs: number): Sample {
+/** Reads every zone once. The reads take no lock: `_lockTimeoutMs` (`--timeout`) is unused. */
+export function takeSample(namespace: string | undefined, _lockTimeoutMs: number): Sample {
   const at = Date.now();
   const zones = inspectAll(namespace).map((z): ZoneSample => {
     const summary = z.summary;
