@@ -8,24 +8,33 @@
  * | number        | 3    | 8 (float64, 8-aligned)| number (NaN, ±Infinity too) |
  * | string        | 4    | UTF-8                 | string                     |
  * | Uint8Array    | 6    | raw                   | Buffer (a fresh copy)      |
+ * | anything else | 7-9  | the dict's codec's    | the decoded value          |
  *
- * Codes follow Lua's (boolean 1, number 3, string 4, list 5); 6 is ours.
+ * Codes follow Lua's (boolean 1, number 3, string 4, list 5); 6 and up are ours. Codes 7
+ * (v8), 8 (JSON) and 9 (the user's codec) name the codec of a structured value (values.ts).
  */
 import { DictError, describeValue } from '../errors.js';
 import type { DictCore } from './core.js';
-import { T_BOOLEAN, T_BYTES, T_NUMBER, T_STRING } from './layout.js';
+import { T_BOOLEAN, T_BYTES, T_CUSTOM, T_JSON, T_NUMBER, T_STRING, T_V8 } from './layout.js';
+import { EncodedValue, type ValueCodecs } from './values.js';
 
-/** A value the dict can store. */
+/** A value the dict stores in its own encoding (anything else goes through its codec). */
 export type DictValue = string | number | boolean | Uint8Array;
 
 /** Result of `classify`, kept in fields so that no object is allocated per call. */
 export class ValueInfo {
   type = 0;
   length = 0;
+  /** The dict's codec for structured values; null: only the four plain types are accepted. */
+  codecs: ValueCodecs | null = null;
+  /** The codec's bytes of the last structured value classified (type T_V8..T_CUSTOM). */
+  encoded: Uint8Array = EMPTY;
 
   /**
-   * Sets `type` and `length` for `value`. Throws DictError ERR_DICT_VALUE_TYPE for anything
-   * that is not a string, number, boolean or Uint8Array.
+   * Sets `type` and `length` for `value`. A structured value (object, array, bigint) is
+   * encoded by `codecs` (DictError ERR_DICT_VALUE_ENCODE when it refuses) and its bytes kept
+   * in `encoded`. Throws DictError ERR_DICT_VALUE_TYPE for a function, a symbol, undefined,
+   * null, or a structured value when there is no codec.
    */
   classify(value: unknown, what = 'value'): void {
     switch (typeof value) {
@@ -47,6 +56,16 @@ export class ValueInfo {
           this.length = value.length;
           return;
         }
+        if (
+          this.codecs !== null &&
+          ((typeof value === 'object' && value !== null) || typeof value === 'bigint')
+        ) {
+          const bytes = this.codecs.encode(value);
+          this.type = this.codecs.type;
+          this.length = bytes.length;
+          this.encoded = bytes;
+          return;
+        }
         throw new DictError(
           'ERR_DICT_VALUE_TYPE',
           `The "${what}" argument must be a string, number, boolean or Uint8Array, got ${describeValue(value)}`,
@@ -54,6 +73,8 @@ export class ValueInfo {
     }
   }
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** UTF-8 byte length of a short string, in JS (no call out). */
 function utf8Length(s: string): number {
@@ -119,6 +140,11 @@ export function readValue(
       return length === 0 ? '' : c.zbuf.toString('utf8', off, off + length);
     case T_BYTES:
       return bytesOut(c, off, length);
+    case T_V8:
+    case T_JSON:
+    case T_CUSTOM:
+      // Still encoded: decoded by the caller once the read is validated (values.ts).
+      return new EncodedValue(type, bytesOut(c, off, length)) as unknown as DictValue;
     default:
       return undefined;
   }

@@ -82,6 +82,7 @@ import {
   S_REF,
   SEQ_STRIPE_SHIFT,
   T_BYTES,
+  T_V8,
   T_LIST,
   T_NUMBER,
   T_STRING,
@@ -103,6 +104,7 @@ import {
 } from './table.js';
 import { checkFlags, checkLimit, checkNumber, checkTtl, expiryAt } from './validate.js';
 import { threadId } from 'node:worker_threads';
+import { EncodedValue, ValueCodecs, type DictCodecOption } from './values.js';
 
 /** Options of a SharedDict (the same in every process is not required). */
 export interface SharedDictOptions {
@@ -123,6 +125,13 @@ export interface SharedDictOptions {
    * number; 0 turns eviction off.
    */
   evictionTries?: number;
+  /**
+   * How values other than strings, numbers, booleans and Uint8Arrays (objects, arrays, Maps,
+   * Dates, BigInts...) are stored: `'v8'` (default, node:v8 structured clone), `'json'`, or
+   * `{ encode, decode }`. A dict reads v8 and JSON values whatever its own codec; a custom
+   * one must be declared alike in every process.
+   */
+  codec?: DictCodecOption;
 }
 
 /** `dict.stats()`. */
@@ -186,6 +195,7 @@ export class SharedDict {
   private pool: DictPool;
   private readonly key = new KeyScratch();
   private readonly vi = new ValueInfo();
+  private readonly codecs: ValueCodecs;
   private readonly now: () => number;
   private readonly lockedReads: boolean;
   /** seqlock.ts's RECHECK_PLAIN as a field (a module binding costs a load and a hole check). */
@@ -247,6 +257,8 @@ export class SharedDict {
       );
     }
     this.tries = tries;
+    this.codecs = new ValueCodecs(options.codec);
+    this.vi.codecs = this.codecs;
     this.host = notStartedHost(name);
     this.pool = this.host.pool;
     this.core = PLACEHOLDER_CORE;
@@ -290,18 +302,27 @@ export class SharedDict {
    * NOT_FOUND / NOT_LIST). `lastFlags` receives the entry's user flags. Binary values come back
    * as a fresh Buffer. Throws DictError ERR_DICT_KEY_* on a bad key.
    */
-  get(key: string | Uint8Array): DictValue | undefined {
+  get<T = unknown>(key: string | Uint8Array): T | undefined {
     this.key.load(key);
-    return this.lockedReads ? this.readLocked(READ_GET) : this.readShared(READ_GET);
+    const v = this.lockedReads ? this.readLocked(READ_GET) : this.readShared(READ_GET);
+    return (typeof v === 'object' && v instanceof EncodedValue ? this.decoded(v) : v) as
+      T | undefined;
   }
 
   /**
    * Like get, but also returns an expired value that has not been reclaimed yet, with
    * `lastStale` = true. Never runs the expire step (as Lua's get_stale).
    */
-  getStale(key: string | Uint8Array): DictValue | undefined {
+  getStale<T = unknown>(key: string | Uint8Array): T | undefined {
     this.key.load(key);
-    return this.lockedReads ? this.readLocked(READ_STALE) : this.readShared(READ_STALE);
+    const v = this.lockedReads ? this.readLocked(READ_STALE) : this.readShared(READ_STALE);
+    return (typeof v === 'object' && v instanceof EncodedValue ? this.decoded(v) : v) as
+      T | undefined;
+  }
+
+  /** A structured value read by get/getStale, decoded (DictError ERR_DICT_VALUE_DECODE). */
+  private decoded(v: EncodedValue): unknown {
+    return this.codecs.decode(v.type, v.bytes);
   }
 
   /**
@@ -343,37 +364,27 @@ export class SharedDict {
    * returns STORED. If the store fails the previous value is kept (Lua loses it).
    * Throws DictError ERR_DICT_KEY_*, ERR_DICT_VALUE_TYPE, ERR_DICT_TTL, ERR_DICT_FLAGS.
    */
-  set(
-    key: string | Uint8Array,
-    value: DictValue | null | undefined,
-    ttl?: number,
-    flags?: number,
-  ): StoreResult {
+  set(key: string | Uint8Array, value: unknown, ttl?: number, flags?: number): StoreResult {
     return this.store(MODE_SET, true, key, value, ttl, flags);
   }
 
   /** set without eviction: FAILED + NO_MEMORY when the zone is full. */
-  safeSet(
-    key: string | Uint8Array,
-    value: DictValue | null | undefined,
-    ttl?: number,
-    flags?: number,
-  ): StoreResult {
+  safeSet(key: string | Uint8Array, value: unknown, ttl?: number, flags?: number): StoreResult {
     return this.store(MODE_SET, false, key, value, ttl, flags);
   }
 
   /** set only if `key` is missing or expired; else FAILED + EXISTS. `null` is refused. */
-  add(key: string | Uint8Array, value: DictValue, ttl?: number, flags?: number): StoreResult {
+  add(key: string | Uint8Array, value: unknown, ttl?: number, flags?: number): StoreResult {
     return this.store(MODE_ADD, true, key, value, ttl, flags);
   }
 
   /** add without eviction. */
-  safeAdd(key: string | Uint8Array, value: DictValue, ttl?: number, flags?: number): StoreResult {
+  safeAdd(key: string | Uint8Array, value: unknown, ttl?: number, flags?: number): StoreResult {
     return this.store(MODE_ADD, false, key, value, ttl, flags);
   }
 
   /** set only if `key` is live; else FAILED + NOT_FOUND. `null` is refused. */
-  replace(key: string | Uint8Array, value: DictValue, ttl?: number, flags?: number): StoreResult {
+  replace(key: string | Uint8Array, value: unknown, ttl?: number, flags?: number): StoreResult {
     return this.store(MODE_REPLACE, true, key, value, ttl, flags);
   }
 
@@ -1000,7 +1011,7 @@ export class SharedDict {
     mode: number,
     evict: boolean,
     key: string | Uint8Array,
-    value: DictValue | null | undefined,
+    value: unknown,
     ttl: number | undefined,
     flags: number | undefined,
   ): StoreResult {
@@ -1018,6 +1029,7 @@ export class SharedDict {
     }
     const vi = this.vi;
     vi.classify(value);
+    if (vi.type >= T_V8) value = vi.encoded; // a structured value: its codec's bytes
     const ttlMs = checkTtl(ttl);
     const fl = checkFlags(flags);
     const c = this.core;
@@ -1043,7 +1055,7 @@ export class SharedDict {
         evict,
         vi.type,
         vi.length,
-        value,
+        value as DictValue,
         expiryAt(now, ttlMs),
         fl,
       );
@@ -1146,6 +1158,12 @@ export class SharedDict {
     this.key.load(key);
     const vi = this.vi;
     vi.classify(value);
+    if (vi.type >= T_V8) {
+      throw new DictError(
+        'ERR_DICT_VALUE_TYPE',
+        `List elements must be strings, numbers, booleans or Uint8Arrays, got ${describeValue(value)}`,
+      );
+    }
     const c = this.core;
     const k = this.key;
     this.beginWrite();

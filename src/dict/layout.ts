@@ -178,6 +178,10 @@ export const T_NUMBER = 3;
 export const T_STRING = 4;
 export const T_LIST = 5;
 export const T_BYTES = 6;
+/** Structured values, stored as the bytes of a codec (src/dict/values.ts): v8, JSON, the user's. */
+export const T_V8 = 7;
+export const T_JSON = 8;
+export const T_CUSTOM = 9;
 
 /** Keys are at most this many bytes (the META key length field). */
 export const MAX_KEY_BYTES = 0xffff;
