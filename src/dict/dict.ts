@@ -105,6 +105,7 @@ import {
 import { checkFlags, checkLimit, checkNumber, checkTtl, expiryAt } from './validate.js';
 import { threadId } from 'node:worker_threads';
 import { EncodedValue, ValueCodecs, type DictCodecOption } from './values.js';
+import { checkEntries, checkKeyList, touchKeys, type SetManyEntry } from './batch.js';
 
 /** Options of a SharedDict (the same in every process is not required). */
 export interface SharedDictOptions {
@@ -355,7 +356,43 @@ export class SharedDict {
     return (this.lockedReads ? this.readLocked(READ_HAS) : this.readShared(READ_HAS)) === true;
   }
 
+  /**
+   * The values of `keys`, in order (`undefined` for a miss), as `get` each, with the cache
+   * misses of the keys overlapped (batch.ts). Every key is checked first (DictError
+   * ERR_DICT_KEYS, ERR_DICT_KEY_*). `lastStatus` / `lastFlags` are those of the last key.
+   */
+  getMany<T = unknown>(keys: readonly (string | Uint8Array)[]): Array<T | undefined> {
+    const list = checkKeyList(keys);
+    if (this.zone.started) touchKeys(this.core, list);
+    const out = new Array<T | undefined>(list.length);
+    for (let i = 0; i < list.length; i++) out[i] = this.get<T>(list[i]);
+    return out;
+  }
+
+  /** `has` of each key, in order; every key is checked first. */
+  hasMany(keys: readonly (string | Uint8Array)[]): boolean[] {
+    const list = checkKeyList(keys);
+    if (this.zone.started) touchKeys(this.core, list);
+    return list.map((key) => this.has(key));
+  }
+
   // ---------------------------------------------------------------- stores
+
+  /**
+   * `set` of each `{ key, value, ttl?, flags? }`, in order; returns each StoreResult. Every
+   * entry is checked before the first is stored (a bad one: DictError, nothing stored).
+   */
+  setMany(entries: readonly SetManyEntry[]): StoreResult[] {
+    const list = checkEntries(entries, this.codecs);
+    return list.map((e) => this.set(e.key, e.value, e.ttl, e.flags));
+  }
+
+  /** `delete` of each key, in order (true: a live value was removed); keys checked first. */
+  deleteMany(keys: readonly (string | Uint8Array)[]): boolean[] {
+    const list = checkKeyList(keys);
+    for (const key of list) this.key.load(key);
+    return list.map((key) => this.delete(key));
+  }
 
   /**
    * Store `value` under `key` for `ttl` ms (0 = forever) with user `flags`, evicting LRU

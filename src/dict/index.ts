@@ -15,4 +15,6 @@ export {
   type StoreResult,
 } from './status.js';
 export type { DictValue } from './codec.js';
+export type { DictCodecOption, ValueCodec } from './values.js';
+export type { SetManyEntry } from './batch.js';
 export type { DictHost, DictPool } from './pool.js';
