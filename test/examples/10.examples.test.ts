@@ -97,4 +97,14 @@ describe('examples: each runs and exits 0 by itself', () => {
     for (const r of runs) expect(r.stdout).to.match(/listening on .* left\n?$/s);
     expect(segmentsWithPrefix(ns)).to.deep.equal([]);
   });
+
+  it('examples/keyv-caches.ts: cache-manager in one process, cacheable in another, one value', async () => {
+    const ns = uniqueNamespace('keyvx');
+    const r = await run('keyv-caches', { SHMZONE_NAMESPACE: ns }, 30_000);
+    expectClean(r, ns);
+    const reader = /reader (\d+): cacheable got (.*)/.exec(r.stdout);
+    expect(reader, r.stdout).to.not.equal(null);
+    expect(JSON.parse(reader![2])).to.deep.equal({ name: 'Ada', roles: ['admin'] });
+    expect(r.stdout).to.include(`cache-manager got seen by ${reader![1]}`);
+  });
 });
