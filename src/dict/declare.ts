@@ -33,7 +33,9 @@ export interface SharedDictDeclaration extends SharedDictOptions {
  * Declare the dict `name` of `size` bytes (number, or a string like '64m', '512k') in
  * `registry` before `registry.start()`. Returns the SharedDict at once; it works after start.
  * Throws DictError ERR_DICT_SIZE for a zone below MIN_DICT_SIZE, and the registry's errors
- * (name, duplicate, started).
+ * (name, started). Declaring `name` again with the same size is allowed and returns another
+ * SharedDict over the same zone (both see the same entries); another size throws ZoneError
+ * ERR_ZONE_SIZE_CONFLICT, and a zone of that name declared for another use ERR_ZONE_TAG.
  */
 export function sharedDict(
   registry: ZoneRegistry,

@@ -700,9 +700,12 @@ export class SharedDict {
     return out;
   }
 
-  /** Zone size in bytes (Lua's capacity(): the whole zone, slab header included). */
+  /**
+   * The zone's declared size in bytes, rounded up to pages (Lua's capacity(): the whole
+   * zone, headers included); the pool's bytes for a dict over a bare `{ pool, root }`.
+   */
   capacity(): number {
-    return this.pool.capacity;
+    return this.host instanceof Zone ? this.host.size : this.pool.capacity;
   }
 
   /** Bytes in completely free slab pages (Lua's free_space(); chunks in partly used pages are not counted). */
@@ -711,6 +714,11 @@ export class SharedDict {
   }
 
   /** Entries stored, including expired ones not yet reclaimed (O(1); flushExpired() first for an exact live count). */
+  /**
+   * Entries in the index: live keys plus expired ones not reclaimed yet (as lru-cache's
+   * `size` counts stale entries until they are purged). Counting only live keys would walk
+   * every entry under the host-wide lock; `flushExpired()` first gives the live count.
+   */
   size(): number {
     this.syncIfMoved();
     return this.core.count;

@@ -6,14 +6,7 @@ export {
   type DictStats,
 } from './dict.js';
 export { sharedDict, DICT_TAG, MIN_DICT_SIZE, type SharedDictDeclaration } from './declare.js';
-export {
-  DictStatus,
-  FAILED,
-  STORED,
-  STORED_FORCIBLY,
-  statusName,
-  type StoreResult,
-} from './status.js';
+export { DictStatus, FAILED, STORED, STORED_FORCIBLY, statusName, StoreResult } from './status.js';
 export type { DictValue } from './codec.js';
 export type { DictCodecOption, ValueCodec } from './values.js';
 export type { SetManyEntry } from './batch.js';

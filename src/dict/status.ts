@@ -15,6 +15,8 @@
 
 /** What a store returns. */
 export type StoreResult = 0 | 1 | 2;
+/** The three results as a value too, for JavaScript: `StoreResult.STORED`... */
+export const StoreResult = { FAILED: 0, STORED: 1, STORED_FORCIBLY: 2 } as const;
 
 /** The store failed; `dict.lastStatus` says why. Falsy. */
 export const FAILED = 0;

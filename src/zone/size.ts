@@ -1,8 +1,10 @@
 /**
  * Zone sizes: a number of bytes or an nginx-style string.
  *
- * Accepted: a safe integer of bytes, or a string of digits with an optional suffix `k`, `m`
- * or `g` (case-insensitive, powers of 1024): `'32768'`, `'512k'`, `'64m'`, `'1g'`, `'4G'`.
+ * Accepted: a safe integer of bytes, or a string of digits with an optional unit `k`, `m` or
+ * `g` (powers of 1024), written with or without a space, a `B` and an `i`, in any case:
+ * `'32768'`, `'512k'`, `'64m'`, `'1g'`, `'4G'`, `'1MB'`, `'1mb'`, `'1 m'`, `'1 MiB'`, `'4096B'`.
+ * (`MB` is 1024^2 here, as nginx's `m`: a zone size is never meant in powers of 1000.)
  *
  * Decision: unlike nginx (which maps the size as given), sizes are rounded UP to whole 4 KiB
  * pages. The segment is mapped in pages anyway and the slab pool works in pages, so a ragged
@@ -21,7 +23,7 @@ export const MIN_ZONE_SIZE = 8 * PAGE_SIZE;
 /** Largest zone: 4 GiB. */
 export const MAX_ZONE_SIZE = 2 ** 32;
 
-const SIZE_PATTERN = /^(\d{1,16})([kmg]?)$/i;
+const SIZE_PATTERN = /^(\d{1,16}) *(?:([kmg])(?:i?b)?|b)?$/i;
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** Rounds `bytes` up to a whole number of pages. */
@@ -56,11 +58,11 @@ export function parseSizeValue(value: unknown, zone?: string): number {
     if (match === null) {
       throw sizeError(
         zone,
-        `must be bytes or a number with a k, m or g suffix such as "512k" or "64m", ` +
+        `must be bytes or a number with a k, m or g unit such as "512k", "64m" or "1 MiB", ` +
           `got ${describeValue(value)}`,
       );
     }
-    const bytes = Number(match[1]) * UNITS[match[2].toLowerCase()];
+    const bytes = Number(match[1]) * UNITS[(match[2] ?? '').toLowerCase()];
     if (!Number.isSafeInteger(bytes))
       throw sizeError(zone, `is too large: ${describeValue(value)}`);
     return bytes;

@@ -28,6 +28,15 @@ describe('zone validation', () => {
       expect(parseSize(MIN_ZONE_SIZE + 1)).to.equal(MIN_ZONE_SIZE + 4096);
     });
 
+    it("accepts the common spellings: '1MB', '1mb', '1 m', '1 MiB', '64 KiB', '40960B'", () => {
+      for (const s of ['1MB', '1mb', '1 m', '1 MiB', '1mib', '1 Mb']) {
+        expect(parseSize(s), s).to.equal(1024 * 1024);
+      }
+      expect(parseSize('64 KiB')).to.equal(64 * 1024);
+      expect(parseSize('40960B')).to.equal(40960);
+      expect(parseSize('2GB')).to.equal(2 * 1024 ** 3);
+    });
+
     const bad: unknown[] = [
       0,
       -1,
@@ -39,6 +48,10 @@ describe('zone validation', () => {
       '',
       'k',
       '1.5m',
+      '1 ib',
+      '1mbb',
+      '1 m b',
+      '1bk',
       '-1k',
       4096,
       MIN_ZONE_SIZE - 1,
