@@ -222,8 +222,10 @@ describe('cli: shmzone top', () => {
       expect(s).to.not.match(/dict {4}entries/);
 
       tmux('send-keys', '-t', 'top', 'Enter');
-      s = await until((x) => x.includes('slab classes'), 'the slab classes view');
-      expect(s).to.match(/CLASS +USED\/TOTAL +USED +TOTAL +REQS +FAILS/);
+      // Wait for the table itself, not only the title: a capture can land between the
+      // first frame of the new view and the one drawn from the next sample.
+      s = await until((x) => /CLASS +USED\/TOTAL +USED +TOTAL +REQS +FAILS/.test(x), 'slab table');
+      expect(s).to.include('slab classes');
       expect(s).to.match(/3\.0 KiB +\[#+\.+\] +1 +4 +1 +0/);
       expect(s).to.match(/8 B +\[#\.+\] +1 +\d+ +1 +0/);
 
