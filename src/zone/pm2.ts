@@ -5,6 +5,12 @@
  * `auto` mode there would give every instance a private owner namespace (counters that never
  * add up), so a registry in `auto` mode under PM2 runs `standalone` in a namespace derived
  * from the app name: every instance of one app shares its zones, two apps do not.
+ *
+ * Rolling reloads (`pm2 reload` starts new instances before stopping old ones): the namespace
+ * also carries a fingerprint of every zone's name, size and tag, so a reload that changes a
+ * declaration starts the new generation in new zones while the old instances finish on the
+ * old ones, which the last of them removes (nginx's rule for a reload that resizes a zone).
+ * Without it the new instances would meet the old zone and fail with ERR_ZONE_MISMATCH.
  * Guarded by test/zone/80.pm2.test.ts.
  */
 import { createHash } from 'node:crypto';
@@ -29,14 +35,23 @@ export function detectPm2(env: NodeJS.ProcessEnv = process.env): Pm2Instance | u
   return { app, id, execMode: env.exec_mode ?? 'fork_mode' };
 }
 
+/** The declaration a generation is fingerprinted by. */
+export interface ZoneDeclarationKey {
+  readonly name: string;
+  readonly size: number;
+  readonly tag: string;
+}
+
 /**
- * `pm2-<app>`, characters outside `[A-Za-z0-9_-]` replaced by `_`; when anything was replaced
- * or cut, 8 hex digits of the name's SHA-256 are appended so that two apps whose names differ
- * only there do not share zones.
+ * `pm2-<app>-<fingerprint>`: characters of the app name outside `[A-Za-z0-9_-]` become `_`
+ * (the fingerprint also hashes the original name, so `my.app` and `my app` stay apart); the
+ * fingerprint is 8 hex digits of SHA-256 over the app name and every zone's name, size, tag.
  */
-export function pm2Namespace(app: string): string {
+export function pm2Namespace(app: string, zones: Iterable<ZoneDeclarationKey>): string {
+  const hash = createHash('sha256').update(app);
+  const keys = [...zones].map((z) => JSON.stringify([z.name, z.size, z.tag])).sort();
+  for (const key of keys) hash.update('\0').update(key);
+  const fingerprint = hash.digest('hex').slice(0, 8);
   const clean = `pm2-${app.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  if (clean === `pm2-${app}` && clean.length <= MAX_NAME_LENGTH) return clean;
-  const hash = createHash('sha256').update(app).digest('hex').slice(0, 8);
-  return `${clean.slice(0, MAX_NAME_LENGTH - 9)}-${hash}`;
+  return `${clean.slice(0, MAX_NAME_LENGTH - 9)}-${fingerprint}`;
 }

@@ -315,8 +315,12 @@ export class ZoneRegistry {
     if (role === 'owner') return this.ownerDefault;
     const inherited = inheritedNamespace();
     if (inherited !== undefined) return validateNamespace(inherited);
-    const pm2 = detectPm2();
-    if (role === 'standalone') return pm2 !== undefined ? pm2Namespace(pm2.app) : standaloneNamespace();
+    if (role === 'standalone') {
+      const pm2 = detectPm2();
+      return pm2 !== undefined
+        ? pm2Namespace(pm2.app, this.declared.values())
+        : standaloneNamespace();
+    }
     throw new ZoneError(
       'ERR_ZONE_NAMESPACE',
       'Attach mode needs a namespace: pass { namespace } or set SHMZONE_NAMESPACE (a cluster primary exports it)',
