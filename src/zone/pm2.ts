@@ -45,10 +45,12 @@ export interface ZoneDeclarationKey {
 /**
  * `pm2-<app>-<fingerprint>`: characters of the app name outside `[A-Za-z0-9_-]` become `_`
  * (the fingerprint also hashes the original name, so `my.app` and `my app` stay apart); the
- * fingerprint is 8 hex digits of SHA-256 over the app name and every zone's name, size, tag.
+ * fingerprint is 8 hex digits of SHA-256 over the uid (another user's app with the same name
+ * does not meet ours), the app name and every zone's name, size, tag.
  */
 export function pm2Namespace(app: string, zones: Iterable<ZoneDeclarationKey>): string {
-  const hash = createHash('sha256').update(app);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const hash = createHash('sha256').update(`${uid}\0${app}`);
   const keys = [...zones].map((z) => JSON.stringify([z.name, z.size, z.tag])).sort();
   for (const key of keys) hash.update('\0').update(key);
   const fingerprint = hash.digest('hex').slice(0, 8);
