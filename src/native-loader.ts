@@ -39,8 +39,11 @@ function load(): void {
     failure = new ShmzoneError(
       'ERR_NATIVE_MISSING',
       `shmzone: the native addon could not be loaded from ${packageRoot} ` +
-        `(${(err as Error).message}). Build it with "npm rebuild shmzone" ` +
-        `(or "npm install" in a checkout); it needs python3, make and a C++ compiler.`,
+        `(${(err as Error).message}). Its install script did not run or failed: ` +
+        `with npm run "npm rebuild shmzone"; with pnpm run "pnpm approve-builds" (pnpm skips ` +
+        `dependency build scripts until approved), then "pnpm rebuild shmzone"; with yarn run ` +
+        `"yarn rebuild shmzone" (Yarn 1 has no rebuild: "yarn install --force"). Compiling ` +
+        `needs python3, make and a C++ compiler.`,
       { cause: err },
     );
   }

@@ -158,5 +158,12 @@ export interface NativeAddon {
   injectFault(syscall: string, nth: number, errno: string): void;
 }
 
-/** The loaded addon. Loaded once per thread, on first import; throws ShmzoneError ERR_NATIVE_MISSING. */
-export const native: NativeAddon = requireNativeAddon();
+/**
+ * The addon, loaded on first use (a property read), never at import: importing the library
+ * works without it, and the first call that needs it throws ShmzoneError ERR_NATIVE_MISSING
+ * naming the fix (test/native/missing.test.ts). Not on a hot path: the slab lock holds its
+ * own reference from tryNativeAddon().
+ */
+export const native: NativeAddon = new Proxy({} as NativeAddon, {
+  get: (_target, key) => Reflect.get(requireNativeAddon(), key) as unknown,
+});

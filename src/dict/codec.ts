@@ -172,8 +172,10 @@ Object.setPrototypeOf(PooledBuffer.prototype, Buffer.prototype);
 
 /** The pool: current 16 KiB buffer, a Float64Array over it, and the next free byte. */
 export class BytePool {
-  buf = new ArrayBuffer(POOL_BYTES);
-  f64 = new Float64Array(this.buf);
+  buf: ArrayBuffer = new ArrayBuffer(POOL_BYTES);
+  // Written without a type argument: Float64Array is generic only from TypeScript 5.7 on,
+  // and this class is in the published .d.ts (test/packaging/consumers.test.ts, TS 5.0).
+  f64: Float64Array = new Float64Array(this.buf);
   pos = 0;
 
   /** Room for `slot` bytes (a multiple of 8, at most POOL_MAX); returns their offset. */

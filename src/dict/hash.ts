@@ -21,7 +21,7 @@ const ASCII_LOOP_MAX = 64;
 /** A key, encoded: bytes in `bytes[0..length)`, and its hash. Reused by every call. */
 export class KeyScratch {
   /** Large enough for the longest string that could still be a valid key. */
-  readonly bytes = new Uint8Array(MAX_KEY_BYTES * 3 + 4);
+  readonly bytes: Uint8Array = new Uint8Array(MAX_KEY_BYTES * 3 + 4); // no <T>: TS < 5.7
   private readonly encoder = new TextEncoder();
   length = 0;
   hash = 0;

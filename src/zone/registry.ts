@@ -26,6 +26,7 @@ import { ownerNamespace, standaloneNamespace } from './default-namespace.js';
 import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
+import { detectPm2, pm2Namespace } from './pm2.js';
 import {
   abandonCreated,
   markReady,
@@ -60,8 +61,9 @@ export interface ZoneRegistryOptions {
    * - `standalone`: no primary (PM2, independent services): the first process creates, the
    *   others attach; a creator that died before ready is taken over; the last one out removes
    *   the zone unless `persist`.
-   * - `auto` (default): `attach` in a cluster worker whose primary exported a namespace,
-   *   otherwise `owner`. Under PM2 cluster mode (no primary of ours) use `standalone`.
+   * - `auto` (default): `attach` in a cluster worker whose primary exported a namespace;
+   *   `standalone` under PM2 (its `pm_id` and `name` in the environment: src/zone/pm2.ts);
+   *   otherwise `owner`.
    */
   mode?: ZoneMode;
   /** Zones outlive their processes (warm restarts reuse them when size and tag match). Default false. */
@@ -304,7 +306,8 @@ export class ZoneRegistry {
   private resolveRole(): StartRole {
     const mode = this.options.mode;
     if (mode !== 'auto') return mode;
-    return isClusterWorker() && inheritedNamespace() !== undefined ? 'attach' : 'owner';
+    if (isClusterWorker() && inheritedNamespace() !== undefined) return 'attach';
+    return detectPm2() !== undefined ? 'standalone' : 'owner';
   }
 
   private resolveNamespace(role: StartRole): string {
@@ -312,7 +315,12 @@ export class ZoneRegistry {
     if (role === 'owner') return this.ownerDefault;
     const inherited = inheritedNamespace();
     if (inherited !== undefined) return validateNamespace(inherited);
-    if (role === 'standalone') return standaloneNamespace();
+    if (role === 'standalone') {
+      const pm2 = detectPm2();
+      return pm2 !== undefined
+        ? pm2Namespace(pm2.app, this.declared.values())
+        : standaloneNamespace();
+    }
     throw new ZoneError(
       'ERR_ZONE_NAMESPACE',
       'Attach mode needs a namespace: pass { namespace } or set SHMZONE_NAMESPACE (a cluster primary exports it)',

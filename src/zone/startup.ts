@@ -286,7 +286,7 @@ function creatorCheck(
   }
 }
 
-function mismatchError(spec: ZoneSpec, header: HeaderInfo): ZoneError {
+function mismatchError(spec: ZoneSpec, header: HeaderInfo, others: number): ZoneError {
   const what: string[] = [];
   if (header.size !== spec.size) what.push(`size ${header.size} (declared ${spec.size})`);
   if (header.tag !== spec.tag)
@@ -294,7 +294,10 @@ function mismatchError(spec: ZoneSpec, header: HeaderInfo): ZoneError {
   return new ZoneError(
     'ERR_ZONE_MISMATCH',
     `The existing zone "${spec.name}" (${spec.segment}) has ${what.join(' and ')}; ` +
-      `use the same declaration, remove it, or pass onMismatch: 'recreate'`,
+      (spec.onMismatch === 'recreate'
+        ? `onMismatch: 'recreate' replaces it only when no other process uses it, and ` +
+          `${others} live thread(s) of other processes do: stop them or use the same declaration`
+        : `use the same declaration, remove it, or pass onMismatch: 'recreate'`),
   );
 }
 
@@ -322,13 +325,14 @@ function joinReady(
       const mismatch = header.size !== spec.size || header.tag !== spec.tag;
       if (mismatch) {
         if (role !== 'attach' && spec.onMismatch === 'recreate' && others === 0) decision = 'close';
-        else failure = mismatchError(spec, header);
+        else failure = mismatchError(spec, header, others);
       } else if (role === 'owner') {
         if (others > 0) {
           failure = new ZoneError(
             'ERR_ZONE_IN_USE',
             `Zone "${spec.name}" (${spec.segment}) already exists and is used by ${others} live ` +
-              `thread(s) of other processes; choose another namespace or stop them`,
+              `thread(s) of other processes; choose another namespace or stop them, or share it ` +
+              `with mode: 'standalone' (processes with no primary of ours: PM2, services)`,
           );
         } else if (!(header.persist && spec.persist)) {
           decision = 'close';

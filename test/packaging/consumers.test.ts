@@ -1,0 +1,73 @@
+/**
+ * TypeScript consumers of the packed tarball: typescript@5.0 from the registry, no
+ * skipLibCheck, `module` node16, nodenext and bundler, from .ts and .mts files. Guards the
+ * published .d.ts against types newer compilers accept only (generic typed arrays: TS 5.7).
+ * CommonJS consumers (.cts) are not covered: the package has no CJS entry yet (issue 18).
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const CONSUMER = `import { zones, sharedDict, SharedDict, ShmzoneError, SlabPool } from 'shmzone';
+const dict: SharedDict = sharedDict(zones, 'c', '1m');
+const err: ShmzoneError | undefined = undefined;
+const pool: typeof SlabPool = SlabPool;
+export const used = [dict, err, pool];
+`;
+
+describe('TypeScript 5.0 consumers of the packed tarball', function () {
+  this.timeout(180_000);
+  let dir: string;
+  const run = (cmd: string, args: string[]): string =>
+    execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmzone-tsc-'));
+    execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], {
+      cwd: root,
+      stdio: 'ignore',
+    });
+    const tarball = fs.readdirSync(dir).find((f) => f.endsWith('.tgz'))!;
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true,"type":"module"}');
+    run('npm', [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--ignore-scripts',
+      `./${tarball}`,
+      'typescript@5.0',
+      '@types/node@20',
+    ]);
+    fs.writeFileSync(path.join(dir, 'consumer.ts'), CONSUMER);
+    fs.writeFileSync(path.join(dir, 'consumer.mts'), CONSUMER);
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('the scratch consumer really has TypeScript 5.0', () => {
+    expect(run('node', ['node_modules/typescript/bin/tsc', '-v'])).to.match(/^Version 5\.0\./);
+  });
+
+  for (const [module, resolution] of [
+    ['node16', 'node16'],
+    ['nodenext', 'nodenext'],
+    ['esnext', 'bundler'],
+  ] as const) {
+    it(`compiles with module ${module}, moduleResolution ${resolution}, no skipLibCheck`, () => {
+      const args = ['node_modules/typescript/bin/tsc', '--noEmit', '--strict', '--target'];
+      args.push('es2022', '--module', module, '--moduleResolution', resolution);
+      args.push('--types', 'node', 'consumer.ts', 'consumer.mts');
+      let output = '';
+      try {
+        run('node', args);
+      } catch (err) {
+        output = String((err as { stdout?: string }).stdout);
+      }
+      expect(output, 'tsc errors').to.equal('');
+    });
+  }
+});
