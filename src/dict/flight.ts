@@ -161,7 +161,8 @@ export class Flights {
       }
       const holder = dict.get(marker);
       if (typeof holder === 'number' && holder !== self && this.owner.isOwnerDead(holder)) {
-        if (this.takeOver(keyBytes, marker, holder)) return this.load(key, marker, loader, ttl, true);
+        if (this.takeOver(keyBytes, marker, holder))
+          return this.load(key, marker, loader, ttl, true);
         continue;
       }
       await this.word.changed(seen, LIVENESS_CHECK_MS);
@@ -212,7 +213,8 @@ function flightKeyBytes(key: unknown): Uint8Array {
   let bytes: Uint8Array;
   if (typeof key === 'string') bytes = encoder.encode(key);
   else if (key instanceof Uint8Array) bytes = key;
-  else throw new DictError('ERR_DICT_KEY_TYPE', 'getOrSet: the key must be a string or a Uint8Array');
+  else
+    throw new DictError('ERR_DICT_KEY_TYPE', 'getOrSet: the key must be a string or a Uint8Array');
   if (bytes.length === 0) throw new DictError('ERR_DICT_KEY_EMPTY', 'getOrSet: the key is empty');
   if (bytes.length > MAX_KEY_BYTES - FLIGHT_KEY_OVERHEAD) {
     throw new DictError(
@@ -222,7 +224,10 @@ function flightKeyBytes(key: unknown): Uint8Array {
     );
   }
   if (bytes[0] === RESERVED) {
-    throw new DictError('ERR_DICT_KEY_RESERVED', 'getOrSet: keys starting with byte 0xFF are reserved');
+    throw new DictError(
+      'ERR_DICT_KEY_RESERVED',
+      'getOrSet: keys starting with byte 0xFF are reserved',
+    );
   }
   return bytes;
 }

@@ -169,11 +169,27 @@ describe('SharedDict.getOrSet and wrap', function () {
       ['a number key', () => dict.getOrSet(42 as unknown as string, loader), 'ERR_DICT_KEY_TYPE'],
       ['an empty key', () => dict.getOrSet('', loader), 'ERR_DICT_KEY_EMPTY'],
       ['a key too long', () => dict.getOrSet('k'.repeat(65_532), loader), 'ERR_DICT_KEY_TOO_LONG'],
-      ['a reserved key', () => dict.getOrSet(new Uint8Array([0xff, 1]), loader), 'ERR_DICT_KEY_RESERVED'],
-      ['a loader not a function', () => dict.getOrSet('k', 'x' as unknown as () => string), 'ERR_DICT_LOADER'],
+      [
+        'a reserved key',
+        () => dict.getOrSet(new Uint8Array([0xff, 1]), loader),
+        'ERR_DICT_KEY_RESERVED',
+      ],
+      [
+        'a loader not a function',
+        () => dict.getOrSet('k', 'x' as unknown as () => string),
+        'ERR_DICT_LOADER',
+      ],
       ['a negative ttl', () => dict.getOrSet('k', loader, { ttl: -1 }), 'ERR_DICT_TTL'],
-      ['a ttl string', () => dict.getOrSet('k', loader, { ttl: '5' as unknown as number }), 'ERR_DICT_TTL'],
-      ['options not an object', () => dict.getOrSet('k', loader, 5 as unknown as object), 'ERR_DICT_OPTION'],
+      [
+        'a ttl string',
+        () => dict.getOrSet('k', loader, { ttl: '5' as unknown as number }),
+        'ERR_DICT_TTL',
+      ],
+      [
+        'options not an object',
+        () => dict.getOrSet('k', loader, 5 as unknown as object),
+        'ERR_DICT_OPTION',
+      ],
     ];
     for (const [what, call, code] of cases) {
       it(`${what} -> ${code}`, async () => {
@@ -194,7 +210,9 @@ describe('SharedDict.getOrSet and wrap', function () {
     });
 
     it('wrap with fn or key not a function throws at once', () => {
-      expect(thrown(() => dict.wrap(null as unknown as () => string)).code).to.equal('ERR_DICT_LOADER');
+      expect(thrown(() => dict.wrap(null as unknown as () => string)).code).to.equal(
+        'ERR_DICT_LOADER',
+      );
       const key = 'k' as unknown as () => string;
       expect(thrown(() => dict.wrap(() => 'v', { key })).code).to.equal('ERR_DICT_OPTION');
     });

@@ -16,7 +16,12 @@ interface Done {
   ms: number;
 }
 
-async function start(ns: string, calls: number, loadMs: number, mode: string): Promise<FixtureProcess> {
+async function start(
+  ns: string,
+  calls: number,
+  loadMs: number,
+  mode: string,
+): Promise<FixtureProcess> {
   const child = spawnFixture('flight-child', [ns, 'cold', String(calls), String(loadMs), mode]);
   await child.waitFor('ready', 20_000);
   return child;
