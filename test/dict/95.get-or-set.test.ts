@@ -148,6 +148,25 @@ describe('SharedDict.getOrSet and wrap', function () {
     dict.verify();
   });
 
+  it('waiting threads terminated mid-wait: the loader completes, nothing is left behind', async () => {
+    let release!: () => void;
+    const loading = dict.getOrSet(
+      'cold',
+      () => new Promise<string>((r) => (release = () => r('main'))),
+    );
+    const waiters = [0, 1, 2].map(() => startThread(dict, 20, 0, 'ok'));
+    workers.push(...waiters.map((t) => t.worker));
+    await Promise.all(waiters.map((t) => t.next('ready')));
+    for (const t of waiters) t.worker.postMessage('go');
+    await new Promise((r) => setTimeout(r, 200)); // asleep in futexWaitAsync
+    await Promise.all(waiters.map((t) => t.worker.terminate()));
+    release();
+    expect(await loading).to.equal('main');
+    expect(dict.get('loads')).to.equal(undefined); // no thread loaded
+    expect(markers(dict)).to.equal(0);
+    dict.verify();
+  });
+
   it('wrap caches by arguments, with a key function or the default key', async () => {
     let calls = 0;
     const square = dict.wrap(async (n: number) => ++calls && n * n, { ttl: 1000 });
