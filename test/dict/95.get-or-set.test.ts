@@ -187,6 +187,7 @@ describe('SharedDict.getOrSet and wrap', function () {
     const cases: Array<[string, () => Promise<unknown>, string]> = [
       ['a number key', () => dict.getOrSet(42 as unknown as string, loader), 'ERR_DICT_KEY_TYPE'],
       ['an empty key', () => dict.getOrSet('', loader), 'ERR_DICT_KEY_EMPTY'],
+      ['a lone surrogate key', () => dict.getOrSet('a\ud800', loader), 'ERR_DICT_KEY_UNICODE'],
       ['a key too long', () => dict.getOrSet('k'.repeat(65_532), loader), 'ERR_DICT_KEY_TOO_LONG'],
       [
         'a reserved key',
