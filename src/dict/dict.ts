@@ -804,7 +804,7 @@ export class SharedDict {
    * ERR_DICT_LOADER_VALUE (the loader gave null/undefined), ERR_DICT_VALUE_TYPE, or
    * ERR_DICT_FLIGHT_HOST (not in a zone); nothing is stored then.
    */
-  getOrSet<T extends DictValue = DictValue>(
+  getOrSet<T = unknown>(
     key: string | Uint8Array,
     loader: (key: string | Uint8Array) => T | Promise<T>,
     options?: GetOrSetOptions,
@@ -822,7 +822,7 @@ export class SharedDict {
    * (default key: `fn.name + ':' + JSON.stringify(args)`). Throws DictError ERR_DICT_LOADER,
    * ERR_DICT_OPTION, ERR_DICT_TTL, ERR_DICT_FLIGHT_HOST at once; calls reject as getOrSet's.
    */
-  wrap<A extends unknown[], T extends DictValue>(
+  wrap<A extends unknown[], T>(
     fn: (...args: A) => T | Promise<T>,
     options?: WrapOptions<A>,
   ): (...args: A) => Promise<T> {

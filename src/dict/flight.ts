@@ -22,7 +22,6 @@
  */
 import { DictError } from '../errors.js';
 import type { OwnerIdentity } from '../slab/api.js';
-import type { DictValue } from './codec.js';
 import { H_FLIGHT_WAKE } from '../zone/layout.js';
 import { Zone } from '../zone/zone.js';
 import { flightWordOf, type FlightWord } from './flight-wait.js';
@@ -57,9 +56,9 @@ export interface WrapOptions<A extends unknown[]> extends GetOrSetOptions {
 export interface FlightDict {
   readonly name: string;
   lastStatus: number;
-  get(key: string | Uint8Array): DictValue | undefined;
-  add(key: string | Uint8Array, value: DictValue, ttl?: number): StoreResult;
-  set(key: string | Uint8Array, value: DictValue | null | undefined, ttl?: number): StoreResult;
+  get(key: string | Uint8Array): unknown;
+  add(key: string | Uint8Array, value: unknown, ttl?: number): StoreResult;
+  set(key: string | Uint8Array, value: unknown, ttl?: number): StoreResult;
   delete(key: string | Uint8Array): boolean;
 }
 
@@ -82,7 +81,7 @@ export function openFlights(dict: FlightDict, host: DictHost): Flights {
 /** One dict's getOrSet state in the calling thread. */
 export class Flights {
   /** Loads in progress in this thread, by key (see localKey). */
-  private readonly local = new Map<string, Promise<DictValue>>();
+  private readonly local = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly dict: FlightDict,
@@ -91,7 +90,7 @@ export class Flights {
   ) {}
 
   /** See SharedDict.getOrSet. */
-  getOrSet<T extends DictValue>(
+  getOrSet<T>(
     key: string | Uint8Array,
     loader: (key: string | Uint8Array) => T | Promise<T>,
     options: GetOrSetOptions = {},
@@ -117,7 +116,7 @@ export class Flights {
   }
 
   /** See SharedDict.wrap. */
-  wrap<A extends unknown[], T extends DictValue>(
+  wrap<A extends unknown[], T>(
     fn: (...args: A) => T | Promise<T>,
     options: WrapOptions<A> = {},
   ): (...args: A) => Promise<T> {
@@ -141,7 +140,7 @@ export class Flights {
   }
 
   /** The host-wide part: become the loader, or wait for the one there is. */
-  private async fly<T extends DictValue>(
+  private async fly<T>(
     key: string | Uint8Array,
     keyBytes: Uint8Array,
     loader: (key: string | Uint8Array) => T | Promise<T>,
@@ -177,7 +176,7 @@ export class Flights {
     return this.dict.set(marker, this.owner.selfId) !== FAILED;
   }
 
-  private async load<T extends DictValue>(
+  private async load<T>(
     key: string | Uint8Array,
     marker: Uint8Array,
     loader: (key: string | Uint8Array) => T | Promise<T>,

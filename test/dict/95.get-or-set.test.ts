@@ -92,6 +92,15 @@ describe('SharedDict.getOrSet and wrap', function () {
     expect(markers(dict)).to.equal(0);
   });
 
+  it("stores an object through the dict's codec (v8 by default) for every caller", async () => {
+    const objects = dict;
+    const load = (): { id: number; tags: Set<string> } => ({ id: 7, tags: new Set(['a']) });
+    const [a, b] = await Promise.all([objects.getOrSet('o', load), objects.getOrSet('o', load)]);
+    expect(a).to.deep.equal({ id: 7, tags: new Set(['a']) });
+    expect(b).to.equal(a);
+    expect(objects.get('o')).to.deep.equal(a);
+  });
+
   it('50 calls in one thread share one load; a throwing loader rejects all 50 and holds nothing', async () => {
     const ok = await runFlight(dict, 'cold', 50, 20, 'ok', 'main', () => {});
     expect(dict.get('loads')).to.equal(1);
