@@ -13,6 +13,7 @@
         "native/errors.cc",
         "native/faults.cc",
         "native/futex.cc",
+        "native/futex-async.cc",
         "native/liveness.cc",
         "native/mapping.cc",
         "native/segment.cc"

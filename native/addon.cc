@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("listSegments", Napi::Function::New(env, ListSegments, "listSegments"));
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
+  exports.Set("futexWaitAsync", Napi::Function::New(env, FutexWaitAsync, "futexWaitAsync"));
   exports.Set("futexWake", Napi::Function::New(env, FutexWake, "futexWake"));
   exports.Set("barrierRegister", Napi::Function::New(env, BarrierRegister, "barrierRegister"));
   exports.Set("barrier", Napi::Function::New(env, Barrier, "barrier"));

@@ -27,24 +27,14 @@ namespace shmzone {
 
 namespace {
 
-enum FutexResult { kWoken = 0, kNotEqual = 1, kTimedOut = 2 };
-
 using Clock = std::chrono::steady_clock;
 
 }  // namespace
 
-Napi::Value FutexWait(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  auto* word = static_cast<uint32_t*>(ArgSharedSlot(info, 0, 1, 4, 4));
-  // `expected` is compared as the 32-bit pattern, so Int32Array values (negative) work too.
-  int64_t expected64 = ArgInteger(info, 2, "expected", INT32_MIN, UINT32_MAX);
-  uint32_t expected = static_cast<uint32_t>(expected64);
-  double timeoutMs = ArgNumber(info, 3, "timeoutMs");
-  bool forever = timeoutMs < 0 || std::isinf(timeoutMs);
+int WaitOnWord(uint32_t* word, uint32_t expected, int64_t timeoutNs) {
+  bool forever = timeoutNs < 0;
   Clock::time_point deadline =
-      forever ? Clock::time_point::max()
-              : Clock::now() + std::chrono::nanoseconds(static_cast<int64_t>(std::min(timeoutMs, 1e12) * 1e6));
-
+      forever ? Clock::time_point::max() : Clock::now() + std::chrono::nanoseconds(timeoutNs);
 #ifdef __linux__
   for (;;) {
     struct timespec ts;
@@ -59,21 +49,36 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
     }
     // FUTEX_WAIT takes a RELATIVE timeout; after EINTR we recompute what is left.
     long rc = syscall(SYS_futex, word, FUTEX_WAIT, expected, tsp, nullptr, 0);
-    if (rc == 0) return Napi::Number::New(env, kWoken);  // may be spurious: callers re-check the word
-    if (errno == EAGAIN) return Napi::Number::New(env, kNotEqual);
-    if (errno == ETIMEDOUT) return Napi::Number::New(env, kTimedOut);
+    if (rc == 0) return kFutexWoken;  // may be spurious: callers re-check the word
+    if (errno == EAGAIN) return kFutexNotEqual;
+    if (errno == ETIMEDOUT) return kFutexTimedOut;
     if (errno == EINTR) continue;
-    ThrowErrno(env, errno, "futex", "");
+    return -errno;
   }
 #else
   volatile uint32_t* w = word;
-  if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return Napi::Number::New(env, kNotEqual);
+  if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return kFutexNotEqual;
   for (;;) {
-    if (!forever && Clock::now() >= deadline) return Napi::Number::New(env, kTimedOut);
+    if (!forever && Clock::now() >= deadline) return kFutexTimedOut;
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return Napi::Number::New(env, kWoken);
+    if (__atomic_load_n(w, __ATOMIC_SEQ_CST) != expected) return kFutexWoken;
   }
 #endif
+}
+
+int64_t TimeoutNs(double timeoutMs) {
+  if (timeoutMs < 0 || std::isinf(timeoutMs)) return -1;
+  return static_cast<int64_t>(std::min(timeoutMs, 1e12) * 1e6);
+}
+
+Napi::Value FutexWait(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto* word = static_cast<uint32_t*>(ArgSharedSlot(info, 0, 1, 4, 4));
+  // `expected` is compared as the 32-bit pattern, so Int32Array values (negative) work too.
+  int64_t expected64 = ArgInteger(info, 2, "expected", INT32_MIN, UINT32_MAX);
+  int rc = WaitOnWord(word, static_cast<uint32_t>(expected64), TimeoutNs(ArgNumber(info, 3, "timeoutMs")));
+  if (rc < 0) ThrowErrno(env, -rc, "futex", "");
+  return Napi::Number::New(env, rc);
 }
 
 Napi::Value FutexWake(const Napi::CallbackInfo& info) {

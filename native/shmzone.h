@@ -58,8 +58,17 @@ Napi::Value UnlinkSegment(const Napi::CallbackInfo& info);
 Napi::Value ListSegments(const Napi::CallbackInfo& info);
 
 // ---- futex.cc ------------------------------------------------------------------------------
+enum FutexResult { kFutexWoken = 0, kFutexNotEqual = 1, kFutexTimedOut = 2 };
+// Sleeps while *word == expected, at most timeoutNs (< 0: no limit), on a process-shared
+// futex. Returns a FutexResult (kFutexWoken may be spurious), or -errno. Any thread may call it.
+int WaitOnWord(uint32_t* word, uint32_t expected, int64_t timeoutNs);
+// A JS timeout in ms (< 0 or Infinity: no limit) as WaitOnWord's timeoutNs.
+int64_t TimeoutNs(double timeoutMs);
 Napi::Value FutexWait(const Napi::CallbackInfo& info);
 Napi::Value FutexWake(const Napi::CallbackInfo& info);
+
+// ---- futex-async.cc: WaitOnWord on a libuv pool thread, settling a Promise --------------
+Napi::Value FutexWaitAsync(const Napi::CallbackInfo& info);
 
 // ---- barrier.cc ----------------------------------------------------------------------------
 Napi::Value BarrierRegister(const Napi::CallbackInfo& info);

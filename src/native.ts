@@ -110,6 +110,19 @@ export interface NativeAddon {
     timeoutMs: number,
   ): FutexResult;
   /**
+   * `futexWait` on a libuv pool thread: the calling JS thread is not blocked, the Promise
+   * resolves with the FutexResult (rejects with an errno-coded Error if the futex call fails).
+   * Arguments are checked as futexWait's, synchronously. The wait holds one pool thread (4 by
+   * default, shared with fs and dns) until it returns: keep few outstanding and bound
+   * `timeoutMs` (src/dict/flight-wait.ts does both).
+   */
+  futexWaitAsync(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    expected: number,
+    timeoutMs: number,
+  ): Promise<FutexResult>;
+  /**
    * Wakes up to `count` sleepers on that word, in any process (`Infinity` = all). Returns how
    * many woke (not Linux: always 0; pollers notice the change themselves).
    */

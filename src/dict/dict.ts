@@ -41,6 +41,7 @@ import {
   slotOfRef,
 } from './entries.js';
 import { expireStep, flushExpiredLocked } from './expiry.js';
+import { openFlights, type Flights, type GetOrSetOptions, type WrapOptions } from './flight.js';
 import { KeyScratch } from './hash.js';
 import { dictCreateLocked, dictCurrent } from './init.js';
 import {
@@ -230,6 +231,8 @@ export class SharedDict {
   private target: Uint8Array = NO_TARGET;
   private targetView: Uint8Array = NO_TARGET;
   private targetI32: Int32Array | null = null;
+  /** getOrSet state, made on first use. */
+  private flights: Flights | undefined;
 
   /**
    * A dict named `name`. Without `host` it is not usable until `attach` (the declaration
@@ -785,6 +788,46 @@ export class SharedDict {
     } finally {
       this.pool.unlock();
     }
+  }
+
+  // ---------------------------------------------------------------- getOrSet (flight.ts)
+
+  /**
+   * The value of `key`; on a miss, `loader(key)`'s result, stored with `options.ttl`. When
+   * callers in several threads or processes miss the same key at once, the loader runs once
+   * on the host and the others await the stored value (waiting sleeps on a futex from a libuv
+   * pool thread: the event loop keeps running). A loader that throws rejects the callers of
+   * its own thread; callers elsewhere then load again. A loader whose thread or process dies
+   * is replaced by one waiter within ~100 ms. Rejects with DictError ERR_DICT_KEY_*
+   * (getOrSet keys are 6 bytes shorter than MAX_KEY_BYTES and must not start with byte
+   * 0xFF: ERR_DICT_KEY_RESERVED), ERR_DICT_LOADER, ERR_DICT_TTL, ERR_DICT_OPTION,
+   * ERR_DICT_LOADER_VALUE (the loader gave null/undefined), ERR_DICT_VALUE_TYPE, or
+   * ERR_DICT_FLIGHT_HOST (not in a zone); nothing is stored then.
+   */
+  getOrSet<T = unknown>(
+    key: string | Uint8Array,
+    loader: (key: string | Uint8Array) => T | Promise<T>,
+    options?: GetOrSetOptions,
+  ): Promise<T> {
+    try {
+      this.flights ??= openFlights(this, this.host);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.flights.getOrSet(key, loader, options);
+  }
+
+  /**
+   * `fn` cached: each call is `getOrSet(options.key(...args), () => fn(...args), options)`
+   * (default key: `fn.name + ':' + JSON.stringify(args)`). Throws DictError ERR_DICT_LOADER,
+   * ERR_DICT_OPTION, ERR_DICT_TTL, ERR_DICT_FLIGHT_HOST at once; calls reject as getOrSet's.
+   */
+  wrap<A extends unknown[], T>(
+    fn: (...args: A) => T | Promise<T>,
+    options?: WrapOptions<A>,
+  ): (...args: A) => Promise<T> {
+    this.flights ??= openFlights(this, this.host);
+    return this.flights.wrap(fn, options);
   }
 
   /** A handle to send to a worker thread; `SharedDict.fromTransfer(handle)` there. */

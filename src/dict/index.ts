@@ -11,3 +11,4 @@ export type { DictValue } from './codec.js';
 export type { DictCodecOption, ValueCodec } from './values.js';
 export type { SetManyEntry } from './batch.js';
 export type { DictHost, DictPool } from './pool.js';
+export type { GetOrSetOptions, WrapOptions } from './flight.js';

@@ -11,7 +11,7 @@
  * byte 64    +--------+--------+--------+--------+--------+--------+--------+--------+
  *            |TOKEN_AT|TOK_SIZE|POOL_OFF|TAG_LEN |NAME_LEN| NS_LEN | (reserved, 0)   |
  * byte 96    +--------+--------+--------+--------+--------+--------+--------+--------+
- *            | words 24..31 reserved, 0                                              |
+ *            | FLIGHT | words 25..31 reserved, 0                                     |
  * byte 128   +--------+--------+--------+--------+--------+--------+--------+--------+
  *            | TAG (UTF-8, up to 64 bytes) | NAME (64 bytes) | NAMESPACE (64 bytes) |
  * byte 320   +-----------------------------+-----------------+----------------------+
@@ -76,6 +76,11 @@ export const H_TAG_LENGTH = 19;
 export const H_NAME_LENGTH = 20;
 export const H_NAMESPACE_LENGTH = 21;
 /** Words in the numeric part of the header. */
+/**
+ * Flight word: bumped (then futex-woken) whenever a getOrSet load on the zone ends, so that
+ * waiters in every process re-check their key (src/dict/flight.ts). Atomics only; wraps.
+ */
+export const H_FLIGHT_WAKE = 24;
 export const H_WORDS = 32;
 
 // Byte offsets and lengths of the string fields.

@@ -67,6 +67,8 @@ describe('README: every TypeScript block runs as written', function () {
       expect(leftovers, 'segments left behind').to.deep.equal([]);
       expect(segmentsWithPrefix(ns)).to.deep.equal([]);
       if (block.includes("console.log('hits'")) expect(r.out.trim()).to.equal('hits 2');
+      if (block.includes("console.log('origin calls'"))
+        expect(r.out.trim()).to.equal('origin calls 1');
     });
   });
 });
