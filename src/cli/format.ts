@@ -136,7 +136,7 @@ export function formatStat(
     lines.push(
       `dict  entries ${dict.entries}  bytes ${formatBytes(dict.bytesUsed)}  hits ${dict.hits}  ` +
         `misses ${dict.misses}  hit ratio ${formatPercent(dict.hits, dict.hits + dict.misses)}  ` +
-        `evictions ${dict.evictions}  expirations ${dict.expirations}`,
+        `sets ${dict.sets}  evictions ${dict.evictions}  expirations ${dict.expirations}`,
     );
   }
   return lines.join('\n');

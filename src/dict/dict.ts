@@ -47,6 +47,7 @@ import { dictCreateLocked, dictCurrent } from './init.js';
 import {
   D_BYTES8,
   D_COUNT,
+  D_SETS,
   D_FLUSH_GEN,
   D_GRAVE,
   D_LRU_TAIL,
@@ -145,6 +146,8 @@ export interface DictStats {
   /** Lock-free or locked reads that found a live value, over all processes. */
   hits: number;
   misses: number;
+  /** Values stored (set, safeSet, add, replace, incr), over all processes. */
+  sets: number;
   /** Live entries removed to make room. */
   evictions: number;
   /** Expired entries reclaimed (expire step, eviction of expired ones, flushExpired). */
@@ -483,6 +486,7 @@ export class SharedDict {
         const sum = c.f64[c.valueOffset(old) / 8] + by;
         this.writeNumberLocked(old, sum);
         lruTouch(c, old);
+        this.countStore();
         this.lastStatus = DictStatus.OK;
         return sum;
       }
@@ -503,6 +507,7 @@ export class SharedDict {
         c.w(ew + E_GEN, c.u32[c.hw + D_FLUSH_GEN]);
         seqLeave(c.i32, sw);
         lruTouch(c, old);
+        this.countStore();
         this.lastStatus = DictStatus.OK;
         return sum;
       }
@@ -1159,6 +1164,12 @@ export class SharedDict {
    * expire step). New entry first, then link it, then free the old one: a failed allocation
    * leaves the old value in place. Sets lastStatus.
    */
+  /** Bumps the SETS statistic (layout.ts D_SETS: a plain store under the lock, no journal). */
+  private countStore(): void {
+    const c = this.core;
+    c.u32[c.hw + D_SETS] = (c.u32[c.hw + D_SETS] + 1) >>> 0;
+  }
+
   private storeLocked(
     slot: number,
     old: number,
@@ -1191,6 +1202,7 @@ export class SharedDict {
       lruPushHead(c, e);
     }
     c.w(c.hw + D_BYTES8, c.u32[c.hw + D_BYTES8] + align8(size) / 8);
+    this.countStore();
     seqLeave(c.i32, sw);
     if (c.u32[c.hw + D_GRAVE] !== 0) reapGraveyard(c);
     if (this.forcible) {

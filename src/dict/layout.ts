@@ -107,6 +107,13 @@ export const D_GRAVE = 16;
  * locker repairs once, which is harmless. Not a layout change for readers, so no new version.
  */
 export const D_REPAIRED = 17;
+/**
+ * Stores made (every set, safeSet, add, replace and incr that stored a value), a statistic:
+ * bumped under the lock with a plain store and never journaled, so a writer killed after the
+ * bump and rolled back leaves it one too high. A dict built before this word existed has 0
+ * here (it was reserved). Guarded by test/dict/31.sets-counter.test.ts.
+ */
+export const D_SETS = 18;
 export const HEADER_WORDS = 20;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 

@@ -13,6 +13,7 @@ import {
   D_BYTES8,
   D_COUNT,
   D_EVICTED,
+  D_SETS,
   D_EXPIRED,
   D_STATS,
   LINE_WORDS,
@@ -63,6 +64,7 @@ export function dictCounters(u32: Uint32Array, f64: Float64Array, hw: number): D
     bytesUsed: u32[hw + D_BYTES8] * 8,
     hits,
     misses,
+    sets: u32[hw + D_SETS],
     evictions: u32[hw + D_EVICTED],
     expirations: u32[hw + D_EXPIRED],
   };

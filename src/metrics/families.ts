@@ -184,6 +184,12 @@ export const FAMILIES: readonly MetricFamily[] = [
     (s) => s.dict?.misses,
   ),
   scalar(
+    'shmzone_dict_sets_total',
+    'counter',
+    'Values stored in the dict (set, safeSet, add, replace, incr).',
+    (s) => s.dict?.sets,
+  ),
+  scalar(
     'shmzone_dict_evictions_total',
     'counter',
     'Live dict entries evicted to make room.',

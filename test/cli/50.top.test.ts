@@ -91,7 +91,7 @@ describe('cli: shmzone top', () => {
       expect(stat.dict).to.deep.include({ entries: 40, hits: 25, misses: 5 });
       // Idle: no rate, and top's own lock taking (for the dict stats) is not counted.
       expect(lineOf(text, /^ {2}per s /)).to.equal(
-        '  per s   get 0  hit 0  miss 0  evict 0  expire 0  alloc 0',
+        '  per s   get 0  hit 0  miss 0  set 0  evict 0  expire 0',
       );
       expect(lineOf(text, /^ {2}lock /)).to.match(
         /acquisitions \d+ \(0\/s\) {2}contended \d+ \(0\/s\)/,

@@ -39,6 +39,7 @@ export interface ZoneRates {
   gets: number;
   hits: number;
   misses: number;
+  sets: number;
   evictions: number;
   expirations: number;
   /** Slab allocation requests (every class plus whole-page runs): a dict set allocates one. */
@@ -125,6 +126,7 @@ export function zoneRates(
     gets: hits + misses,
     hits,
     misses,
+    sets: d0 && d1 ? per(d1.sets, d0.sets) : 0,
     evictions: d0 && d1 ? per(d1.evictions, d0.evictions) : 0,
     expirations: d0 && d1 ? per(d1.expirations, d0.expirations) : 0,
     allocs: per(allocRequests(now.pool), allocRequests(before.pool)),

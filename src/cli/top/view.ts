@@ -127,9 +127,9 @@ export function zonePanel(z: ZoneSample, frame: Frame, width: number): string[] 
     );
     lines.push(
       `  per s   get ${formatRate(r?.gets)}  hit ${formatRate(r?.hits)}  miss ${formatRate(r?.misses)}  ` +
-        `evict ${formatRate(r?.evictions)}  expire ${formatRate(r?.expirations)}  alloc ${formatRate(r?.allocs)}`,
+        `set ${formatRate(r?.sets)}  evict ${formatRate(r?.evictions)}  expire ${formatRate(r?.expirations)}`,
     );
-    lines.push(`  totals  evictions ${d.evictions}  expirations ${d.expirations}`);
+    lines.push(`  totals  sets ${d.sets}  evictions ${d.evictions}  expirations ${d.expirations}`);
   } else if (p !== undefined) {
     lines.push(`  per s   alloc ${formatRate(r?.allocs)}`);
   }
