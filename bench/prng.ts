@@ -1,5 +1,5 @@
 /**
- * xorshift32 exactly as ../shared/bench-workloads.md defines it: state starts at 0x9E3779B9;
+ * xorshift32 exactly as docs/specs/bench-workloads.md defines it: state starts at 0x9E3779B9;
  * step x ^= x << 13; x ^= x >>> 17; x ^= x << 5; the value is x >>> 0.
  * Shared by every benchmark (slab, dict) so that all contenders see the same sizes.
  */

@@ -1,7 +1,7 @@
 // Cross-process futex on a 32-bit word of a SharedArrayBuffer.
 //
 // Atomics.wait/notify cannot be used between processes: V8 keeps its waiter lists inside each
-// process (RELIABILITY.md 8.1). The kernel's futex, WITHOUT FUTEX_PRIVATE_FLAG, keys sleepers by
+// process (docs/specs/reliability.md 8.1). The kernel's futex, WITHOUT FUTEX_PRIVATE_FLAG, keys sleepers by
 // the physical page, so a wake in one process reaches a waiter in another that maps the same
 // segment at any address.
 //

@@ -1,5 +1,5 @@
 // Liveness tokens: a process-shared ROBUST pthread mutex per registered thread, placed inside
-// the zone (RELIABILITY.md 5). The thread locks its token when it registers and holds it for
+// the zone (docs/specs/reliability.md 5). The thread locks its token when it registers and holds it for
 // life; when it dies (SIGKILL, crash, worker.terminate()), the kernel walks the thread's robust
 // list and marks the mutex owner-dead, so the next trylock by anyone answers EOWNERDEAD instead
 // of EBUSY. Unlike pid checks this cannot be fooled by pid reuse and sees worker threads too.

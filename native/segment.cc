@@ -1,6 +1,6 @@
 // POSIX shared memory segments: create, open (with owner/mode/size checks), stat, unlink, list.
 //
-// Creation order and why (RELIABILITY.md 7.1, 7.2):
+// Creation order and why (docs/specs/reliability.md 7.1, 7.2):
 //   shm_open(O_RDWR|O_CREAT|O_EXCL)  never adopt a name someone else planted
 //   fchmod(mode)                     the umask filtered the mode given to shm_open
 //   ftruncate(size)                  sets the size only; tmpfs pages are not yet allocated

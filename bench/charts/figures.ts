@@ -100,7 +100,7 @@ export function slabCharts(s: SlabResults): NamedChart[] {
       y.field === 'vsNginx'
         ? s.nginx.vsNginxAgainst === 'thisRun' && s.nginx.thisRun !== null
           ? `nginx ${s.nginx.thisRun.nginx} slab (${s.nginx.thisRun.cc}) measured in the same run`
-          : 'nginx reference figures (nginx-slab-notes.md), not this run'
+          : 'nginx reference figures (docs/specs/nginx-slab-notes.md), not this run'
         : `${y.name} measured in the same run`;
     out.push({
       file: y.file,

@@ -1,5 +1,5 @@
 /**
- * Benchmark C1 (../shared/bench-workloads.md) for SharedDict and the caches Node users pick
+ * Benchmark C1 (docs/specs/bench-workloads.md) for SharedDict and the caches Node users pick
  * today. Every contender runs in fresh child processes (child.ts); with 2 processes both
  * start on the same "go". Prints ops/s per process and ratios, writes bench/results/dict.json.
  *

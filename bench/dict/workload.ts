@@ -1,5 +1,5 @@
 /**
- * Workload C1 of ../shared/bench-workloads.md: 100,000 keys "key:<i>", 100-byte random
+ * Workload C1 of docs/specs/bench-workloads.md: 100,000 keys "key:<i>", 100-byte random
  * values, uniformly random gets; the mixed variant makes 10% of operations sets.
  */
 import { Xorshift32 } from '../prng.js';

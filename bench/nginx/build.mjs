@@ -13,7 +13,7 @@
 //   ngx_shmtx.c and the harness, which stubs the little else they call.
 // - -O2 for all three: nginx's configure defaults to -O, but distributions build the nginx
 //   people run with -O2 (Debian's dpkg-buildflags), and the reference figures in
-//   nginx-slab-notes.md were measured with -O2.
+//   docs/specs/nginx-slab-notes.md were measured with -O2.
 // - Exits 1 with one line "nginx harness: <reason>" on stderr when something is missing (gcc,
 //   tar, the network on a first run); progress goes to stderr too.
 import { spawnSync } from 'node:child_process';

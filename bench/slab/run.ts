@@ -9,7 +9,7 @@
  * nginx's ngx_slab.c and ngx_shmtx.c (downloaded and built once, cached in bench/.cache/); the
  * harness runs the same workloads, zone sizes, PRNG and passes as child.ts, as two contenders:
  * `nginx` (ngx_slab_alloc/free, the zone mutex per call) and `nginx-locked` (the _locked twins
- * under one held mutex). The old reference figures of nginx-slab-notes.md, measured long ago on
+ * under one held mutex). The old reference figures of docs/specs/nginx-slab-notes.md, measured long ago on
  * another CPU, are printed ("x ref") and written alongside. If the harness cannot be built (no
  * gcc, no network on a first run), "x nginx" falls back to those reference figures and the
  * table says so.
@@ -37,7 +37,7 @@ interface NginxFigures {
 
 /**
  * nginx 1.31 slab, gcc -O2, on the team's 2-core AMD EPYC VM long ago
- * (../shared/nginx-slab-notes.md): ns per step.
+ * (docs/specs/nginx-slab-notes.md): ns per step.
  */
 export const NGINX_REFERENCE: NginxFigures = {
   withLock: { W1: 27.6, W2: 39.1, W3: 62.0 },
@@ -186,7 +186,7 @@ export async function run(options: BenchOptions): Promise<void> {
       `nginx: measured in this run (nginx ${nginxBuild.nginx} ngx_slab.c + ngx_shmtx.c, ${nginxBuild.cc}; bench/nginx/harness.c)`,
     );
   } else {
-    console.log('nginx: reference figures from nginx-slab-notes.md, not this run');
+    console.log('nginx: reference figures from docs/specs/nginx-slab-notes.md, not this run');
     console.log(`       (the harness did not build: ${'error' in build ? build.error : '?'})`);
   }
   console.log(
@@ -205,8 +205,8 @@ export async function run(options: BenchOptions): Promise<void> {
   );
   console.log(
     nginxBuild !== null
-      ? 'x nginx: against the nginx rows of this run; x ref / nginx ref: against the reference figures of nginx-slab-notes.md\n(nginx 1.31, another CPU, long ago): on the nginx rows, x ref is how far this machine is from the reference today.'
-      : 'x nginx: against the reference figures of nginx-slab-notes.md (nginx ref column), as x ref.',
+      ? 'x nginx: against the nginx rows of this run; x ref / nginx ref: against the reference figures of docs/specs/nginx-slab-notes.md\n(nginx 1.31, another CPU, long ago): on the nginx rows, x ref is how far this machine is from the reference today.'
+      : 'x nginx: against the reference figures of docs/specs/nginx-slab-notes.md (nginx ref column), as x ref.',
   );
   console.log(
     'slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).',

@@ -1,5 +1,5 @@
 /**
- * Allocator workloads W1-W4 of ../shared/bench-workloads.md over a minimal allocator face.
+ * Allocator workloads W1-W4 of docs/specs/bench-workloads.md over a minimal allocator face.
  * Each function runs one timed pass and returns ns per step (W4: the utilisation ratio).
  */
 import { Xorshift32 } from '../prng.js';

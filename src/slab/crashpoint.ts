@@ -1,5 +1,5 @@
 /**
- * Test-only crash points (SQLite-style crash tests, RELIABILITY.md "Deterministic crash
+ * Test-only crash points (SQLite-style crash tests, docs/specs/reliability.md "Deterministic crash
  * points"). When the process starts with `SHMZONE_CRASH_AT=k` (k >= 1), the journal's write
  * path calls `crashTick` after every journaled store, and once a test has called
  * `armCrash()` the process SIGKILLs itself right after the k-th journaled store.

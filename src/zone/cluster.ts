@@ -1,7 +1,7 @@
 /**
  * node:cluster integration: who is a primary or a worker, how the namespace travels from the
  * primary to its workers, and the primary's dead-worker recovery hook (nginx's timing: right
- * after the worker is reaped, RELIABILITY.md 1).
+ * after the worker is reaped, docs/specs/reliability.md 1).
  */
 import cluster from 'node:cluster';
 

@@ -1,6 +1,6 @@
 /**
  * The peer table: one slot per thread (in any process) that uses the zone. A slot's liveness
- * token (a robust process-shared mutex the thread holds for life, RELIABILITY.md 5) is how
+ * token (a robust process-shared mutex the thread holds for life, docs/specs/reliability.md 5) is how
  * anyone learns, without pid-reuse races, that the thread or its process has died.
  *
  * Holding a slot's token IS owning the slot: claiming, releasing and reaping all go through

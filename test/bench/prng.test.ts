@@ -1,5 +1,5 @@
 /**
- * The benchmarks' PRNG must draw exactly the sequence ../shared/bench-workloads.md defines,
+ * The benchmarks' PRNG must draw exactly the sequence docs/specs/bench-workloads.md defines,
  * since every peer we compare with (nginx's C harness included) runs the same one.
  */
 import { expect } from 'chai';

@@ -1,5 +1,5 @@
 /**
- * Slab crash torture (RELIABILITY.md, anchor tests 1 and 3): real processes and worker
+ * Slab crash torture (docs/specs/reliability.md, anchor tests 1 and 3): real processes and worker
  * threads loop alloc / fill / check / free; the parent SIGKILLs (or terminate()s) them at
  * random moments, many times, and respawns them.
  *

@@ -1,5 +1,5 @@
 /**
- * Deterministic crash points (RELIABILITY.md anchor test 2, SQLite's crash tests): for each
+ * Deterministic crash points (docs/specs/reliability.md anchor test 2, SQLite's crash tests): for each
  * operation below, a child process SIGKILLs itself right after its k-th journaled store, for
  * k = 1, 2, ... until the operation completes; so every store index of every operation is a
  * crash point once. After each crash this (parent) process takes the lock over from the dead

@@ -1,5 +1,5 @@
 /**
- * Dict crash torture (RELIABILITY.md anchor test 1 for the dict; issue 4 "Crash"): 3 writer
+ * Dict crash torture (docs/specs/reliability.md anchor test 1 for the dict; issue 4 "Crash"): 3 writer
  * processes loop set/replace/add/get/delete with self-checksummed values on 200 keys of a dict
  * small enough that sets evict, and incr their own counter in a second dict; the parent
  * SIGKILLs a random writer >= 100 times and respawns it.

@@ -1,5 +1,5 @@
 /**
- * Cluster (issue 5, RELIABILITY.md anchor test 1 with nginx's timing): a cluster primary
+ * Cluster (issue 5, docs/specs/reliability.md anchor test 1 with nginx's timing): a cluster primary
  * SIGKILLs a dict worker at the moment that worker holds the pool lock (mid-operation), and
  * respawns it. Kills 1-3 happen while that worker is the only one, so the primary's reap
  * hook (recoverProcess) is the only possible recoverer: it must log exactly one line per

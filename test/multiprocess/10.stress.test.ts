@@ -1,6 +1,6 @@
 /**
  * Multi-process stress through the whole stack (registry attach by namespace, peer table,
- * native futex), RELIABILITY.md anchor tests 12, 15 and 16:
+ * native futex), docs/specs/reliability.md anchor tests 12, 15 and 16:
  * - pattern stress: 3 processes allocate, fill with a self-describing pattern, and hand blocks
  *   to each other through a shared transfer array; whoever receives a block checks it and frees
  *   it. A block given to two owners, or a free that hits a live block, breaks a pattern. At the

@@ -1,6 +1,6 @@
 /**
  * The cross-process futex: a waiter in another process is woken by our wake (which
- * Atomics.notify cannot do, RELIABILITY.md 8.1), a timeout returns TimedOut, a changed word
+ * Atomics.notify cannot do, docs/specs/reliability.md 8.1), a timeout returns TimedOut, a changed word
  * returns NotEqual at once, and bad offsets are RangeErrors.
  */
 import { expect } from 'chai';

@@ -56,7 +56,7 @@ export function thrown(fn: () => unknown): { code?: string; name?: string; messa
   throw new Error('expected an exception');
 }
 
-/** xorshift32 as in bench-workloads.md. */
+/** xorshift32 as in docs/specs/bench-workloads.md. */
 export function xorshift32(seed = 0x9e3779b9): () => number {
   let x = seed >>> 0 || 1;
   return () => {

@@ -1,5 +1,5 @@
 /**
- * Planted and damaged segments (RELIABILITY.md 7.2, tests 8 and 10): a segment with the right
+ * Planted and damaged segments (docs/specs/reliability.md 7.2, tests 8 and 10): a segment with the right
  * name but a looser mode, another owner, wrong magic or version, or truncated, is refused with
  * its code by both the owner (EEXIST path) and an attacher, and is left exactly as it was.
  */
