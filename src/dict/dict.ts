@@ -803,7 +803,9 @@ export class SharedDict {
    * on the host and the others await the stored value (waiting sleeps on a futex from a libuv
    * pool thread: the event loop keeps running). A loader that throws rejects the callers of
    * its own thread; callers elsewhere then load again. A loader whose thread or process dies
-   * is replaced by one waiter within ~100 ms. Rejects with DictError ERR_DICT_KEY_*
+   * is replaced by one waiter within ~100 ms. With `options.staleTtl` (ms, needs `ttl`), a
+   * value older than `ttl` but younger than `ttl + staleTtl` is returned at once while one
+   * caller on the host reloads it in the background. Rejects with DictError ERR_DICT_KEY_*
    * (getOrSet keys are 6 bytes shorter than MAX_KEY_BYTES and must not start with byte
    * 0xFF: ERR_DICT_KEY_RESERVED), ERR_DICT_LOADER, ERR_DICT_TTL, ERR_DICT_OPTION,
    * ERR_DICT_LOADER_VALUE (the loader gave null/undefined), ERR_DICT_VALUE_TYPE, or

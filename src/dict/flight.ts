@@ -44,6 +44,20 @@ export const FLIGHT_KEY_OVERHEAD = 6;
 export interface GetOrSetOptions {
   /** TTL of the stored value in ms, 0 or absent = forever (as `set`). */
   ttl?: number;
+  /**
+   * Stale-while-revalidate, in ms (needs `ttl`): the value is kept `ttl + staleTtl` ms; once
+   * older than `ttl`, callers get it at once while one caller on the host reloads it in the
+   * background. A failed background reload keeps the stale value until it expires.
+   */
+  staleTtl?: number;
+}
+
+/** Validated getOrSet options: the TTL to store with, and the stale part of it. */
+interface Lifetime {
+  /** What the value is stored with: ttl + staleTtl (0 = forever). */
+  storeTtl: number;
+  /** 0, or the tail of storeTtl during which the value is served stale and reloaded. */
+  staleTtl: number;
 }
 
 /** `wrap` options. */
@@ -60,6 +74,7 @@ export interface FlightDict {
   add(key: string | Uint8Array, value: unknown, ttl?: number): StoreResult;
   set(key: string | Uint8Array, value: unknown, ttl?: number): StoreResult;
   delete(key: string | Uint8Array): boolean;
+  ttl(key: string | Uint8Array): number | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -100,19 +115,40 @@ export class Flights {
       if (typeof loader !== 'function') {
         throw new DictError('ERR_DICT_LOADER', `getOrSet: the loader must be a function`);
       }
-      const ttl = checkTtl(readTtl(options));
+      const life = readLifetime(options);
       const hit = this.dict.get(key);
-      if (hit !== undefined) return Promise.resolve(hit as T);
-      const id = localKey(key);
-      let flight = this.local.get(id);
-      if (flight === undefined) {
-        flight = this.fly(key, keyBytes, loader, ttl).finally(() => this.local.delete(id));
-        this.local.set(id, flight);
+      if (hit !== undefined) {
+        if (this.isStale(key, life)) this.start(key, keyBytes, loader, life, true).catch(ignore);
+        return Promise.resolve(hit as T);
       }
-      return flight as Promise<T>;
+      return this.start(key, keyBytes, loader, life, false) as Promise<T>;
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /** This thread's flight for `key`, started unless one is under way. */
+  private start<T>(
+    key: string | Uint8Array,
+    keyBytes: Uint8Array,
+    loader: (key: string | Uint8Array) => T | Promise<T>,
+    life: Lifetime,
+    refresh: boolean,
+  ): Promise<unknown> {
+    const id = localKey(key);
+    let flight = this.local.get(id);
+    if (flight === undefined) {
+      flight = this.fly(key, keyBytes, loader, life, refresh).finally(() => this.local.delete(id));
+      this.local.set(id, flight);
+    }
+    return flight;
+  }
+
+  /** True when `key`'s value is in the stale tail of its lifetime (see staleTtl). */
+  private isStale(key: string | Uint8Array, life: Lifetime): boolean {
+    if (life.staleTtl === 0) return false;
+    const left = this.dict.ttl(key);
+    return left !== undefined && left !== 0 && left <= life.staleTtl;
   }
 
   /** See SharedDict.wrap. */
@@ -127,7 +163,8 @@ export class Flights {
     if (typeof keyOf !== 'function') {
       throw new DictError('ERR_DICT_OPTION', 'wrap: the "key" option must be a function');
     }
-    const getOrSetOptions: GetOrSetOptions = { ttl: checkTtl(readTtl(options)) };
+    const { storeTtl, staleTtl } = readLifetime(options);
+    const getOrSetOptions: GetOrSetOptions = { ttl: storeTtl - staleTtl, staleTtl };
     return (...args: A) => {
       let key: string | Uint8Array;
       try {
@@ -139,25 +176,31 @@ export class Flights {
     };
   }
 
-  /** The host-wide part: become the loader, or wait for the one there is. */
+  /**
+   * The host-wide part: become the loader, or wait for the one there is. A `refresh` (the
+   * value is stale) loads only while the value is still stale and nobody else is loading it.
+   */
   private async fly<T>(
     key: string | Uint8Array,
     keyBytes: Uint8Array,
     loader: (key: string | Uint8Array) => T | Promise<T>,
-    ttl: number,
+    life: Lifetime,
+    refresh: boolean,
   ): Promise<T> {
     const dict = this.dict;
+    const ttl = life.storeTtl;
     const marker = withPrefix(keyBytes, MARKER, 0);
     for (;;) {
       const seen = this.word.read(); // before the checks: a load ending after them changes it
       const hit = dict.get(key);
-      if (hit !== undefined) return hit as T;
+      if (hit !== undefined && !(refresh && this.isStale(key, life))) return hit as T;
       const self = this.owner.selfId;
       if (dict.add(marker, self) !== FAILED) return this.load(key, marker, loader, ttl, true);
       if (dict.lastStatus !== DictStatus.EXISTS) {
         // No room even for the marker: load unprotected rather than wait for nobody.
         return this.load(key, marker, loader, ttl, false);
       }
+      if (refresh && hit !== undefined) return hit as T; // another caller is reloading it
       const holder = dict.get(marker);
       if (typeof holder === 'number' && holder !== self && this.owner.isOwnerDead(holder)) {
         if (this.takeOver(keyBytes, marker, holder))
@@ -200,12 +243,21 @@ export class Flights {
   }
 }
 
-function readTtl(options: unknown): unknown {
+function readLifetime(options: unknown): Lifetime {
   if (options === null || typeof options !== 'object') {
     throw new DictError('ERR_DICT_OPTION', 'getOrSet/wrap: options must be an object');
   }
-  return (options as { ttl?: unknown }).ttl ?? 0;
+  const o = options as { ttl?: unknown; staleTtl?: unknown };
+  const ttl = checkTtl(o.ttl ?? 0);
+  const staleTtl = checkTtl(o.staleTtl ?? 0, 'staleTtl');
+  if (staleTtl > 0 && ttl === 0) {
+    throw new DictError('ERR_DICT_OPTION', 'getOrSet/wrap: "staleTtl" needs a "ttl"');
+  }
+  return { storeTtl: checkTtl(ttl + staleTtl, 'ttl + staleTtl'), staleTtl };
 }
+
+/** A background reload's failure: the stale value stays until it expires (see staleTtl). */
+function ignore(): void {}
 
 /** The key's bytes, checked like the dict's (codes ERR_DICT_KEY_*), minus the flight prefix. */
 function flightKeyBytes(key: unknown): Uint8Array {
