@@ -28,6 +28,8 @@ interface WorkerStats {
   requests: number;
   originCalls: number;
   l1Hits: number;
+  /** CPU time of the worker (user + system), µs. */
+  cpuMicros: number;
 }
 
 /** Proportional set size (shared pages split between their mappers), bytes. */
@@ -66,6 +68,7 @@ if (cluster.isPrimary) {
           requests: sum('requests'),
           originCalls: sum('originCalls'),
           l1Hits: sum('l1Hits'),
+          cpuMicros: sum('cpuMicros'),
           memory,
         });
       });
@@ -74,9 +77,12 @@ if (cluster.isPrimary) {
   });
 } else {
   const cache = await makeVariant(variant, url, tier);
-  const stats: WorkerStats = { requests: 0, originCalls: 0, l1Hits: 0 };
+  const stats: WorkerStats = { requests: 0, originCalls: 0, l1Hits: 0, cpuMicros: 0 };
+  const cpuAtStart = process.cpuUsage();
   process.on('message', () => {
     stats.l1Hits = tier?.metrics().l1Hits ?? 0;
+    const cpu = process.cpuUsage(cpuAtStart);
+    stats.cpuMicros = cpu.user + cpu.system;
     process.send!(stats);
   });
   http
