@@ -80,6 +80,26 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
     await within(200, async () => (await b[1].call('get', { key: 'warm' })) === 'w2', 'B sees w2');
   });
 
+  it('a write published while host B has no subscriber is not lost: the new subscriber flushes', async () => {
+    await a[0].call('set', { key: 'gap', value: 'old' });
+    await within(200, async () => (await b[0].call('get', { key: 'gap' })) === 'old', 'B old');
+    const victim = await subscriberOf(b);
+    const survivor = b.find((p) => p !== victim)!;
+    const flushesBefore = survivor.count('flush');
+    const subscribedBefore = survivor.count('subscribed');
+    victim.proc.child.kill('SIGKILL');
+    await victim.proc.exited;
+    await a[0].call('set', { key: 'gap', value: 'new' }); // host B has no subscriber now
+    const writtenAt = Date.now();
+    await within(1000, () => survivor.count('subscribed') > subscribedBefore, 'takeover');
+    b = [survivor, await startHostProcess(survivor.host, redis.url)];
+    const subscribed = survivor.proc.lines.filter((l) => l.event === 'subscribed').at(-1)!;
+    // The takeover runs its lease check every 250 ms: it comes after the write.
+    expect(subscribed.at as number).to.be.above(writtenAt);
+    expect(survivor.count('flush')).to.equal(flushesBefore + 1);
+    expect(await b[1].call('get', { key: 'gap' })).to.equal('new');
+  });
+
   it('redis-server killed: L1 keeps serving, nothing throws into callers, errors are counted', async () => {
     await a[0].call('set', { key: 'k', value: 'before' });
     await within(200, async () => (await b[0].call('get', { key: 'k' })) === 'before', 'B k');
