@@ -18,7 +18,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { createClient } from '@keyv/redis';
-import { startRedis } from '../../test/helpers/redis.js';
+import { freePort, startRedis } from '../../test/helpers/redis.js';
 import { VARIANTS, type VariantName } from './variants.js';
 
 const arg = (name: string, dflt: number): number =>
@@ -116,13 +116,12 @@ const commands = async () =>
   Number(/total_commands_processed:(\d+)/.exec(await admin.info('stats'))![1]);
 
 const results: Record<string, Array<Record<string, number>>> = {};
-let basePort = redis.port + 100;
 try {
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
     for (const variant of order) {
       await admin.flushAll();
-      const ports = [basePort++, basePort++];
+      const ports = [await freePort(), await freePort()];
       const hosts = ports.map((p, i) =>
         startHost(
           variant,
