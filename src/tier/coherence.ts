@@ -68,10 +68,21 @@ export class Coherence extends EventEmitter {
     this.subscriber = sub;
     sub.on('error', this.report);
     // 'ready' follows the first connect and every reconnect.
-    sub.on('ready', () => {
-      this.resyncing = this.resyncing.then(() => this.resync()).catch(this.report);
-    });
+    sub.on('ready', () => this.scheduleResync());
     sub.connect().catch(this.report);
+  }
+
+  /**
+   * Queues a resync; one that fails (the command connection may still be reconnecting when the
+   * subscriber's is back) is retried after the lease check interval until one succeeds.
+   */
+  private scheduleResync(): void {
+    this.resyncing = this.resyncing
+      .then(() => this.resync())
+      .catch((error: unknown) => {
+        this.report(error);
+        setTimeout(() => this.scheduleResync(), this.leaseCheckMs).unref();
+      });
   }
 
   /**

@@ -102,4 +102,19 @@ describe('tier: one process over a real redis-server', function () {
     expect(tier.metrics().redisErrors).to.be.above(0);
     expect(events.length).to.equal(tier.metrics().redisErrors);
   });
+
+  it('Redis down when the tier connects: once it is up, the subscriber subscribes and writes publish', async () => {
+    await redis.kill();
+    await tier.connect({ url: redis.url, readyTimeoutMs: 300 });
+    expect(tier.subscriber).to.equal(true); // holds the lease, waits for Redis
+    const subscribed = new Promise<void>((resolve) => tier.once('subscribed', resolve));
+    await redis.restart();
+    await Promise.race([
+      subscribed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('no subscription')), 5000)),
+    ]);
+    const before = tier.metrics().publishes;
+    await tier.set('k', 'v');
+    expect(tier.metrics().publishes).to.equal(before + 1);
+  });
 });
