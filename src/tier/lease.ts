@@ -33,6 +33,7 @@ const WORDS = 9;
 /** A process's view of one tier's coherence zone. */
 export class TierLease {
   private words: Uint32Array | undefined;
+  private host: string | undefined;
 
   constructor(readonly zone: Zone) {}
 
@@ -59,7 +60,8 @@ export class TierLease {
   /** This host's id: the namespace and the creator's random words. */
   get hostId(): string {
     const w = this.w;
-    return `${this.zone.namespace}.${w[W_HOST_ID].toString(36)}${w[W_HOST_ID + 1].toString(36)}`;
+    this.host ??= `${this.zone.namespace}.${w[W_HOST_ID].toString(36)}${w[W_HOST_ID + 1].toString(36)}`;
+    return this.host;
   }
 
   private get selfId(): number {
