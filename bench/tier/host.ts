@@ -80,7 +80,7 @@ if (cluster.isPrimary) {
   const stats: WorkerStats = { requests: 0, originCalls: 0, l1Hits: 0, cpuMicros: 0 };
   const cpuAtStart = process.cpuUsage();
   process.on('message', () => {
-    stats.l1Hits = tier?.metrics().l1Hits ?? 0;
+    stats.l1Hits = cache.l1Hits();
     const cpu = process.cpuUsage(cpuAtStart);
     stats.cpuMicros = cpu.user + cpu.system;
     process.send!(stats);

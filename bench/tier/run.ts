@@ -7,12 +7,12 @@
  *
  *   node dist/bench/tier/run.js [--rounds=3] [--seconds=10] [--connections=8]
  *
- * Per variant: requests/s, p50/p99 latency, Redis commands per request (INFO stats), origin
- * calls, worker CPU per request (startup included), memory per host (proportional set size of
- * primary + workers), hit ratio (requests
- * not sent to the origin), and the staleness window: 40% into the run, a PUT on host A, then
- * GETs on host B (a new connection each, so both workers answer) until 20 in a row see the
- * new value (capped at STALE_CAP_MS).
+ * Per variant: requests/s, p50/p99 latency, Redis commands per request (INFO stats), worker
+ * CPU per request (start-up included), origin calls, memory per host (proportional set size
+ * of the primary and its workers), hit ratio (requests not sent to the origin), L1 hit ratio
+ * (requests answered from an L1), and the staleness window: 40% into the run, a PUT on host
+ * A, then GETs on host B (a new connection each, so both workers answer) until 20 in a row
+ * see the new value (capped at STALE_CAP_MS).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -152,6 +152,7 @@ try {
         originCalls: origin,
         memoryPerHostMB: stats.reduce((a, s) => a + s.memory, 0) / stats.length / 2 ** 20,
         hitRatio: 1 - origin / load.requests,
+        l1HitRatio: stats.reduce((a, s) => a + s.l1Hits, 0) / load.requests,
         staleMs: stale,
         errors: load.errors,
       };
@@ -166,14 +167,14 @@ try {
 
 const fmt = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : `> ${STALE_CAP_MS}`);
 console.log(
-  '\n| variant | requests/s | p50 ms | p99 ms | Redis cmds/request | worker CPU µs/request | origin calls | memory per host (MB, PSS) | hit ratio | staleness after a write on the other host (ms) |',
+  '\n| variant | requests/s | p50 ms | p99 ms | Redis cmds/request | worker CPU µs/request | origin calls | memory per host (MB, PSS) | hit ratio | L1 hit ratio | staleness after a write on the other host (ms) |',
 );
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 for (const v of VARIANTS) {
   const rows = results[v];
   const m = (k: string) => median(rows.map((r) => r[k]));
   console.log(
-    `| ${v} | ${fmt(m('rps'))} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('redisPerRequest'), 2)} | ${fmt(m('workerCpuPerRequestUs'))} | ${fmt(m('originCalls'))} | ${fmt(m('memoryPerHostMB'))} | ${fmt(m('hitRatio'), 3)} | ${fmt(m('staleMs'), 1)} |`,
+    `| ${v} | ${fmt(m('rps'))} | ${fmt(m('p50'), 2)} | ${fmt(m('p99'), 2)} | ${fmt(m('redisPerRequest'), 2)} | ${fmt(m('workerCpuPerRequestUs'))} | ${fmt(m('originCalls'))} | ${fmt(m('memoryPerHostMB'))} | ${fmt(m('hitRatio'), 3)} | ${fmt(m('l1HitRatio'), 3)} | ${fmt(m('staleMs'), 1)} |`,
   );
 }
 fs.mkdirSync('bench/results', { recursive: true });

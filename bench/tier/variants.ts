@@ -21,6 +21,8 @@ export const PROCESS_L1_ENTRIES = 100_000;
 export interface CacheAside {
   get(key: string, origin: () => Promise<string>): Promise<string>;
   write(key: string, value: string): Promise<void>;
+  /** Requests this process answered from its L1 (0 without one). */
+  l1Hits(): number;
 }
 
 export async function makeVariant(
@@ -33,6 +35,7 @@ export async function makeVariant(
     return {
       get: (key, origin) => tier!.getOrSet(key, origin, { ttl: TTL_MS }),
       write: (key, value) => tier!.set(key, value, TTL_MS),
+      l1Hits: () => tier!.metrics().l1Hits,
     };
   }
   const client = createClient({ url });
@@ -48,6 +51,7 @@ export async function makeVariant(
         return value;
       },
       write: async (key, value) => void (await client.set(key, value, { PX: TTL_MS })),
+      l1Hits: () => 0,
     };
   }
   const cache = new Cacheable({
@@ -58,8 +62,11 @@ export async function makeVariant(
     secondary: new Keyv({ store: new KeyvRedis(client) }),
   });
   const ttl = { primary: L1_TTL_MS, secondary: TTL_MS };
+  let l1Hits = 0;
+  cache.on('cache:hit', (e: { store: string }) => void (e.store === 'primary' && l1Hits++));
   return {
     get: async (key, origin) => (await cache.getOrSet(key, origin, { ttl }))!,
     write: async (key, value) => void (await cache.set(key, value, { ttl })),
+    l1Hits: () => l1Hits,
   };
 }
