@@ -21,9 +21,9 @@ import { Keyv } from 'keyv';
 import { ShmzoneArgumentError } from '../errors.js';
 import { sharedDict, type SharedDictDeclaration } from '../dict/declare.js';
 import type { SharedDict } from '../dict/dict.js';
+import { KeyvShmzone } from '../keyv/index.js';
 import type { ZoneRegistry } from '../zone/registry.js';
 import { Coherence } from './coherence.js';
-import { TierL1Store } from './l1-store.js';
 import { TierLease } from './lease.js';
 import { createTierRedis, type TierRedis } from './redis.js';
 
@@ -104,7 +104,7 @@ export class SharedTier extends EventEmitter {
       throwOnErrors: false,
     });
     const secondary = new Keyv({ store: secondaryStore });
-    this.primary = new Keyv({ store: new TierL1Store(this.dict), useKeyPrefix: false });
+    this.primary = new Keyv({ store: new KeyvShmzone(this.dict), useKeyPrefix: false });
     this.cache = new Cacheable({ primary: this.primary, secondary });
     this.cache.on('error', this.report);
     this.cache.on('cache:hit', (e: { store: string }) => {
