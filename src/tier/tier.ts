@@ -27,6 +27,11 @@ import { Coherence } from './coherence.js';
 import { TierLease } from './lease.js';
 import { createTierRedis, type TierRedis } from './redis.js';
 
+/** Prefix of the marker key under which SharedDict.getOrSet runs a host's one load of a key. */
+const LOAD_MARK = '\u0001tier-load:';
+/** The marker outlives the load only long enough for the host's waiters to wake and read. */
+const LOAD_MARK_TTL_MS = 1000;
+
 /** Options of {@link SharedTier.connect}. */
 export interface TierConnectOptions {
   /** Redis URL, e.g. `redis://127.0.0.1:6379`. */
@@ -56,7 +61,6 @@ export class SharedTier extends EventEmitter {
   private cache: Cacheable | undefined;
   private primary: Keyv | undefined;
   private coherence: Coherence | undefined;
-  private readonly inflight = new Map<string, Promise<unknown>>();
   private readonly counts = {
     l1Hits: 0,
     l2Hits: 0,
@@ -183,7 +187,11 @@ export class SharedTier extends EventEmitter {
 
   /**
    * The value from L1 or Redis, or else `loader()`'s, stored in both (without a publish:
-   * a fill changes no value another host may hold). Concurrent misses of one key load once.
+   * a fill changes no value another host may hold). Concurrent misses of one key load once
+   * on the whole host: the load runs under `SharedDict.getOrSet` (host-wide single-flight) of
+   * a marker key, and callers in the other processes, woken when it is done, read the value
+   * it stored. If that value is gone by then (evicted, or invalidated meanwhile and Redis
+   * unreachable), the caller loads it itself.
    */
   async getOrSet<T>(
     key: string,
@@ -192,21 +200,20 @@ export class SharedTier extends EventEmitter {
   ): Promise<T> {
     const cached = await this.get<T>(key);
     if (cached !== undefined) return cached;
-    const running = this.inflight.get(key);
-    if (running !== undefined) return running as Promise<T>;
-    const load = (async () => {
-      try {
-        const { cache } = this.connected();
-        this.counts.loads++;
-        const value = await loader();
-        await cache.set(key, value, options.ttl);
-        return value;
-      } finally {
-        this.inflight.delete(key);
-      }
-    })();
-    this.inflight.set(key, load);
-    return load;
+    const { cache } = this.connected();
+    let loaded: { value: T } | undefined;
+    const load = async (): Promise<T> => {
+      this.counts.loads++;
+      const value = await loader();
+      await cache.set(key, value, options.ttl);
+      loaded = { value };
+      return value;
+    };
+    await this.dict.getOrSet(LOAD_MARK + key, async () => (await load(), 1), {
+      ttl: LOAD_MARK_TTL_MS,
+    });
+    if (loaded !== undefined) return loaded.value;
+    return (await this.get<T>(key)) ?? load();
   }
 
   /** True while this process holds the host's Redis subscription. */
