@@ -22,7 +22,7 @@ function readmeBlocks(): string[] {
 function run(
   file: string,
   env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; out: string; err: string }> {
+): Promise<{ code: number | null; out: string; err: string; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [file], { cwd: root, env, stdio: 'pipe' });
     let out = '';
@@ -33,7 +33,7 @@ function run(
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, out, err });
+      resolve({ code, out, err, pid: child.pid ?? -1 });
     });
   });
 }
@@ -61,9 +61,12 @@ describe('README: every TypeScript block runs as written', function () {
       const r = await run(file, { ...process.env, SHMZONE_NAMESPACE: ns });
       expect(r.err, r.err).to.equal('');
       expect(r.code, r.out).to.equal(0);
+      // This block's own names only: other suites may run on the same machine at once. Its
+      // namespaces: SHMZONE_NAMESPACE, owner mode's p<pid>-<random>, standalone's s-<script>-.
+      const own = [`shmzone.${ns}.`, `shmzone.p${r.pid}-`, `shmzone.s-block${i + 1}-`];
       const leftovers = fs
         .readdirSync('/dev/shm')
-        .filter((n) => n.startsWith('shmzone.') && !before.has(n));
+        .filter((n) => own.some((prefix) => n.startsWith(prefix)) && !before.has(n));
       expect(leftovers, 'segments left behind').to.deep.equal([]);
       expect(segmentsWithPrefix(ns)).to.deep.equal([]);
       if (block.includes("console.log('hits'")) expect(r.out.trim()).to.equal('hits 2');
