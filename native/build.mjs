@@ -1,8 +1,9 @@
 // npm "install" script: builds build/Release/shmzone.node with node-gyp.
 //
-// - Skips the build only when node-gyp-build would load a prebuild here (prebuilds/, shipped by
-//   `npm pack`, see native/prebuild.mjs); otherwise ALWAYS builds, so a checkout never runs
-//   against a stale binary.
+// - Skips the build only in an installed package (not a git checkout) where node-gyp-build
+//   would load a prebuild (prebuilds/, shipped by `npm pack`, see native/prebuild.mjs);
+//   otherwise ALWAYS builds: a checkout may hold prebuilds of older sources, and a stale
+//   build/Release, which node-gyp-build loads before any prebuild.
 // - Uses npm's own node-gyp (npm_config_node_gyp) when npm provides it, else ours.
 // - Headers: see nodeHeaders() below; never another Node line's.
 // - Exits non-zero with a message that says what to install when the build fails.
@@ -83,7 +84,7 @@ function fail(message) {
 }
 
 function main() {
-  if (hasPrebuild()) {
+  if (!fs.existsSync(path.join(root, '.git')) && hasPrebuild()) {
     console.log(`shmzone: using the prebuilt addon for ${process.platform}-${process.arch}, Node ${process.version}`);
     return;
   }
