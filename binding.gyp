@@ -26,9 +26,12 @@
       # up to Node 22, gnu++20 from Node 24, whose v8config.h refuses anything older).
       "cflags_cc": ["-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
-        # NAPI_EXPERIMENTAL picks the experimental Node-API version itself; pin 8 otherwise.
+        # node_api_create_external_sharedarraybuffer is still behind NAPI_EXPERIMENTAL in every
+        # released Node (26 included: no numbered Node-API version has it), which also picks the
+        # experimental Node-API version. NODE_API_EXPERIMENTAL_NO_WARNING is the headers' own
+        # switch for the "NAPI_EXPERIMENTAL is enabled" #warning each source file would print.
         ["shmzone_external_sab==1", {
-          "defines": ["NAPI_EXPERIMENTAL", "SHMZONE_HAVE_NAPI_EXTERNAL_SAB"]
+          "defines": ["NAPI_EXPERIMENTAL", "NODE_API_EXPERIMENTAL_NO_WARNING", "SHMZONE_HAVE_NAPI_EXTERNAL_SAB"]
         }, {
           "defines": ["NAPI_VERSION=8"]
         }],
