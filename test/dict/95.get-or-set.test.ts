@@ -12,7 +12,7 @@ import type { SharedDict } from '../../src/dict/dict.js';
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { runFlight, type FlightMode, type FlightOutcome } from '../fixtures/flight-lib.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { makeDict, thrown } from './util.js';
+import { makeDict, rejection, thrown } from './util.js';
 
 const THREAD = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -46,15 +46,6 @@ function startThread(dict: SharedDict, calls: number, loadMs: number, mode: Flig
       look();
     });
   return { worker, lines, next };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
 }
 
 /** In-flight markers left (0xFF 'F' key); takeover claims (0xFF 'T') expire by themselves. */

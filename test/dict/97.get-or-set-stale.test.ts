@@ -7,17 +7,9 @@ import { sharedDict } from '../../src/dict/declare.js';
 import type { SharedDict } from '../../src/dict/dict.js';
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { uniqueNamespace } from '../helpers/shm.js';
+import { rejection } from './util.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error & { code?: string };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('SharedDict.getOrSet with staleTtl', function () {
   this.timeout(30_000);

@@ -58,3 +58,13 @@ export function thrown(fn: () => unknown): Error & { code?: string } {
   }
   throw new Error('expected a throw');
 }
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
