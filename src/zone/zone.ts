@@ -14,7 +14,6 @@ import type { PeerInfo } from './peers.js';
 import { leaveZone, type OpenedZone, type ZoneSpec } from './startup.js';
 import { HANDLE_KIND, checkHandle, openTransferred, type ZoneHandle } from './threads.js';
 import { onExit } from './cleanup.js';
-import { formatMetrics } from '../metrics/exposition.js';
 
 /**
  * Zone objects this thread opened with `Zone.fromTransfer` and has not closed, per segment:
@@ -172,24 +171,6 @@ export class Zone {
    */
   get generation(): number {
     return 1 + this.opened().pool.generation;
-  }
-
-  /**
-   * This zone's slab, lock and peer counters in Prometheus text exposition format. Pool
-   * counters are read without the lock (approximate under load, as nginx's are). For a dict
-   * zone, `zoneMetrics(zone, { dict })` adds the dict's families; `registerPromClient` feeds
-   * prom-client (both in src/metrics).
-   */
-  metrics(): string {
-    return formatMetrics([
-      {
-        namespace: this.namespace,
-        zone: this.name,
-        size: this.size,
-        pool: this.pool.stats(),
-        livePeers: this.livePeers().length,
-      },
-    ]);
   }
 
   /** Threads (of any process) registered in the zone whose liveness token says alive. */
