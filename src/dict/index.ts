@@ -10,5 +10,4 @@ export { DictStatus, FAILED, STORED, STORED_FORCIBLY, statusName, StoreResult } 
 export type { DictValue } from './codec.js';
 export type { DictCodecOption, ValueCodec } from './values.js';
 export type { SetManyEntry } from './batch.js';
-export type { DictHost, DictPool } from './pool.js';
 export type { GetOrSetOptions, WrapOptions } from './flight.js';

@@ -6,4 +6,4 @@ export {
   type TierConnectOptions,
   type TierMetrics,
 } from './tier.js';
-export { TierLease, TIER_TAG, TIER_ZONE_SIZE } from './lease.js';
+export { TIER_TAG, TIER_ZONE_SIZE } from './lease.js';

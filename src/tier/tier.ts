@@ -74,9 +74,11 @@ export class SharedTier extends EventEmitter {
     this.emit('redis-error', error);
   };
 
+  /** @internal made by {@link sharedTier}. */
   constructor(
     readonly name: string,
     readonly dict: SharedDict,
+    /** @internal the host-wide subscriber lease and counters of this tier. */
     readonly lease: TierLease,
   ) {
     super();
