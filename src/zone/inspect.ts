@@ -12,7 +12,7 @@
  * last-one-out process sees one live peer more and keeps the zone; `shmzone rm --stale`
  * removes such a leftover later.
  */
-import { ZoneError } from '../errors.js';
+import { ZoneError, type ShmzoneErrorCode } from '../errors.js';
 import {
   native,
   TokenAcquire,
@@ -87,7 +87,7 @@ export const EMPTY_GRACE_MS = 10_000;
 /** Lock wait of {@link InspectedZone.withLock} before giving up on a live holder, ms. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5_000;
 
-function inspectionError(code: string, message: string, cause?: unknown): ZoneError {
+function inspectionError(code: ShmzoneErrorCode, message: string, cause?: unknown): ZoneError {
   return new ZoneError(code, message, cause === undefined ? undefined : { cause });
 }
 

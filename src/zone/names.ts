@@ -15,7 +15,11 @@ export const SEGMENT_PREFIX = 'shmzone.';
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
-function checkPart(kind: 'zone name' | 'namespace', code: string, value: unknown): string {
+function checkPart(
+  kind: 'zone name' | 'namespace',
+  code: 'ERR_ZONE_NAME' | 'ERR_ZONE_NAMESPACE',
+  value: unknown,
+): string {
   if (typeof value !== 'string') {
     throw new ZoneError(code, `The ${kind} must be a string, got ${describeValue(value)}`);
   }

@@ -3,7 +3,7 @@
  * a {@link SegmentError} with the errno name (or the addon's `ERR_SEGMENT_*` code) as `code`,
  * plus `errno`, `syscall` and `path` (the segment name), like Node's `fs` errors.
  */
-import { SegmentError } from '../errors.js';
+import { SegmentError, isErrorCode, type ShmzoneErrorCode } from '../errors.js';
 import { native, type Mapping, type SegmentListing, type SegmentStat } from '../native.js';
 
 interface AddonError {
@@ -14,11 +14,18 @@ interface AddonError {
   message?: unknown;
 }
 
+/** The addon's code if it is an errno name or a documented code, else `ERR_SEGMENT`. */
+function addonCode(code: unknown): ShmzoneErrorCode | `E${string}` {
+  if (typeof code !== 'string') return 'ERR_SEGMENT';
+  if (/^E[A-Z0-9]+$/.test(code)) return code as `E${string}`;
+  return isErrorCode(code) ? code : 'ERR_SEGMENT';
+}
+
 /** Converts anything the addon threw into a SegmentError (kept as is if it already is one). */
 export function toSegmentError(err: unknown, name: string): SegmentError {
   if (err instanceof SegmentError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as AddonError;
-  const code = typeof e.code === 'string' ? e.code : 'ERR_SEGMENT';
+  const code = addonCode(e.code);
   const message = typeof e.message === 'string' ? e.message : String(err);
   return new SegmentError(code, message, {
     errno: typeof e.errno === 'number' ? e.errno : undefined,
