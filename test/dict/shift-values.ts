@@ -1,4 +1,4 @@
-/** Keys and self-checking values of 92.shift-race.test.ts and its worker. */
+/** Keys and self-checking values of 92.seqlock-stripes.test.ts and its worker. */
 export const stableKey = (i: number): string => `stable:${i}`;
 export const churnKey = (i: number): string => `churn:${i}`;
 

@@ -1,5 +1,5 @@
 /**
- * Worker of 92.shift-race.test.ts: `role` "writer" churns keys (set, delete: backward shifts
+ * Worker of 92.seqlock-stripes.test.ts: `role` "writer" churns keys (set, delete: backward shifts
  * that move other keys' slots, and index resizes) until `ms` pass; "reader" reads the stable
  * keys (which must always be found, intact) and the churn keys (which may be missing, but
  * must be intact when found). Posts {reads, misses, torn}.
