@@ -99,7 +99,7 @@ function utf8Length(s: string): number {
  * nothing links to yet: plain stores, no journal.
  */
 export function writeValue(
-  c: DictCore,
+  c: Pick<DictCore, 'u8' | 'f64' | 'zbuf'>,
   off: number,
   type: number,
   length: number,

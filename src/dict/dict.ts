@@ -93,6 +93,7 @@ import {
 import { elementCreate, elementSize, listClear, listPop, listPush } from './lists.js';
 import { lruPushHead, lruReplace, lruTouch } from './lru.js';
 import type { DictHost, DictPool } from './pool.js';
+import { fitsInPlace, overwriteInPlace, OverwriteScratch } from './overwrite.js';
 import { RECHECK_PLAIN, seqAfterRecovery, seqEnter, seqLeave, stripeWord } from './seqlock.js';
 import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from './status.js';
 import {
@@ -236,6 +237,7 @@ export class SharedDict {
   private targetI32: Int32Array | null = null;
   /** getOrSet state, made on first use. */
   private flights: Flights | undefined;
+  private overwriteScratch: OverwriteScratch | undefined;
 
   /**
    * A dict named `name`. Without `host` it is not usable until `attach` (the declaration
@@ -1166,6 +1168,11 @@ export class SharedDict {
    * expire step). New entry first, then link it, then free the old one: a failed allocation
    * leaves the old value in place. Sets lastStatus.
    */
+  /** The in-place overwrite's value buffer, made on first use (most dicts never need it). */
+  private scratch(): OverwriteScratch {
+    return (this.overwriteScratch ??= new OverwriteScratch());
+  }
+
   /** Bumps the SETS statistic (layout.ts D_SETS: a plain store under the lock, no journal). */
   private countStore(): void {
     const c = this.core;
@@ -1185,7 +1192,18 @@ export class SharedDict {
     const c = this.core;
     const k = this.key;
     const size = entrySize(k.length, type, vlen);
-    const off = this.reserve(size, old === 0, old, evict);
+    let off = this.reserve(size, old === 0, old, evict && old === 0);
+    if (off === 0 && old !== 0) {
+      // No fresh chunk: an old entry whose chunk can take the value is overwritten in place
+      // (overwrite.ts) rather than evicting others or failing a safeSet, as lua does.
+      if (fitsInPlace(c, old, this.pool.usableSize(old * 8), type, vlen)) {
+        overwriteInPlace(c, this.scratch(), old, k.hash, type, vlen, value!, flags, at);
+        this.countStore();
+        this.lastStatus = DictStatus.OK;
+        return STORED;
+      }
+      if (evict) off = this.reserve(size, false, old, true);
+    }
     if (off === 0) {
       this.lastStatus = this.forcible ? DictStatus.NO_MEMORY_FORCIBLE : DictStatus.NO_MEMORY;
       return FAILED;

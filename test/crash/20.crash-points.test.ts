@@ -10,7 +10,9 @@
  *   class totals/used, free pages, and the bytes of every page that was in use (in-page
  *   bitmaps, live payloads). For the dict: every key holds its old value, the new key holds
  *   nothing or its complete new value, and only keys the completed operation evicted may be
- *   gone (the dict commits after each eviction step, as designed).
+ *   gone (the dict commits after each eviction step, as designed). A same-size overwrite in a
+ *   full dict, written in place (src/dict/overwrite.ts), leaves the key old or new and
+ *   every other key as it was.
  * Then the journal is proved to matter: the same sweep with the journal count zeroed before
  * the kill (SHMZONE_CRASH_NOJOURNAL=1) must leave some k unrepairable.
  */
@@ -374,5 +376,73 @@ describe('crash: deterministic crash points after every journaled store', functi
         if (key !== 'target') expect(keys.has(key), `k=${i + 1}: ${key} lost`).to.equal(true);
     });
     sweeps.push(`dict set with eviction ${k - 1}`);
+  });
+
+  it('dict overwrite in place in a full dict: every crash point leaves the key old or new, others kept', async function () {
+    const DICT_SIZE = 128 * 1024;
+    const value = (i: number): string => `v${String(i).padStart(4, '0')}:` + 'x'.repeat(100);
+    const newValue = 'NEW:' + 'y'.repeat(102); // the same length: the entry's chunk fits it
+    let k = 1;
+    let completedWrites: number | undefined;
+    for (; ; k++) {
+      expect(k).to.be.at.most(200);
+      const ns = uniqueNamespace('cpti');
+      const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
+      const dict: SharedDict = sharedDict(reg, 'd', DICT_SIZE);
+      await reg.start();
+      try {
+        for (let i = 0; dict.safeSet(`k${i}`, value(i)) !== 0; i++);
+        const before = new Map<string, string>();
+        for (const key of dict.keys(0)) before.set(key, dict.get(key) as string);
+        const target = 'k5';
+        const pool = dict.core.pool as SlabPool;
+        let report: RecoveryReport | undefined;
+        pool.onRecovery((r) => (report = r));
+        const env = { ...process.env, SHMZONE_CRASH_AT: String(k) };
+        const r = await runFixture(
+          'crash-point-child',
+          [
+            JSON.stringify({
+              ns,
+              size: DICT_SIZE,
+              op: { kind: 'dict-set', key: target, value: newValue, safe: true },
+            }),
+          ],
+          { timeoutMs: 30_000, env },
+        );
+        const died = r.signal === 'SIGKILL';
+        const state = new Map<string, string>();
+        for (const key of dict.keys(0)) state.set(key, dict.get(key) as string); // takeover
+        pool.lock();
+        try {
+          pool.verify();
+        } finally {
+          pool.unlock();
+        }
+        dict.verify();
+        expect(state.size, `k=${k}: nothing evicted, nothing lost`).to.equal(before.size);
+        for (const [key, v] of state) {
+          if (key !== target) expect(v, `k=${k}: ${key} kept`).to.equal(before.get(key));
+        }
+        if (!died) {
+          expect(r.code, r.stderr).to.equal(0);
+          const done = r.lines.find((l) => l.event === 'done')!;
+          expect(done.result, 'safeSet stored in place (STORED)').to.equal(1);
+          expect(state.get(target)).to.equal(newValue);
+          completedWrites = done.writes as number;
+          break;
+        }
+        expect(report, `k=${k}: the parent took the lock over`).to.not.equal(undefined);
+        expect(report!.reset, `k=${k}: no reset`).to.equal(false);
+        expect(state.get(target), `k=${k}: the killed overwrite is fully undone`).to.equal(
+          before.get(target),
+        );
+      } finally {
+        reg.stop();
+      }
+    }
+    expect(completedWrites).to.equal(k - 1);
+    expect(completedWrites, 'every value word is a journaled store').to.be.greaterThan(26);
+    sweeps.push(`dict overwrite in place ${k - 1}`);
   });
 });
