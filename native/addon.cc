@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statSegment", Napi::Function::New(env, StatSegment, "statSegment"));
   exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment, "unlinkSegment"));
   exports.Set("listSegments", Napi::Function::New(env, ListSegments, "listSegments"));
+  exports.Set("releasePages", Napi::Function::New(env, ReleasePages, "releasePages"));
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));
   exports.Set("futexWaitAsync", Napi::Function::New(env, FutexWaitAsync, "futexWaitAsync"));

@@ -110,4 +110,21 @@ void MappingTokenHeld(const void* addr, int delta) {
   }
 }
 
+// releasePages(buffer): frees the shared memory pages behind one of our mappings now, instead of
+// when the last SharedArrayBuffer referring to it is collected. MADV_REMOVE punches the pages
+// out of the (already unlinked) tmpfs object; the mapping stays valid and reads zeros. The
+// caller decides it is the last user (src/zone/startup.ts leaveZone); here we only refuse a
+// buffer that is not a mapping of ours, or one in which a thread of this process still holds a
+// liveness token (zeroing a held robust mutex would corrupt glibc's robust list). Returns
+// whether the pages were released (test/zone/95.release-pages.test.ts).
+Napi::Value ReleasePages(const Napi::CallbackInfo& info) {
+  SharedBytes bytes = ArgSharedBuffer(info, 0, "buffer");
+  std::lock_guard<std::mutex> lock(registryMutex);
+  auto it = registry->find(reinterpret_cast<uintptr_t>(bytes.data));
+  if (it == registry->end()) return Napi::Boolean::New(info.Env(), false);
+  MappingRecord* record = it->second;
+  if (record->heldTokens > 0 || record->size != bytes.length) return Napi::Boolean::New(info.Env(), false);
+  return Napi::Boolean::New(info.Env(), madvise(record->addr, record->size, MADV_REMOVE) == 0);
+}
+
 }  // namespace shmzone

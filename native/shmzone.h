@@ -49,6 +49,7 @@ void* MapShared(int fd, size_t size);
 Napi::Value WrapMapping(Napi::Env env, void* addr, size_t size);
 // Token bookkeeping: a mapping holding a locked token is never unmapped (see mapping.cc).
 void MappingTokenHeld(const void* addr, int delta);
+Napi::Value ReleasePages(const Napi::CallbackInfo& info);
 
 // ---- segment.cc ----------------------------------------------------------------------------
 Napi::Value CreateSegment(const Napi::CallbackInfo& info);

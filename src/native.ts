@@ -95,6 +95,12 @@ export interface NativeAddon {
   unlinkSegment(name: string): void;
   /** Every segment whose name (without `/`) starts with `prefix` (Linux: reads /dev/shm). */
   listSegments(prefix: string): SegmentListing[];
+  /**
+   * Frees the shared pages behind `buffer` (one of this addon's mappings) now: MADV_REMOVE.
+   * The mapping stays and reads zeros. False for a buffer that is not a mapping of ours, or
+   * one holding a liveness token of this process. Only for the last user of an unlinked zone.
+   */
+  releasePages(buffer: SharedArrayBuffer): boolean;
 
   /**
    * Sleeps while the 32-bit word at `byteOffset` of `buffer` equals `expected`, on a

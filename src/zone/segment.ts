@@ -82,3 +82,11 @@ export function unlinkSegment(name: string): boolean {
 export function listSegments(prefix: string): SegmentListing[] {
   return call(prefix, () => native.listSegments(prefix));
 }
+
+/**
+ * Gives the zone's memory back to the system now rather than when `buffer` is collected: only
+ * for the last user of a segment already unlinked (leaveZone). False when nothing was freed.
+ */
+export function releasePages(buffer: SharedArrayBuffer): boolean {
+  return native.releasePages(buffer);
+}

@@ -36,7 +36,13 @@ import {
 } from './header.js';
 import { HEADER_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
 import { PeerTable } from './peers.js';
-import { createSegment, openSegment, statSegment, unlinkSegment } from './segment.js';
+import {
+  createSegment,
+  openSegment,
+  releasePages,
+  statSegment,
+  unlinkSegment,
+} from './segment.js';
 
 /** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
 export type StartRole = 'owner' | 'attach' | 'standalone';
@@ -409,6 +415,9 @@ export function leaveZone(
       remove = false;
     }
   }
+  // Owner mode removes without the lock: give the pages back only if nobody else is attached
+  // (a worker still running on its mapping must keep its memory). Last-out removes only then.
+  const alone = remove && (mode === 'last-out' || zone.peers.liveOthers() === 0);
   let tokenError: unknown;
   try {
     zone.peers.release();
@@ -419,6 +428,8 @@ export function leaveZone(
     tokenError = err;
   }
   if (remove) unlinkSegment(segment);
+  // After the unlink nobody new can open it by name: the tmpfs pages go now, not at GC.
+  if (alone) releasePages(zone.buffer);
   if (tokenError !== undefined) {
     throw new ZoneError(
       'ERR_ZONE_HEADER',

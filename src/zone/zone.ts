@@ -257,7 +257,9 @@ export class Zone {
   /**
    * Leaves the zone in this thread: releases the peer slot and, if this process owns the
    * zone (or is its last user and it is not persistent), removes the segment. Idempotent.
-   * Memory stays mapped until garbage collected; do not use the zone afterwards. Throws
+   * Memory stays mapped until garbage collected, but when the segment was removed and no
+   * other thread or process is attached its pages are freed now and read zeros (leaveZone);
+   * do not use the zone afterwards. Throws
    * ZoneError ERR_ZONE_HEADER, after closing (and removing, if it was ours to remove), when
    * this thread's peer token in the header was overwritten.
    */
