@@ -36,13 +36,7 @@ import {
 } from './header.js';
 import { HEADER_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
 import { PeerTable } from './peers.js';
-import {
-  createSegment,
-  openSegment,
-  releasePages,
-  statSegment,
-  unlinkSegment,
-} from './segment.js';
+import { createSegment, openSegment, releasePages, statSegment, unlinkSegment } from './segment.js';
 
 /** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
 export type StartRole = 'owner' | 'attach' | 'standalone';
