@@ -34,7 +34,13 @@ import {
   type HeaderExpectation,
   type HeaderInfo,
 } from './header.js';
-import { HEADER_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
+import {
+  HEADER_SIZE,
+  H_CREATOR_PID,
+  ZoneState,
+  zoneGeometry,
+  type ZoneGeometry,
+} from './layout.js';
 import { PeerTable } from './peers.js';
 import { createSegment, openSegment, releasePages, statSegment, unlinkSegment } from './segment.js';
 
@@ -230,7 +236,12 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
   }
   const read = readHeader(buffer, expectation(spec));
   if (read.kind === 'blank') {
+    if (read.creatorPid === RECLAIMING) return { kind: 'wait', why: 'it is being removed' };
     const dead = read.creatorPid !== 0 && !processAlive(read.creatorPid, read.creatorStart);
+    if (dead && role !== 'attach' && claimBlank(buffer, read.creatorPid)) {
+      unlinkSegment(spec.segment);
+      return { kind: 'retry', why: `its creator, pid ${read.creatorPid}, died before the header` };
+    }
     return {
       kind: 'wait',
       why: dead
@@ -249,6 +260,23 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     default:
       return joinReady(spec, role, buffer, peers, header);
   }
+}
+
+/** H_CREATOR_PID of a blank segment that one starter has claimed for removal. */
+const RECLAIMING = 0xffffffff;
+
+/**
+ * A blank segment (no MAGIC) whose creator is dead has no lock and no token anyone can hold, so
+ * starters decide who removes it with one CAS of its creator pid word: only the winner unlinks
+ * the name, and since a new segment can be created under the name only after that unlink, no
+ * loser can remove a newer segment (test/zone/50.standalone.test.ts, "died before its header").
+ */
+function claimBlank(buffer: SharedArrayBuffer, creatorPid: number): boolean {
+  const words = new Int32Array(buffer, 0, H_CREATOR_PID + 1);
+  return (
+    Atomics.compareExchange(words, H_CREATOR_PID, creatorPid | 0, RECLAIMING | 0) ===
+    (creatorPid | 0)
+  );
 }
 
 function creatorCheck(

@@ -3,6 +3,10 @@
  * across a full restart, last one out.
  */
 import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { native } from '../../src/native.js';
+import { H_CREATOR_PID } from '../../src/zone/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import {
   killAllFixtures,
@@ -122,6 +126,82 @@ describe('zone standalone (PM2, independent services)', () => {
     const r = await runFixture('zone-proc', cfg({ ns, action: 'incr' }));
     expect(r.lines.find((l) => l.event === 'ready')).to.include({ created: true, counter: 1 });
     expect(segmentExists(segment)).to.equal(false);
+  });
+
+  it('a whole process group SIGKILLed at once (kill -9 -pgid), then two racing starts: one fresh zone', async () => {
+    // Three holders in one process group of their own, as a container's or a service's are.
+    const fixture = new URL('../fixtures/zone-proc.js', import.meta.url).pathname;
+    const group = spawn(
+      'sh',
+      // A background job's stdin would be /dev/null (and `hold` leaves at its end): keep ours.
+      ['-c', 'exec 3<&0; for i in 1 2 3; do "$NODE" "$FIXTURE" "$ARGS" <&3 & done; wait'],
+      {
+        detached: true,
+        stdio: ['pipe', 'pipe', 'inherit'],
+        env: {
+          ...process.env,
+          NODE: process.execPath,
+          FIXTURE: fixture,
+          ARGS: cfg({ ns, action: 'hold' })[0],
+        },
+      },
+    );
+    let out = '';
+    group.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const t0 = Date.now();
+    while ((out.match(/"event":"ready"/g) ?? []).length < 3) {
+      expect(Date.now() - t0, out).to.be.below(20_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const counters = [...out.matchAll(/"counter":(\d+)/g)].map((m) => Number(m[1]));
+    expect(Math.max(...counters), 'the three shared one zone').to.equal(3);
+    const pids = [...out.matchAll(/"pid":(\d+),"event":"ready"/g)].map((m) => Number(m[1]));
+    process.kill(-group.pid!, 'SIGKILL');
+    // The shell's exit comes first; wait until every holder is dead too (gone or a zombie).
+    const running = (pid: number): boolean => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    while (pids.some(running)) await new Promise((r) => setTimeout(r, 10));
+    expect(segmentExists(segment), 'left behind by the killed group').to.equal(true);
+    // Two new processes start at the same moment: one replaces the stale segment, the other
+    // joins the new zone (or replaces it first and is joined): never the old contents.
+    const a = spawnFixture('zone-proc', cfg({ ns, action: 'hold' }));
+    const b = spawnFixture('zone-proc', cfg({ ns, action: 'hold' }));
+    const [ra, rb] = await Promise.all([a.waitFor('ready'), b.waitFor('ready')]);
+    expect([ra.counter, rb.counter].sort(), 'a fresh zone, shared by both').to.deep.equal([1, 2]);
+    expect([ra.created, rb.created].sort()).to.deep.equal([false, true]);
+    await finish(a);
+    await finish(b);
+    expect(segmentExists(segment), 'the last one out removed it').to.equal(false);
+  });
+
+  it('a segment whose creator died before its header: removed by one of two racing starters', async () => {
+    // What a creator SIGKILLed between ftruncate and its header leaves: zeros and its pid.
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that is now dead
+    const blank = native.createSegment(segment, 64 * 1024, 0o600);
+    new Uint32Array(blank.buffer)[H_CREATOR_PID] = gone;
+    const a = spawnFixture('zone-proc', cfg({ ns, action: 'hold' }));
+    const b = spawnFixture('zone-proc', cfg({ ns, action: 'hold' }));
+    const [ra, rb] = await Promise.all([a.waitFor('ready'), b.waitFor('ready')]);
+    expect([ra.counter, rb.counter].sort(), 'one fresh zone, shared').to.deep.equal([1, 2]);
+    expect(new Uint32Array(blank.buffer)[H_CREATOR_PID], 'claimed once, then unlinked').to.equal(
+      0xffffffff,
+    );
+    await finish(a);
+    await finish(b);
+  });
+
+  it('a blank segment whose creator is alive is waited for, never removed', async () => {
+    const blank = native.createSegment(segment, 64 * 1024, 0o600);
+    new Uint32Array(blank.buffer)[H_CREATOR_PID] = process.pid; // alive: this test process
+    const r = await runFixture('zone-proc', cfg({ ns, action: 'incr', readyTimeoutMs: 300 }));
+    expect(r.lines.find((l) => l.event === 'error')).to.include({ code: 'ERR_ZONE_TIMEOUT' });
+    expect(segmentExists(segment)).to.equal(true);
+    expect(new Uint32Array(blank.buffer)[H_CREATOR_PID]).to.equal(process.pid);
   });
 
   it('owner mode replaces a stale segment of a dead owner and refuses a live one (ERR_ZONE_IN_USE)', async () => {
