@@ -37,7 +37,9 @@
  * start times in clock ticks since boot (`/proc/<pid>/stat` field 22), split the same way.
  * CREATED and ATTACHED are seconds since the epoch. ROOT is a byte offset into the zone (0 =
  * unset), nginx's `shpool->data`. STATE, ROOT, MAGIC and peer STATE are only accessed
- * with Atomics; the rest is written once by the creator before MAGIC is published.
+ * with Atomics; the rest is written once by the creator before MAGIC is published. In a
+ * blank header (MAGIC 0) CR_PID 0xffffffff marks a segment claimed for removal after its
+ * creator died (startup.ts claimBlank).
  */
 import { PAGE_SIZE, roundToPages } from './size.js';
 
