@@ -124,7 +124,11 @@ Napi::Value ReleasePages(const Napi::CallbackInfo& info) {
   if (it == registry->end()) return Napi::Boolean::New(info.Env(), false);
   MappingRecord* record = it->second;
   if (record->heldTokens > 0 || record->size != bytes.length) return Napi::Boolean::New(info.Env(), false);
+#ifdef MADV_REMOVE
   return Napi::Boolean::New(info.Env(), madvise(record->addr, record->size, MADV_REMOVE) == 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);  // macOS: no hole punching in shm objects
+#endif
 }
 
 }  // namespace shmzone
