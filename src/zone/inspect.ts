@@ -13,20 +13,14 @@
  * removes such a leftover later.
  */
 import { ZoneError, type ShmzoneErrorCode } from '../errors.js';
-import {
-  native,
-  TokenAcquire,
-  TokenState,
-  type SegmentListing,
-  type SegmentStat,
-} from '../native.js';
-import { SlabPool } from '../slab/pool.js';
-import { HeaderView, readHeader, type HeaderInfo } from './header.js';
+import { TokenAcquire, TokenState, type SegmentListing, type SegmentStat } from '../native.js';
+import type { SlabPool } from '../slab/pool.js';
+import { HeaderView, type HeaderInfo } from './header.js';
 import { HEADER_SIZE, PEER_SLOTS, ZoneState } from './layout.js';
 import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
-import { PeerTable, type PeerInfo } from './peers.js';
-import { listSegments, openSegment, statSegment, unlinkSegment } from './segment.js';
-import { currentGeometry, processAlive } from './startup.js';
+import { openPool, posixShm, readZoneHeader } from './open.js';
+import { PeerTable, processAlive, type PeerInfo } from './peers.js';
+import { listSegments, statSegment } from './segment.js';
 
 /** A header state as text: `creating`, `ready`, `corrupt`, `closing`; `blank` before MAGIC. */
 export type ZoneStateName = 'blank' | 'creating' | 'ready' | 'corrupt' | 'closing';
@@ -126,7 +120,7 @@ export class InspectedZone {
         `${this.summary.segment} has no valid zone header (${this.summary.health}); its pool cannot be read`,
       );
     }
-    this.poolCache = SlabPool.open(this.buffer, this.header.geometry.poolOffset, this.peerTable);
+    this.poolCache = openPool(this.buffer, this.header, this.peerTable);
     return this.poolCache;
   }
 
@@ -190,7 +184,7 @@ export class InspectedZone {
     const h = this.header;
     if (h === undefined || this.buffer === undefined || this.peerTable === undefined) {
       if (onlyIfUnused && !this.summary.stale) return false;
-      return unlinkSegment(segment);
+      return posixShm.remove(segment);
     }
     const view = new HeaderView(this.buffer);
     const peers = this.peerTable;
@@ -200,14 +194,14 @@ export class InspectedZone {
       if (got === TokenAcquire.Busy && onlyIfUnused) return false;
       try {
         view.state = ZoneState.Corrupt;
-        return unlinkSegment(segment);
+        return posixShm.remove(segment);
       } finally {
         if (got !== TokenAcquire.Busy) peers.releaseCreatorToken();
       }
     }
     if (view.state !== ZoneState.Ready) {
       if (onlyIfUnused && livePeerCount(peers) > 0) return false;
-      return unlinkSegment(segment);
+      return posixShm.remove(segment);
     }
     let unused = false;
     this.withLock(() => {
@@ -215,7 +209,7 @@ export class InspectedZone {
       if (unused || !onlyIfUnused) view.state = ZoneState.Closing;
     }, timeoutMs);
     if (!unused && onlyIfUnused) return false;
-    return unlinkSegment(segment);
+    return posixShm.remove(segment);
   }
 }
 
@@ -324,7 +318,7 @@ export function inspectZone(
   try {
     // Any mode is accepted for reading (the owner check stays): the CLI trusts nothing in it
     // before readHeader has validated every field against the mapping's length.
-    buffer = openSegment(segment, 0o777, HEADER_SIZE).buffer;
+    buffer = posixShm.open(segment, 0o777, HEADER_SIZE);
   } catch (err) {
     const info = errorInfo(err);
     if (info.code === 'ENOENT') throw err;
@@ -336,16 +330,9 @@ export function inspectZone(
     summary.error = info;
     return new InspectedZone(summary);
   }
-  const geometry = currentGeometry();
-  let read: ReturnType<typeof readHeader>;
+  let read: ReturnType<typeof readZoneHeader>;
   try {
-    read = readHeader(buffer, {
-      name: zone,
-      namespace,
-      geometry,
-      tokenSize: native.tokenSize,
-      segment,
-    });
+    read = readZoneHeader(buffer, namespace, zone);
   } catch (err) {
     summary.error = errorInfo(err);
     return new InspectedZone(summary);

@@ -69,6 +69,13 @@ export interface PeerInfo {
   attachedAt: number;
 }
 
+/** True when `pid` runs and, if `startTime` is known, is the same process as recorded. */
+export function processAlive(pid: number, startTime: number): boolean {
+  if (pid <= 0) return false;
+  const now = native.processStartTime(pid);
+  return now !== 0 && (startTime === 0 || now === startTime);
+}
+
 let cachedStart = 0;
 function ownStartTime(): number {
   if (cachedStart === 0) cachedStart = native.processStartTime(process.pid);

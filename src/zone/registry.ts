@@ -27,14 +27,8 @@ import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
 import { detectPm2, pm2Namespace } from './pm2.js';
-import {
-  abandonCreated,
-  markReady,
-  startZone,
-  type OpenedZone,
-  type StartRole,
-  type ZoneSpec,
-} from './startup.js';
+import { abandonCreated, markReady, posixShm, type OpenedZone, type ZoneSpec } from './open.js';
+import { startZone, type StartRole } from './startup.js';
 import { Zone, type ZoneDeclaration } from './zone.js';
 
 /** How this process takes part in its zones. */
@@ -384,6 +378,7 @@ export class ZoneRegistry {
       name: zone.name,
       namespace,
       segment: segmentName(namespace, zone.name),
+      source: posixShm,
       size: zone.size,
       tag: zone.tag,
       persist: o.persist,
@@ -423,7 +418,7 @@ export class ZoneRegistry {
       for (const init of zone._inits) await init(zone, !opened.created);
     } catch (err) {
       if (opened.created) {
-        abandonCreated(opened, spec.segment);
+        abandonCreated(opened);
         zone._failStart();
       } else {
         zone.close();

@@ -24,146 +24,16 @@
  * the mark and retries instead of using or unlinking a newer segment under the same name.
  */
 import { SegmentError, ShmzoneError, ZoneError } from '../errors.js';
-import { native, TokenAcquire } from '../native.js';
-import { SlabPool } from '../slab/pool.js';
-import {
-  HeaderView,
-  publishHeader,
-  readHeader,
-  writeHeader,
-  type HeaderExpectation,
-  type HeaderInfo,
-} from './header.js';
-import {
-  HEADER_SIZE,
-  H_CREATOR_PID,
-  ZoneState,
-  zoneGeometry,
-  type ZoneGeometry,
-} from './layout.js';
-import { PeerTable } from './peers.js';
-import { createSegment, openSegment, releasePages, statSegment, unlinkSegment } from './segment.js';
+import { TokenAcquire } from '../native.js';
+import { HeaderView, type HeaderInfo } from './header.js';
+import { HEADER_SIZE, H_CREATOR_PID, ZoneState } from './layout.js';
+import { createZone, joinZone, readZoneHeader, type OpenedZone, type ZoneSpec } from './open.js';
+import { PeerTable, processAlive } from './peers.js';
 
 /** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
 export type StartRole = 'owner' | 'attach' | 'standalone';
 
-/** Everything start-up needs to know about one zone. */
-export interface ZoneSpec {
-  name: string;
-  namespace: string;
-  /** `/shmzone.<namespace>.<name>`. */
-  segment: string;
-  /** Bytes, whole pages. */
-  size: number;
-  tag: string;
-  persist: boolean;
-  /** Mode bits to create with, and the loosest mode accepted on attach. */
-  segmentMode: number;
-  readyTimeoutMs: number;
-  onMismatch: 'error' | 'recreate';
-  /** Passed to `SlabPool.create`. */
-  poolOptions?: Parameters<typeof SlabPool.create>[4];
-}
-
-/** A zone this thread has mapped, registered in and holds a peer slot of. */
-export interface OpenedZone {
-  buffer: SharedArrayBuffer;
-  header: HeaderView;
-  peers: PeerTable;
-  pool: SlabPool;
-  geometry: ZoneGeometry;
-  /** True when this process created the memory (init must build the structures). */
-  created: boolean;
-  /** The zone's persist flag as recorded in its header. */
-  persist: boolean;
-}
-
-/** This build's geometry (depends on the addon's token size). */
-export function currentGeometry(): ZoneGeometry {
-  return zoneGeometry(native.tokenSize);
-}
-
-function expectation(spec: ZoneSpec): HeaderExpectation {
-  return {
-    name: spec.name,
-    namespace: spec.namespace,
-    geometry: currentGeometry(),
-    tokenSize: native.tokenSize,
-    segment: spec.segment,
-  };
-}
-
-/** True when `pid` runs and, if `startTime` is known, is the same process as recorded. */
-export function processAlive(pid: number, startTime: number): boolean {
-  if (pid <= 0) return false;
-  const now = native.processStartTime(pid);
-  return now !== 0 && (startTime === 0 || now === startTime);
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Creates the segment and publishes a CREATING header with the calling thread in slot 0.
- * Throws SegmentError `EEXIST` when the name is taken. The caller runs `init` and then calls
- * {@link markReady}, or {@link abandonCreated} on failure.
- */
-export function createZone(spec: ZoneSpec): OpenedZone {
-  const mapping = createSegment(spec.segment, spec.size, spec.segmentMode);
-  const geometry = currentGeometry();
-  const buffer = mapping.buffer;
-  const peers = new PeerTable(buffer, geometry);
-  try {
-    writeHeader(buffer, {
-      size: spec.size,
-      tag: spec.tag,
-      name: spec.name,
-      namespace: spec.namespace,
-      persist: spec.persist,
-      creatorPid: process.pid,
-      creatorStart: native.processStartTime(process.pid),
-      geometry,
-      tokenSize: native.tokenSize,
-    });
-    peers.initTokens();
-    // Slot 0 is taken BEFORE the header is published: whoever sees MAGIC and finds slot 0's
-    // token not alive knows for certain that the creator is gone.
-    peers.claim(undefined, 0);
-    publishHeader(buffer);
-    const pool = SlabPool.create(
-      buffer,
-      geometry.poolOffset,
-      spec.size - geometry.poolOffset,
-      peers,
-      spec.poolOptions,
-    );
-    return {
-      buffer,
-      header: new HeaderView(buffer),
-      peers,
-      pool,
-      geometry,
-      created: true,
-      persist: spec.persist,
-    };
-  } catch (err) {
-    new HeaderView(buffer).state = ZoneState.Corrupt;
-    if (peers.selfId !== 0) peers.release();
-    unlinkSegment(spec.segment);
-    throw err;
-  }
-}
-
-/** Publishes READY: attachers waiting on the state word proceed. */
-export function markReady(zone: OpenedZone): void {
-  zone.header.state = ZoneState.Ready;
-}
-
-/** Backs out a zone whose `init` failed: CORRUPT, slot released, name removed. */
-export function abandonCreated(zone: OpenedZone, segment: string): void {
-  zone.header.state = ZoneState.Corrupt;
-  zone.peers.release();
-  unlinkSegment(segment);
-}
 
 type Step =
   | { kind: 'opened'; zone: OpenedZone }
@@ -210,7 +80,7 @@ export async function startZone(spec: ZoneSpec, role: StartRole): Promise<Opened
 function tryExisting(spec: ZoneSpec, role: StartRole): Step {
   let buffer: SharedArrayBuffer;
   try {
-    buffer = openSegment(spec.segment, spec.segmentMode, HEADER_SIZE).buffer;
+    buffer = spec.source.open(spec.segment, spec.segmentMode, HEADER_SIZE);
   } catch (err) {
     if (!(err instanceof SegmentError)) throw err;
     if (err.code === 'ENOENT')
@@ -218,7 +88,7 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     if (err.code === 'ERR_SEGMENT_SIZE') {
       let size: number;
       try {
-        size = statSegment(spec.segment).size;
+        size = spec.source.size(spec.segment);
       } catch {
         return { kind: 'retry', why: 'the segment vanished' };
       }
@@ -234,12 +104,12 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     }
     throw err;
   }
-  const read = readHeader(buffer, expectation(spec));
+  const read = readZoneHeader(buffer, spec.namespace, spec.name);
   if (read.kind === 'blank') {
     if (read.creatorPid === RECLAIMING) return { kind: 'wait', why: 'it is being removed' };
     const dead = read.creatorPid !== 0 && !processAlive(read.creatorPid, read.creatorStart);
     if (dead && role !== 'attach' && claimBlank(buffer, read.creatorPid)) {
-      unlinkSegment(spec.segment);
+      spec.source.remove(spec.segment);
       return { kind: 'retry', why: `its creator, pid ${read.creatorPid}, died before the header` };
     }
     return {
@@ -250,15 +120,14 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     };
   }
   const header = read.header;
-  const peers = new PeerTable(buffer, header.geometry);
   switch (header.state) {
     case ZoneState.Creating:
-      return creatorCheck(spec, role, buffer, peers, header);
+      return creatorCheck(spec, role, buffer, header);
     case ZoneState.Closing:
     case ZoneState.Corrupt:
       return { kind: 'wait', why: 'the segment under this name is being removed' };
     default:
-      return joinReady(spec, role, buffer, peers, header);
+      return joinReady(spec, role, buffer, header);
   }
 }
 
@@ -283,9 +152,9 @@ function creatorCheck(
   spec: ZoneSpec,
   role: StartRole,
   buffer: SharedArrayBuffer,
-  peers: PeerTable,
   header: HeaderInfo,
 ): Step {
+  const peers = new PeerTable(buffer, header.geometry);
   const got = peers.acquireCreatorToken();
   if (got === TokenAcquire.Busy) {
     return { kind: 'wait', why: `it is still being initialised by pid ${header.creatorPid}` };
@@ -304,7 +173,7 @@ function creatorCheck(
     // Take over: mark it so that anyone else holding the old mapping retries by name, then
     // remove the name and create afresh.
     view.state = ZoneState.Corrupt;
-    unlinkSegment(spec.segment);
+    spec.source.remove(spec.segment);
     return {
       kind: 'retry',
       why: `its creator, pid ${header.creatorPid}, died before ready; re-creating`,
@@ -333,13 +202,11 @@ function joinReady(
   spec: ZoneSpec,
   role: StartRole,
   buffer: SharedArrayBuffer,
-  peers: PeerTable,
   header: HeaderInfo,
 ): Step {
-  const pool = SlabPool.open(buffer, header.geometry.poolOffset, peers);
-  peers.claim(pool);
+  const zone = joinZone(buffer, header, spec.segment, spec.source);
+  const { peers, pool, header: view } = zone;
   peers.reapDeadPeers(pool);
-  const view = new HeaderView(buffer);
   let decision: 'join' | 'close' | 'retry' = 'join';
   let failure: ShmzoneError | undefined;
   pool.lock();
@@ -377,22 +244,11 @@ function joinReady(
   if (failure !== undefined || decision !== 'join') {
     peers.release();
     if (failure !== undefined) throw failure;
-    if (decision === 'close') unlinkSegment(spec.segment);
+    if (decision === 'close') spec.source.remove(spec.segment);
     if (decision === 'close') return { kind: 'retry', why: 'replacing a stale zone' };
     return { kind: 'wait', why: 'the segment under this name is being removed' };
   }
-  return {
-    kind: 'opened',
-    zone: {
-      buffer,
-      header: view,
-      peers,
-      pool,
-      geometry: header.geometry,
-      created: false,
-      persist: header.persist,
-    },
-  };
+  return { kind: 'opened', zone };
 }
 
 /**
@@ -406,11 +262,10 @@ function joinReady(
  * primary killed with SIGKILL, no longer counts). This is also how the workers of a dead
  * primary remove its zones as they exit.
  */
-export function leaveZone(
-  zone: OpenedZone,
-  segment: string,
-  mode: 'owner' | 'last-out' | 'keep',
-): boolean {
+export function leaveZone(zone: OpenedZone, mode: 'owner' | 'last-out' | 'keep'): boolean {
+  const { segment, source } = zone;
+  // A transferred zone (no source) is never removed from here: its mapping thread does that.
+  if (source === undefined) mode = 'keep';
   let remove = false;
   if (mode === 'owner') {
     remove = true;
@@ -449,9 +304,9 @@ export function leaveZone(
     // when it is ours to remove; the error follows.
     tokenError = err;
   }
-  if (remove) unlinkSegment(segment);
+  if (remove) source?.remove(segment);
   // After the unlink nobody new can open it by name: the tmpfs pages go now, not at GC.
-  if (alone) releasePages(zone.buffer);
+  if (alone) source?.release(zone.buffer);
   if (tokenError !== undefined) {
     throw new ZoneError(
       'ERR_ZONE_HEADER',

@@ -13,12 +13,8 @@
  * ```
  */
 import { ShmzoneArgumentError, describeValue } from '../errors.js';
-import { native } from '../native.js';
-import { SlabPool } from '../slab/pool.js';
-import { HeaderView, readHeader } from './header.js';
 import { validateNamespace, validateZoneName, segmentName } from './names.js';
-import { PeerTable } from './peers.js';
-import { currentGeometry, type OpenedZone } from './startup.js';
+import { joinZone, readZoneHeader, type OpenedZone } from './open.js';
 
 /** Marks a handle as ours (and its format version). */
 export const HANDLE_KIND = 'shmzone.zone/1';
@@ -56,30 +52,17 @@ export function checkHandle(value: unknown): ZoneHandle {
 
 /** Opens a transferred zone in the calling thread and claims its peer slot. */
 export function openTransferred(handle: ZoneHandle): OpenedZone {
-  const geometry = currentGeometry();
-  const read = readHeader(handle.buffer, {
-    name: handle.name,
-    namespace: handle.namespace,
-    geometry,
-    tokenSize: native.tokenSize,
-    segment: segmentName(handle.namespace, handle.name),
-  });
+  const read = readZoneHeader(handle.buffer, handle.namespace, handle.name);
   if (read.kind !== 'valid') {
     throw new ShmzoneArgumentError(
       'ERR_ZONE_HANDLE',
       `Zone "${handle.name}" was transferred before it was started`,
     );
   }
-  const peers = new PeerTable(handle.buffer, geometry);
-  const pool = SlabPool.open(handle.buffer, geometry.poolOffset, peers);
-  peers.claim(pool);
-  return {
-    buffer: handle.buffer,
-    header: new HeaderView(handle.buffer),
-    peers,
-    pool,
-    geometry,
-    created: false,
-    persist: read.header.persist,
-  };
+  return joinZone(
+    handle.buffer,
+    read.header,
+    segmentName(handle.namespace, handle.name),
+    undefined,
+  );
 }

@@ -11,7 +11,8 @@ import type { OwnerIdentity } from '../slab/api.js';
 import type { SlabPool } from '../slab/pool.js';
 import { segmentName } from './names.js';
 import type { PeerInfo } from './peers.js';
-import { leaveZone, type OpenedZone, type ZoneSpec } from './startup.js';
+import type { OpenedZone, ZoneSpec } from './open.js';
+import { leaveZone } from './startup.js';
 import { HANDLE_KIND, checkHandle, openTransferred, type ZoneHandle } from './threads.js';
 import { onExit } from './cleanup.js';
 
@@ -272,6 +273,6 @@ export class Zone {
     this._unregisterExit?.();
     this._releaseTransfer?.();
     this._releaseTransfer = undefined;
-    leaveZone(this._opened, segmentName(this._namespace, this.name), this._leaveMode);
+    leaveZone(this._opened, this._leaveMode);
   }
 }
