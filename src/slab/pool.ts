@@ -85,6 +85,8 @@ function checkOwnerId(method: string, id: unknown): asserts id is number {
 export class SlabPool extends PoolState {
   readonly owner: OwnerIdentity;
   private readonly listeners: Array<(report: RecoveryReport) => void> = [];
+  /** A recovery made before onRecovery() was first called, for that first listener. */
+  private unreported: RecoveryReport | undefined;
   /** Bound once: the contended path calls it with the owner it saw. */
   private readonly tryTakeOver: (ownerId: number) => boolean;
   /** Unlock with a plain store (x86 with the waiters' barrier; lock.ts, "Plain release"). */
@@ -609,9 +611,16 @@ export class SlabPool extends PoolState {
     return Atomics.load(this.i32, this.lockWord);
   }
 
-  /** Called under the lock after every takeover from a dead owner. */
+  /**
+   * Called under the lock after every takeover from a dead owner and every reset of damaged
+   * memory; the first listener also hears of one made before it was added.
+   */
   onRecovery(listener: (report: RecoveryReport) => void): void {
     this.listeners.push(listener);
+    const pending = this.unreported;
+    if (pending === undefined) return;
+    this.unreported = undefined;
+    this.report(pending);
   }
 
   /**
@@ -659,22 +668,28 @@ export class SlabPool extends PoolState {
     }
     const reset = reason !== undefined;
     if (!reset && this.poison) repoisonFree(this);
-    if (reset) {
-      this.format(this.generation + 1);
-      console.warn(
-        `shmzone: slab pool at byte ${this.byteOffset} could not be repaired after owner ${deadOwnerId} died (${reason}); ` +
-          `it was re-initialised EMPTY, generation ${this.generation}`,
-      );
-    }
-    const report: RecoveryReport =
+    if (reset) this.format(this.generation + 1);
+    this.report(
       reason === undefined
         ? { deadOwnerId, undone, reset }
-        : { deadOwnerId, undone, reset, reason };
+        : { deadOwnerId, undone, reset, reason },
+    );
+  }
+
+  /**
+   * Tells the recovery listeners (the registry logs through its `log` option). A repair made
+   * before anyone listened (while the zone was being opened) is kept for the first listener.
+   */
+  private report(report: RecoveryReport): void {
+    if (this.listeners.length === 0) {
+      this.unreported = report;
+      return;
+    }
     for (const listener of this.listeners) {
       try {
         listener(report);
-      } catch (err) {
-        console.error('shmzone: a slab recovery listener threw:', err);
+      } catch {
+        // A listener's failure must not break the locked path that is repairing the pool.
       }
     }
   }
@@ -689,14 +704,26 @@ export class SlabPool extends PoolState {
     if (!this.holdsLock()) this.notHeld();
     this.u32[this.base + L.H_LOCK_RECOVERIES]++;
     this.format(this.generation + 1);
-    const report: RecoveryReport = { deadOwnerId: 0, undone: 0, reset: true, reason };
-    for (const listener of this.listeners) {
+    this.report({ deadOwnerId: 0, undone: 0, reset: true, reason });
+  }
+
+  /**
+   * An allocation path found damaged metadata (state.ts): under the lock, undo what this
+   * section wrote and reset the pool EMPTY as resetDamaged() does (logged through the recovery
+   * listeners), then throw SlabCorruptionError; the next call finds an empty, working pool.
+   */
+  override damaged(what: string): never {
+    let reason = `slab: damaged shared memory: ${what}`;
+    if (this.holdsLock()) {
       try {
-        listener(report);
-      } catch (err) {
-        console.error('shmzone: a slab recovery listener threw:', err);
+        journalRollback(this);
+      } catch {
+        // A count or entry out of range: the reset below rewrites the journal as well.
       }
+      this.resetDamaged(reason);
+      reason += `; the pool was re-initialised EMPTY, generation ${this.generation}`;
     }
+    throw new SlabCorruptionError(reason);
   }
 
   // ---------------------------------------------------------------- inspection
