@@ -6,7 +6,13 @@
  * (slabs, bad-free detection), lock.ts (contended path), verify.ts, stats.ts. This class holds
  * the per-process view (it extends PoolState, so hot paths read plain fields) and composes them.
  */
-import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
+import {
+  LockError,
+  ShmzoneArgumentError,
+  ShmzoneError,
+  SlabCorruptionError,
+  describeValue,
+} from '../errors.js';
 import type { OwnerIdentity, PoolStats, RecoveryReport, SizeClassMode } from './api.js';
 import {
   allocChunk,
@@ -339,6 +345,8 @@ export class SlabPool extends PoolState {
       if (d === c + 1 || ct[k + K.K_BITMAP_WORDS] !== 0) return allocChunk(this, c);
       u32[this.statsWord + c * L.STAT_WORDS + L.S_REQS]++; // allocChunk() counts its own
       return allocInMap(this, c, d);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       // unlock(), written out (see above)
       const i32 = this.i32;
@@ -356,6 +364,8 @@ export class SlabPool extends PoolState {
     this.lock();
     try {
       return this.callocLocked(size);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       this.unlock();
     }
@@ -402,6 +412,8 @@ export class SlabPool extends PoolState {
         return;
       }
       this.freeLocked(offset);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       // unlock(), written out (see above alloc())
       const i32 = this.i32;
@@ -713,17 +725,30 @@ export class SlabPool extends PoolState {
    * listeners), then throw SlabCorruptionError; the next call finds an empty, working pool.
    */
   override damaged(what: string): never {
-    let reason = `slab: damaged shared memory: ${what}`;
-    if (this.holdsLock()) {
-      try {
-        journalRollback(this);
-      } catch {
-        // A count or entry out of range: the reset below rewrites the journal as well.
-      }
-      this.resetDamaged(reason);
-      reason += `; the pool was re-initialised EMPTY, generation ${this.generation}`;
+    throw new SlabCorruptionError(this.resetAfterDamage(what));
+  }
+
+  /**
+   * An error that is not a ShmzoneError leaving an allocator call (a RangeError from a garbage
+   * index no check caught): damage, handled as damaged() does. Others pass unchanged.
+   */
+  private foreign(err: unknown): unknown {
+    if (err instanceof ShmzoneError) return err;
+    const what = err instanceof Error ? err.message : String(err);
+    return new SlabCorruptionError(this.resetAfterDamage(what), { cause: err });
+  }
+
+  /** damaged()'s repair; returns the error message. */
+  private resetAfterDamage(what: string): string {
+    const reason = `slab pool at byte ${this.byteOffset}: damaged shared memory: ${what}`;
+    if (!this.holdsLock()) return reason;
+    try {
+      journalRollback(this);
+    } catch {
+      // A count or entry out of range: the reset below rewrites the journal as well.
     }
-    throw new SlabCorruptionError(reason);
+    this.resetDamaged(reason);
+    return `${reason}; the pool was re-initialised EMPTY, generation ${this.generation}`;
   }
 
   // ---------------------------------------------------------------- inspection

@@ -88,7 +88,7 @@ export class PoolState {
    * An allocation path found damaged metadata (a link, length or count out of range, a list
    * that does not link back) before following it. SlabPool overrides this to reset the pool
    * EMPTY first, so that the next call works (pool.ts, resetDamaged). Guarded by
-   * test/slab/damage.test.ts and the pool-only cases of test/fuzz/10.damaged-zone.test.ts.
+   * test/slab/damage.test.ts and test/fuzz/20.damaged-pool.test.ts.
    */
   damaged(what: string): never {
     throw new SlabCorruptionError(`slab: damaged shared memory: ${what}`);

@@ -6,7 +6,7 @@
  * uses the dict, stores and reads back a value, leaves, and runs `shmzone ls/stat/metrics/
  * verify` on it. Every outcome must be a working zone (possibly reset with a logged warning)
  * or an error with a code that docs/errors.md documents; a case that takes longer than
- * CASE_LIMIT_MS is a hang and fails the test. The named seeds are the cases of the issue.
+ * CASE_LIMIT_MS (harness.ts) is a hang and fails the test. The named seeds are the cases of the issue.
  * SHMZONE_FUZZ_SEED adds random cases from that seed (printed on failure to replay them).
  */
 import { expect } from 'chai';
@@ -27,31 +27,11 @@ import {
 import { D_NEXT, DESC_WORDS } from '../../src/slab/layout.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { inspectZone } from '../../src/zone/inspect.js';
-import { prng } from '../fixtures/crash-slab-lib.js';
 import { RUN_PREFIX } from '../helpers/shm.js';
-import { spawnFixture } from '../helpers/processes.js';
+import { judge, randomCases, runCases, type Case } from './harness.js';
 
-const CASE_LIMIT_MS = 5_000;
 const RANDOM_CASES = 400;
-const RANDOM_POOL_CASES = 200;
 const BATCHES = 4;
-const DOCS = new URL('../../../docs/errors.md', import.meta.url);
-const SHMZONE_ERRORS = new Set([
-  'ShmzoneError',
-  'ShmzoneArgumentError',
-  'ZoneError',
-  'SegmentError',
-  'SlabError',
-  'SlabCorruptionError',
-  'LockError',
-  'DictError',
-]);
-
-/** Every code docs/errors.md documents: `ERR_*` in its tables and the errno names. */
-function documentedCodes(): Set<string> {
-  const text = fs.readFileSync(DOCS, 'utf8');
-  return new Set([...text.matchAll(/`(E[A-Z0-9_]+)`/g)].map((m) => m[1]));
-}
 
 interface Layout {
   size: number;
@@ -63,17 +43,8 @@ interface Layout {
   freeListNext: number;
 }
 
-/** A word write: byte offset in the segment and the value. */
-type Damage = Array<[number, number]>;
-
-interface Case {
-  name: string;
-  damage: Damage;
-}
-
-const nsOf = (i: number, kind = 'fz'): string =>
-  `${RUN_PREFIX}${kind}${String(i).padStart(4, '0')}`;
-const fileOf = (ns: string, zone = 'd'): string => `/dev/shm/shmzone.${ns}.${zone}`;
+const nsOf = (i: number): string => `${RUN_PREFIX}fz${String(i).padStart(4, '0')}`;
+const fileOf = (ns: string): string => `/dev/shm/shmzone.${ns}.d`;
 
 /** Builds the template zone (namespace of the same length as every case's) and reads it. */
 async function buildTemplate(): Promise<{ bytes: Buffer; layout: Layout }> {
@@ -149,99 +120,11 @@ function seededCases(l: Layout): Case[] {
   ];
 }
 
-function randomCases(l: Layout, seed: number, n: number): Case[] {
-  const rnd = prng(seed);
-  const int = (k: number): number => Math.floor(rnd() * k);
-  const names = Object.keys(l.regions);
-  const out: Case[] = [];
-  for (let c = 0; c < n; c++) {
-    const region = names[c % names.length];
-    const [start, end] = l.regions[region];
-    const damage: Damage = [];
-    for (let k = 1 + int(3); k > 0; k--) {
-      const off = (start + int(end - start)) & ~3;
-      const pick = int(6);
-      const value =
-        pick === 0
-          ? 0
-          : pick === 1
-            ? 0xffffffff
-            : pick === 2
-              ? l.entries[int(l.entries.length)]
-              : pick === 3
-                ? int(l.size / 8)
-                : (rnd() * 4294967296) >>> 0;
-      damage.push([off, value]);
-    }
-    out.push({ name: `seed ${seed} #${c} (${region})`, damage });
-  }
-  return out;
-}
-
-interface Outcome {
-  event: 'done';
-  i: number;
-  started: boolean;
-  works: boolean;
-  /** Lines the registry logged (a reset logs one). */
-  logs: number;
-  failures: Array<{ op: string; name: string; code?: string; message: string }>;
-  commands: Record<string, { exit: number; code?: string }>;
-}
-
-/** Runs `cases` (indices into `all`) in one child; resolves with its outcomes. */
-async function runBatch(
-  all: Case[],
-  first: number,
-  count: number,
-  fixture = 'fuzz-child',
-  kind = 'fz',
-): Promise<Outcome[]> {
-  const namespaces = Array.from({ length: count }, (_, k) => nsOf(first + k, kind));
-  const p = spawnFixture(fixture, [JSON.stringify(namespaces)]);
-  p.child.stdin!.end();
-  let hung: string | undefined;
-  const watchdog = setInterval(() => {
-    const started = p.lines.filter((x) => x.event === 'case');
-    const last = started[started.length - 1] as { i: number; at?: number } | undefined;
-    if (last === undefined) return;
-    last.at ??= Date.now();
-    if (
-      Date.now() - last.at > CASE_LIMIT_MS &&
-      !p.lines.some((x) => x.event === 'done' && x.i === last.i)
-    ) {
-      hung = all[first + last.i].name;
-      p.child.kill('SIGKILL');
-    }
-  }, 100);
-  const exit = await p.exited;
-  clearInterval(watchdog);
-  if (hung !== undefined) throw new Error(`case "${hung}" took over ${CASE_LIMIT_MS} ms (a hang)`);
-  expect(exit.code, p.stderr()).to.equal(0);
-  return p.lines.filter((x) => x.event === 'done') as unknown as Outcome[];
-}
-
-/** Problems in `outcomes` (undocumented errors, started but not working, bad CLI exits). */
-function judge(cases: Case[], outcomes: Outcome[]): { problems: string[]; working: number } {
-  const documented = documentedCodes();
-  const problems: string[] = [];
-  let working = 0;
-  for (let i = 0; i < cases.length; i++) {
-    const o = outcomes[i];
-    const where = `case "${cases[i].name}"`;
-    for (const f of o.failures) {
-      if (!SHMZONE_ERRORS.has(f.name) || f.code === undefined || !documented.has(f.code))
-        problems.push(`${where}: ${f.op} threw ${f.name} ${f.code ?? '(no code)'}: ${f.message}`);
-    }
-    if (o.started && !o.works) problems.push(`${where}: started, but did not work afterwards`);
-    if (o.works) working++;
-    for (const [cmd, r] of Object.entries(o.commands)) {
-      if (r.exit !== 0 && r.exit !== 1) problems.push(`${where}: shmzone ${cmd} exited ${r.exit}`);
-      if (r.code !== undefined && !documented.has(r.code))
-        problems.push(`${where}: shmzone ${cmd} failed with undocumented ${r.code}`);
-    }
-  }
-  return { problems, working };
+/** The plausible words of this zone: entry refs and offsets in 8-byte units. */
+function plausible(
+  l: Layout,
+): [(int: (k: number) => number) => number, (int: (k: number) => number) => number] {
+  return [(int) => l.entries[int(l.entries.length)], (int) => int(l.size / 8)];
 }
 
 describe('fuzz: damaged zones never hang and never throw undocumented errors', function () {
@@ -255,8 +138,10 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
     template = t.bytes;
     cases = [
       ...seededCases(t.layout),
-      ...randomCases(t.layout, 16, RANDOM_CASES),
-      ...(extraSeed === undefined ? [] : randomCases(t.layout, Number(extraSeed), 60)),
+      ...randomCases(t.layout.regions, plausible(t.layout), 16, RANDOM_CASES),
+      ...(extraSeed === undefined
+        ? []
+        : randomCases(t.layout.regions, plausible(t.layout), Number(extraSeed), 60)),
     ];
     for (let i = 0; i < cases.length; i++) {
       const bytes = Buffer.from(template);
@@ -272,11 +157,7 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
   });
 
   it('every case: a working zone or documented error codes, within the time limit', async () => {
-    const per = Math.ceil(cases.length / BATCHES);
-    const outcomes: Outcome[] = [];
-    for (let first = 0; first < cases.length; first += per)
-      outcomes.push(...(await runBatch(cases, first, Math.min(per, cases.length - first))));
-    expect(outcomes).to.have.length(cases.length);
+    const outcomes = await runCases('fuzz-child', cases, nsOf, BATCHES);
     const dump = process.env.SHMZONE_FUZZ_DUMP; // a file to write every outcome to
     if (dump !== undefined)
       fs.writeFileSync(
@@ -291,178 +172,6 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
       `${problems.length} problems${extraSeed ? ` (SHMZONE_FUZZ_SEED=${extraSeed})` : ''}`,
     ).to.deep.equal([]);
     // Most damage lands where it is detected and recovered, or is harmless.
-    expect(working).to.be.above(cases.length / 2);
-  });
-});
-
-// ---------------------------------------------------------------------- pool-only zones
-
-interface PoolLayout {
-  regions: Record<string, [number, number]>;
-  /** Byte offsets of the in-page bitmap words of slabs of the small classes. */
-  bitmapWords: number[];
-  firstDesc: number;
-  pagesTotal: number;
-  descStart: number;
-  freeSentinel: number;
-  /** Sentinel descriptor of the class list that alloc(100) takes from. */
-  sentinelOf100: number;
-}
-
-/** A zone without a dict, filled through `zone.pool`; returns its bytes and where things are. */
-async function buildPoolTemplate(): Promise<{ bytes: Buffer; layout: PoolLayout }> {
-  const ns = nsOf(9999, 'fp');
-  const r = new ZoneRegistry({ namespace: ns, mode: 'standalone', persist: true });
-  const zone = r.add('p', '1m');
-  await r.start();
-  const pool = zone.pool;
-  const held: number[] = [];
-  const sizes = [8, 16, 40, 64, 100, 200, 700, 1500, 2048, 6000, 13_000];
-  for (let i = 0; i < 300; i++) held.push(pool.alloc(sizes[i % sizes.length]));
-  for (let i = 0; i < held.length; i += 3) pool.free(held[i]); // partial slabs, free runs
-  pool.verify();
-  const D = pool.descWord;
-  const bitmapWords: number[] = [];
-  for (let p = 0; p < pool.pagesTotal; p++) {
-    const d = pool.firstDesc + p;
-    const info = pool.u32[D + d * DESC_WORDS];
-    if ((info & 0xf) !== 4) continue; // T_SLAB heads only
-    const c = (info >>> 4) & 0xff;
-    const bw = pool.classes.bitmapWords[c];
-    for (let k = 0; k < bw; k++) bitmapWords.push(pool.dataStart + p * 4096 + k * 4);
-  }
-  expect(bitmapWords.length).to.be.above(0);
-  const poolOffset = pool.byteOffset;
-  const descStart = D * 4;
-  const layout: PoolLayout = {
-    regions: {
-      'pool header': [poolOffset, poolOffset + 128],
-      'list sentinels': [descStart + DESC_WORDS * 4, descStart + pool.firstDesc * DESC_WORDS * 4],
-      'page descriptors': [
-        descStart + pool.firstDesc * DESC_WORDS * 4,
-        descStart + (pool.firstDesc + pool.pagesTotal) * DESC_WORDS * 4,
-      ],
-      'chunk bitmaps': [0, 0], // one of bitmapWords
-    },
-    bitmapWords,
-    firstDesc: pool.firstDesc,
-    pagesTotal: pool.pagesTotal,
-    descStart,
-    freeSentinel: pool.freeSentinel,
-    sentinelOf100: pool.classes.byEighth[(100 + 7) >>> 3] + 1,
-  };
-  r.stop();
-  const bytes = fs.readFileSync(fileOf(ns, 'p'));
-  fs.rmSync(fileOf(ns, 'p'));
-  return { bytes, layout };
-}
-
-function poolSeededCases(l: PoolLayout, bytes: Buffer): Case[] {
-  const desc = (d: number, field: number): number => l.descStart + (d * DESC_WORDS + field) * 4;
-  const bigHead = bytes.readUInt32LE(desc(l.freeSentinel, D_NEXT));
-  expect(bigHead).to.not.equal(l.freeSentinel); // the template keeps a run of >= 32 pages
-  const pastEnd = l.firstDesc + l.pagesTotal + 5;
-  return [
-    { name: 'pool: free-list cycle', damage: [[desc(bigHead, D_NEXT), bigHead]] },
-    { name: 'pool: out-of-range page link', damage: [[desc(bigHead, D_NEXT), pastEnd]] },
-    {
-      name: 'pool: class list head out of range',
-      damage: [[desc(l.sentinelOf100, D_NEXT), 0x0fffffff]],
-    },
-    {
-      name: 'pool: free-bin head out of range',
-      damage: [
-        [l.regions['pool header'][0] + 21 * 4, 0xffffffff], // H_FREE_BIN_MASK: every bin
-        [desc(l.freeSentinel + 2, D_NEXT), pastEnd], // alloc(5000) takes 2 pages
-      ],
-    },
-    { name: 'pool: big free run length', damage: [[desc(bigHead, 1), 0x7fffffff]] },
-    { name: 'pool: chunk bitmap all ones', damage: [[l.bitmapWords[0], 0xffffffff]] },
-    { name: 'pool: journal count', damage: [[l.regions['pool header'][0] + 6 * 4, 0xffff]] },
-  ];
-}
-
-function poolRandomCases(l: PoolLayout, seed: number, n: number): Case[] {
-  const rnd = prng(seed);
-  const int = (k: number): number => Math.floor(rnd() * k);
-  const names = Object.keys(l.regions);
-  const out: Case[] = [];
-  for (let c = 0; c < n; c++) {
-    const region = names[c % names.length];
-    const [start, end] = l.regions[region];
-    const damage: Damage = [];
-    for (let k = 1 + int(3); k > 0; k--) {
-      const off =
-        region === 'chunk bitmaps'
-          ? l.bitmapWords[int(l.bitmapWords.length)]
-          : (start + int(end - start)) & ~3;
-      const pick = int(6);
-      const value =
-        pick === 0
-          ? 0
-          : pick === 1
-            ? 0xffffffff
-            : pick === 2
-              ? l.firstDesc + int(l.pagesTotal + 8) // a page link, sometimes past the end
-              : pick === 3
-                ? 1 + int(l.firstDesc) // a sentinel
-                : pick === 4
-                  ? int(64) // a small length or count
-                  : (rnd() * 4294967296) >>> 0;
-      damage.push([off, value]);
-    }
-    out.push({ name: `pool seed ${seed} #${c} (${region})`, damage });
-  }
-  return out;
-}
-
-describe('fuzz: damaged pool-only zones (zone.pool without a dict)', function () {
-  this.timeout(600_000);
-  let cases: Case[] = [];
-  const extraSeed = process.env.SHMZONE_FUZZ_SEED;
-
-  before(async () => {
-    const t = await buildPoolTemplate();
-    cases = [
-      ...poolSeededCases(t.layout, t.bytes),
-      ...poolRandomCases(t.layout, 16, RANDOM_POOL_CASES),
-      ...(extraSeed === undefined ? [] : poolRandomCases(t.layout, Number(extraSeed), 60)),
-    ];
-    const at = t.bytes.subarray(0, 512).indexOf(nsOf(9999, 'fp'));
-    for (let i = 0; i < cases.length; i++) {
-      const bytes = Buffer.from(t.bytes);
-      bytes.write(nsOf(i, 'fp'), at, 'latin1');
-      for (const [off, value] of cases[i].damage) bytes.writeUInt32LE(value, off);
-      fs.writeFileSync(fileOf(nsOf(i, 'fp'), 'p'), bytes, { mode: 0o600 });
-    }
-  });
-
-  after(() => {
-    for (let i = 0; i < cases.length; i++) fs.rmSync(fileOf(nsOf(i, 'fp'), 'p'), { force: true });
-  });
-
-  it('alloc/free/stats/verify from a new process: a working pool or documented codes, no hang', async () => {
-    const per = Math.ceil(cases.length / 2);
-    const outcomes: Outcome[] = [];
-    for (let first = 0; first < cases.length; first += per) {
-      const count = Math.min(per, cases.length - first);
-      outcomes.push(...(await runBatch(cases, first, count, 'fuzz-pool-child', 'fp')));
-    }
-    expect(outcomes).to.have.length(cases.length);
-    const { problems, working } = judge(cases, outcomes);
-    expect(
-      problems,
-      `${problems.length} problems${extraSeed ? ` (SHMZONE_FUZZ_SEED=${extraSeed})` : ''}`,
-    ).to.deep.equal([]);
-    // The seeded cases all land on a path that detects them: a logged reset, or (a bitmap
-    // that only disagrees with its count) verify() reporting it.
-    for (let i = 0; i < 7; i++) {
-      const codes = outcomes[i].failures.map((f) => f.code);
-      expect(
-        outcomes[i].logs > 0 || codes.includes('ERR_SLAB_CORRUPT'),
-        `${cases[i].name}: ${JSON.stringify(outcomes[i])}`,
-      ).to.equal(true);
-    }
     expect(working).to.be.above(cases.length / 2);
   });
 });

@@ -3,7 +3,7 @@
  * real pool, then runs the operation that follows the damaged link, length or count. It must
  * throw SlabCorruptionError ERR_SLAB_CORRUPT (not loop, not RangeError, not write through the
  * bad link), reset the pool EMPTY under a new generation with a recovery report, and leave a
- * pool that verifies and allocates. The process-level version is test/fuzz/10.damaged-zone.
+ * pool that verifies and allocates. The process-level version is test/fuzz/20.damaged-pool.test.ts.
  */
 import { expect } from 'chai';
 import type { RecoveryReport } from '../../src/slab/api.js';
