@@ -192,8 +192,8 @@ export class SlabError extends ShmzoneError {
 
 /** `verify()` found a broken invariant in shared metadata. */
 export class SlabCorruptionError extends ShmzoneError {
-  constructor(message: string) {
-    super('ERR_SLAB_CORRUPT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_SLAB_CORRUPT', message, options);
   }
 }
 

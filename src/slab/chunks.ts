@@ -8,7 +8,7 @@
  * listed slab has one, so allocation never loops over slabs). A slab whose last chunk is freed
  * goes back to the page allocator at once, as in nginx.
  */
-import { describeValue, SlabCorruptionError, SlabError } from '../errors.js';
+import { describeValue, SlabError } from '../errors.js';
 import { L } from './layout.js';
 import { jw } from './journal.js';
 import { allocPages, freePages, pushFront, unlink, unlinkFull } from './pages.js';
@@ -49,6 +49,14 @@ export function allocInMap(s: PoolState, c: number, d: number): number {
   const u32 = s.u32;
   const w = s.descWord + d * L.DESC_WORDS;
   const map = u32[w + L.D_MAP] | 0;
+  // d came from the class list: a page descriptor of a slab of class c with a free chunk.
+  if (
+    d < s.firstDesc ||
+    d >= s.descEnd ||
+    u32[w + L.D_INFO] !== (L.T_SLAB | (c << L.CLASS_SHIFT)) ||
+    map === -1
+  )
+    badListEntry(s, c, d);
   const bit = ~map & (map + 1); // lowest clear bit
   const now = map | bit;
   jw(s, w + L.D_MAP, now);
@@ -67,6 +75,15 @@ function allocInPage(s: PoolState, c: number, d: number): number {
   const ct = s.ct;
   const k = c * K.K_STRIDE;
   const w = s.descWord + d * L.DESC_WORDS;
+  const info = u32[w + L.D_INFO];
+  // As in allocInMap(), and its count below the chunk count.
+  if (
+    d < s.firstDesc ||
+    d >= s.descEnd ||
+    (info & L.INFO_KIND_MASK) !== (L.T_SLAB | (c << L.CLASS_SHIFT)) ||
+    info >>> L.USED_SHIFT >= ct[k + K.K_COUNT]
+  )
+    badListEntry(s, c, d);
   const bw = ct[k + K.K_BITMAP_WORDS];
   const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
   const b = start >>> 2;
@@ -76,8 +93,8 @@ function allocInPage(s: PoolState, c: number, d: number): number {
   const word = u32[b + i] | 0;
   const bit = ~word & (word + 1);
   const idx = i * 32 + 31 - Math.clz32(bit);
+  if (idx >= ct[k + K.K_COUNT]) listedButFull(s, d); // padding bits cleared
   jw(s, b + i, word | bit);
-  const info = u32[w + L.D_INFO];
   jw(s, w + L.D_INFO, info + L.USED_ONE);
   if ((info >>> L.USED_SHIFT) + 1 === ct[k + K.K_COUNT]) unlinkFull(s, d);
   u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]++;
@@ -87,7 +104,13 @@ function allocInPage(s: PoolState, c: number, d: number): number {
 }
 
 function listedButFull(s: PoolState, d: number): never {
-  throw new SlabCorruptionError(`slab at page ${d - s.firstDesc} is in its class list but full`);
+  s.damaged(`slab at page ${d - s.firstDesc} is in its class list but full`);
+}
+
+function badListEntry(s: PoolState, c: number, d: number): never {
+  s.damaged(
+    `class list of ${s.classes.size[c]} B holds descriptor ${d}, not a slab of it with room`,
+  );
 }
 
 /** allocChunk() when the class list is empty: carve a new slab from free pages, chunk 0. */
@@ -306,7 +329,7 @@ function slabHead(s: PoolState, offset: number, d: number, info: number): number
       type !== L.T_SLAB ||
       page - (d - s.firstDesc) >= s.classes.span[(info >>> L.CLASS_SHIFT) & L.CLASS_MASK]
     ) {
-      throw new SlabCorruptionError(
+      s.damaged(
         `page ${page} has no head descriptor (found type ${type} at page ${d - s.firstDesc})`,
       );
     }
@@ -319,11 +342,11 @@ function slabHead(s: PoolState, offset: number, d: number, info: number): number
       offset,
     );
   }
-  throw new SlabCorruptionError(`page ${page}: unknown descriptor type ${type}`);
+  s.damaged(`page ${page}: unknown descriptor type ${type}`);
 }
 
 function badClass(s: PoolState, d: number, c: number): never {
-  throw new SlabCorruptionError(`page ${d - s.firstDesc}: slab class ${c} out of range`);
+  s.damaged(`page ${d - s.firstDesc}: slab class ${c} out of range`);
 }
 
 function inBitmap(s: PoolState, offset: number, c: number): never {
@@ -396,6 +419,9 @@ function freeInPage(s: PoolState): void {
   const w = s.descWord + d * L.DESC_WORDS;
   const info = u32[w + L.D_INFO];
   const used = (info >>> L.USED_SHIFT) - 1;
+  // locate() found this chunk's bit set: the count is at least 1 and at most the chunk count.
+  if (used < 0 || used >= ct[k + K.K_COUNT])
+    s.damaged(`slab at page ${d - s.firstDesc} has used count ${used + 1}`);
   const wasFull = used + 1 === ct[k + K.K_COUNT];
   if (used === 0) {
     releaseEmptySlab(s, d, c, wasFull);

@@ -36,7 +36,7 @@
  * or both (undo restores). Ports to weakly ordered CPUs (arm64) would need a release fence
  * between the entry, the count and the store (e.g. `Atomics.store` for the count).
  */
-import { ShmzoneError } from '../errors.js';
+import { ShmzoneError, SlabCorruptionError } from '../errors.js';
 import { L } from './layout.js';
 import { crashTick } from './crashpoint.js';
 import type { PoolState } from './state.js';
@@ -132,19 +132,20 @@ export function journalCommit(s: PoolState): void {
 
 /**
  * Undoes every entry newest first and empties the journal. Returns the number undone.
- * Throws a plain Error when the count or an entry is out of range (the caller then resets
- * the pool).
+ * Throws SlabCorruptionError when the count or an entry is out of range (the caller then
+ * resets the pool).
  */
 export function journalRollback(s: PoolState): number {
   const u32 = s.u32;
   const n = u32[s.journalCountWord];
   if (n > L.JOURNAL_CAPACITY)
-    throw new Error(`journal count ${n} exceeds capacity ${L.JOURNAL_CAPACITY}`);
+    throw new SlabCorruptionError(`journal count ${n} exceeds capacity ${L.JOURNAL_CAPACITY}`);
   const words = u32.length;
   for (let i = n - 1; i >= 0; i--) {
     const e = s.journalWord + i * 2;
     const w = u32[e];
-    if (w >= words) throw new Error(`journal entry ${i} names word ${w}, outside the zone`);
+    if (w >= words)
+      throw new SlabCorruptionError(`journal entry ${i} names word ${w}, outside the zone`);
     u32[w] = u32[e + 1];
   }
   u32[s.journalCountWord] = 0;
@@ -163,7 +164,12 @@ export function journalRoom(s: PoolState): number {
  * and throw. Callers holding the lock for long sequences must `commit()` at consistent points.
  */
 export function journalOverflow(s: PoolState): never {
-  const undone = journalRollback(s);
+  let undone: number;
+  try {
+    undone = journalRollback(s);
+  } catch (err) {
+    s.damaged((err as Error).message); // a count or entry out of range: not ours to undo
+  }
   throw new ShmzoneError(
     'ERR_SLAB_JOURNAL_FULL',
     `slab journal full (${L.JOURNAL_CAPACITY} entries): the operation was rolled back (${undone} ` +

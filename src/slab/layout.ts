@@ -257,5 +257,7 @@ export const enum L {
   CLASS_MASK = 0xff,
   USED_SHIFT = 12,
   USED_ONE = 1 << USED_SHIFT,
+  /** INFO's type and class bits: what a slab head holds besides its used count. */
+  INFO_KIND_MASK = USED_ONE - 1,
 }
 /* eslint-enable @typescript-eslint/no-duplicate-enum-values */

@@ -66,7 +66,10 @@ export function allocPages(s: PoolState, n: number): number {
   if (d === 0) {
     const sent = s.freeSentinel;
     let e = u32[D + sent * L.DESC_WORDS + L.D_NEXT];
-    while (e !== sent) {
+    // At most one entry per page: a longer walk is a cycle.
+    for (let steps = 0; e !== sent; steps++) {
+      if (e < s.firstDesc || e >= s.descEnd || steps >= s.pagesTotal)
+        s.damaged(`free list of >= ${L.FREE_BINS} pages: bad link ${e}`);
       if (u32[D + e * L.DESC_WORDS + L.D_MAP] >= n) {
         d = e;
         break;
@@ -77,6 +80,9 @@ export function allocPages(s: PoolState, n: number): number {
   }
   const w = D + d * L.DESC_WORDS;
   const len = u32[w + L.D_MAP];
+  // The head taken must be a free run of at least n pages inside the pool.
+  if (d < s.firstDesc || u32[w + L.D_INFO] !== L.T_FREE || len < n || len > s.descEnd - d)
+    s.damaged(`free list entry ${d} is not a free run of >= ${n} pages`);
   unlinkRun(s, d, len);
   if (len === n) {
     if (n > 1) {
@@ -108,6 +114,8 @@ export function freePages(s: PoolState, h: number, n: number): void {
   const u32 = s.u32;
   const D = s.descWord;
   const hw = D + h * L.DESC_WORDS;
+  // n comes from a run's MAP word on free(): pages h .. h + n - 1 must exist.
+  if (n < 1 || n > s.descEnd - h) s.damaged(`run at descriptor ${h} has length ${n}`);
   if (s.poison) deferPoison(s, s.dataStart + (h - s.firstDesc) * L.PAGE_SIZE, n * L.PAGE_SIZE);
   u32[s.base + L.H_PAGES_FREE] += n;
   let len = n;
@@ -118,6 +126,8 @@ export function freePages(s: PoolState, h: number, n: number): void {
     const rw = D + r * L.DESC_WORDS;
     if ((u32[rw + L.D_INFO] & L.TYPE_MASK) === L.T_FREE) {
       const rlen = u32[rw + L.D_MAP];
+      if (rlen < 1 || rlen > s.descEnd - r)
+        s.damaged(`free run at descriptor ${r} has length ${rlen}`);
       unlinkRun(s, r, rlen);
       jw(s, rw + L.D_INFO, 0);
       jw(s, rw + L.D_MAP, 0);
@@ -133,7 +143,10 @@ export function freePages(s: PoolState, h: number, n: number): void {
     const lt = u32[lw + L.D_INFO] & L.TYPE_MASK;
     const lh = lt === L.T_FREE ? l : lt === L.T_FREE_TAIL ? u32[lw + L.D_MAP] : 0;
     if (lh !== 0) {
-      const llen = u32[D + lh * L.DESC_WORDS + L.D_MAP];
+      // The run before ours must end exactly at h (a tail's MAP names its head).
+      const llen = lh < s.firstDesc || lh > l ? 0 : u32[D + lh * L.DESC_WORDS + L.D_MAP];
+      if (lh + llen !== h || u32[D + lh * L.DESC_WORDS + L.D_INFO] !== L.T_FREE)
+        s.damaged(`free run before descriptor ${h} (head ${lh}) does not end at it`);
       unlinkRun(s, lh, llen);
       if (lh !== l) {
         jw(s, lw + L.D_INFO, 0);
@@ -177,6 +190,16 @@ export function unlinkFull(s: PoolState, d: number): void {
   const w = D + d * L.DESC_WORDS;
   const next = u32[w + L.D_NEXT];
   const prev = u32[w + L.D_PREV];
+  // glibc's safe unlinking: both neighbours exist and point back at d, else nothing is written.
+  if (
+    next === 0 ||
+    next >= s.descEnd ||
+    prev === 0 ||
+    prev >= s.descEnd ||
+    u32[D + prev * L.DESC_WORDS + L.D_NEXT] !== d ||
+    u32[D + next * L.DESC_WORDS + L.D_PREV] !== d
+  )
+    badLinks(s, d);
   jw2(s, D + prev * L.DESC_WORDS + L.D_NEXT, next, D + next * L.DESC_WORDS + L.D_PREV, prev);
 }
 
@@ -187,6 +210,8 @@ export function pushFront(s: PoolState, sent: number, d: number): void {
   const w = D + d * L.DESC_WORDS;
   const sw = D + sent * L.DESC_WORDS;
   const first = u32[sw + L.D_NEXT];
+  if (first === 0 || first >= s.descEnd || u32[D + first * L.DESC_WORDS + L.D_PREV] !== sent)
+    badLinks(s, sent);
   // One journal count store for the four (this runs on most W2 steps: ~8% of a step as jw()s).
   jw4(
     s,
@@ -199,4 +224,9 @@ export function pushFront(s: PoolState, sent: number, d: number): void {
     sw + L.D_NEXT,
     d,
   );
+}
+
+/** Out of line (cold message building costs the hot callers inlining budget). */
+function badLinks(s: PoolState, d: number): never {
+  s.damaged(`list links of descriptor ${d} do not point back at it`);
 }

@@ -81,7 +81,7 @@ export function repoisonFree(s: PoolState): void {
     const type = info & L.TYPE_MASK;
     const start = s.dataStart + p * L.PAGE_SIZE;
     if (type === L.T_FREE) {
-      const len = u32[w + L.D_MAP];
+      const len = Math.max(1, u32[w + L.D_MAP]); // verified before; never a zero step
       s.u8.fill(POISON_BYTE, start, start + len * L.PAGE_SIZE);
       p += len;
     } else if (type === L.T_SLAB) {

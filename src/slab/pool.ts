@@ -6,7 +6,13 @@
  * (slabs, bad-free detection), lock.ts (contended path), verify.ts, stats.ts. This class holds
  * the per-process view (it extends PoolState, so hot paths read plain fields) and composes them.
  */
-import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
+import {
+  LockError,
+  ShmzoneArgumentError,
+  ShmzoneError,
+  SlabCorruptionError,
+  describeValue,
+} from '../errors.js';
 import type { OwnerIdentity, PoolStats, RecoveryReport, SizeClassMode } from './api.js';
 import {
   allocChunk,
@@ -85,6 +91,8 @@ function checkOwnerId(method: string, id: unknown): asserts id is number {
 export class SlabPool extends PoolState {
   readonly owner: OwnerIdentity;
   private readonly listeners: Array<(report: RecoveryReport) => void> = [];
+  /** A recovery made before onRecovery() was first called, for that first listener. */
+  private unreported: RecoveryReport | undefined;
   /** Bound once: the contended path calls it with the owner it saw. */
   private readonly tryTakeOver: (ownerId: number) => boolean;
   /** Unlock with a plain store (x86 with the waiters' barrier; lock.ts, "Plain release"). */
@@ -337,6 +345,8 @@ export class SlabPool extends PoolState {
       if (d === c + 1 || ct[k + K.K_BITMAP_WORDS] !== 0) return allocChunk(this, c);
       u32[this.statsWord + c * L.STAT_WORDS + L.S_REQS]++; // allocChunk() counts its own
       return allocInMap(this, c, d);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       // unlock(), written out (see above)
       const i32 = this.i32;
@@ -354,6 +364,8 @@ export class SlabPool extends PoolState {
     this.lock();
     try {
       return this.callocLocked(size);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       this.unlock();
     }
@@ -400,6 +412,8 @@ export class SlabPool extends PoolState {
         return;
       }
       this.freeLocked(offset);
+    } catch (err) {
+      throw this.foreign(err);
     } finally {
       // unlock(), written out (see above alloc())
       const i32 = this.i32;
@@ -609,9 +623,16 @@ export class SlabPool extends PoolState {
     return Atomics.load(this.i32, this.lockWord);
   }
 
-  /** Called under the lock after every takeover from a dead owner. */
+  /**
+   * Called under the lock after every takeover from a dead owner and every reset of damaged
+   * memory; the first listener also hears of one made before it was added.
+   */
   onRecovery(listener: (report: RecoveryReport) => void): void {
     this.listeners.push(listener);
+    const pending = this.unreported;
+    if (pending === undefined) return;
+    this.unreported = undefined;
+    this.report(pending);
   }
 
   /**
@@ -659,22 +680,28 @@ export class SlabPool extends PoolState {
     }
     const reset = reason !== undefined;
     if (!reset && this.poison) repoisonFree(this);
-    if (reset) {
-      this.format(this.generation + 1);
-      console.warn(
-        `shmzone: slab pool at byte ${this.byteOffset} could not be repaired after owner ${deadOwnerId} died (${reason}); ` +
-          `it was re-initialised EMPTY, generation ${this.generation}`,
-      );
-    }
-    const report: RecoveryReport =
+    if (reset) this.format(this.generation + 1);
+    this.report(
       reason === undefined
         ? { deadOwnerId, undone, reset }
-        : { deadOwnerId, undone, reset, reason };
+        : { deadOwnerId, undone, reset, reason },
+    );
+  }
+
+  /**
+   * Tells the recovery listeners (the registry logs through its `log` option). A repair made
+   * before anyone listened (while the zone was being opened) is kept for the first listener.
+   */
+  private report(report: RecoveryReport): void {
+    if (this.listeners.length === 0) {
+      this.unreported = report;
+      return;
+    }
     for (const listener of this.listeners) {
       try {
         listener(report);
-      } catch (err) {
-        console.error('shmzone: a slab recovery listener threw:', err);
+      } catch {
+        // A listener's failure must not break the locked path that is repairing the pool.
       }
     }
   }
@@ -689,14 +716,39 @@ export class SlabPool extends PoolState {
     if (!this.holdsLock()) this.notHeld();
     this.u32[this.base + L.H_LOCK_RECOVERIES]++;
     this.format(this.generation + 1);
-    const report: RecoveryReport = { deadOwnerId: 0, undone: 0, reset: true, reason };
-    for (const listener of this.listeners) {
-      try {
-        listener(report);
-      } catch (err) {
-        console.error('shmzone: a slab recovery listener threw:', err);
-      }
+    this.report({ deadOwnerId: 0, undone: 0, reset: true, reason });
+  }
+
+  /**
+   * An allocation path found damaged metadata (state.ts): under the lock, undo what this
+   * section wrote and reset the pool EMPTY as resetDamaged() does (logged through the recovery
+   * listeners), then throw SlabCorruptionError; the next call finds an empty, working pool.
+   */
+  override damaged(what: string): never {
+    throw new SlabCorruptionError(this.resetAfterDamage(what));
+  }
+
+  /**
+   * An error that is not a ShmzoneError leaving an allocator call (a RangeError from a garbage
+   * index no check caught): damage, handled as damaged() does. Others pass unchanged.
+   */
+  private foreign(err: unknown): unknown {
+    if (err instanceof ShmzoneError) return err;
+    const what = err instanceof Error ? err.message : String(err);
+    return new SlabCorruptionError(this.resetAfterDamage(what), { cause: err });
+  }
+
+  /** damaged()'s repair; returns the error message. */
+  private resetAfterDamage(what: string): string {
+    const reason = `slab pool at byte ${this.byteOffset}: damaged shared memory: ${what}`;
+    if (!this.holdsLock()) return reason;
+    try {
+      journalRollback(this);
+    } catch {
+      // A count or entry out of range: the reset below rewrites the journal as well.
     }
+    this.resetDamaged(reason);
+    return `${reason}; the pool was re-initialised EMPTY, generation ${this.generation}`;
   }
 
   // ---------------------------------------------------------------- inspection

@@ -4,6 +4,7 @@
  * `pages.ts`, `chunks.ts`, `journal.ts`, `verify.ts` are functions over this state; `pool.ts`
  * composes them behind the public class.
  */
+import { SlabCorruptionError } from '../errors.js';
 import type { Geometry } from './layout.js';
 import { H_JOURNAL_COUNT, H_LOCK, H_SLEEPERS } from './layout.js';
 import type { SizeClassTable } from './sizeclass.js';
@@ -35,6 +36,8 @@ export class PoolState {
   readonly dataStart: number;
   readonly pagesTotal: number;
   readonly dataEnd: number;
+  /** One past the last page descriptor: a list link is valid in [1, descEnd). */
+  readonly descEnd: number;
 
   /** Set by pool.ts: verify after every mutation (SHMZONE_DEBUG=1). */
   debug = false;
@@ -78,5 +81,16 @@ export class PoolState {
     this.dataStart = g.dataStart;
     this.pagesTotal = g.pagesTotal;
     this.dataEnd = g.dataStart + g.pagesTotal * 4096;
+    this.descEnd = g.firstDesc + g.pagesTotal;
+  }
+
+  /**
+   * An allocation path found damaged metadata (a link, length or count out of range, a list
+   * that does not link back) before following it. SlabPool overrides this to reset the pool
+   * EMPTY first, so that the next call works (pool.ts, resetDamaged). Guarded by
+   * test/slab/damage.test.ts and test/fuzz/20.damaged-pool.test.ts.
+   */
+  damaged(what: string): never {
+    throw new SlabCorruptionError(`slab: damaged shared memory: ${what}`);
   }
 }

@@ -6,7 +6,7 @@
  * uses the dict, stores and reads back a value, leaves, and runs `shmzone ls/stat/metrics/
  * verify` on it. Every outcome must be a working zone (possibly reset with a logged warning)
  * or an error with a code that docs/errors.md documents; a case that takes longer than
- * CASE_LIMIT_MS is a hang and fails the test. The named seeds are the cases of the issue.
+ * CASE_LIMIT_MS (harness.ts) is a hang and fails the test. The named seeds are the cases of the issue.
  * SHMZONE_FUZZ_SEED adds random cases from that seed (printed on failure to replay them).
  */
 import { expect } from 'chai';
@@ -27,30 +27,11 @@ import {
 import { D_NEXT, DESC_WORDS } from '../../src/slab/layout.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { inspectZone } from '../../src/zone/inspect.js';
-import { prng } from '../fixtures/crash-slab-lib.js';
 import { RUN_PREFIX } from '../helpers/shm.js';
-import { spawnFixture } from '../helpers/processes.js';
+import { judge, randomCases, runCases, type Case } from './harness.js';
 
-const CASE_LIMIT_MS = 5_000;
 const RANDOM_CASES = 400;
 const BATCHES = 4;
-const DOCS = new URL('../../../docs/errors.md', import.meta.url);
-const SHMZONE_ERRORS = new Set([
-  'ShmzoneError',
-  'ShmzoneArgumentError',
-  'ZoneError',
-  'SegmentError',
-  'SlabError',
-  'SlabCorruptionError',
-  'LockError',
-  'DictError',
-]);
-
-/** Every code docs/errors.md documents: `ERR_*` in its tables and the errno names. */
-function documentedCodes(): Set<string> {
-  const text = fs.readFileSync(DOCS, 'utf8');
-  return new Set([...text.matchAll(/`(E[A-Z0-9_]+)`/g)].map((m) => m[1]));
-}
 
 interface Layout {
   size: number;
@@ -60,14 +41,6 @@ interface Layout {
   entries: number[];
   partialSlabDescNext: number;
   freeListNext: number;
-}
-
-/** A word write: byte offset in the segment and the value. */
-type Damage = Array<[number, number]>;
-
-interface Case {
-  name: string;
-  damage: Damage;
 }
 
 const nsOf = (i: number): string => `${RUN_PREFIX}fz${String(i).padStart(4, '0')}`;
@@ -147,68 +120,11 @@ function seededCases(l: Layout): Case[] {
   ];
 }
 
-function randomCases(l: Layout, seed: number, n: number): Case[] {
-  const rnd = prng(seed);
-  const int = (k: number): number => Math.floor(rnd() * k);
-  const names = Object.keys(l.regions);
-  const out: Case[] = [];
-  for (let c = 0; c < n; c++) {
-    const region = names[c % names.length];
-    const [start, end] = l.regions[region];
-    const damage: Damage = [];
-    for (let k = 1 + int(3); k > 0; k--) {
-      const off = (start + int(end - start)) & ~3;
-      const pick = int(6);
-      const value =
-        pick === 0
-          ? 0
-          : pick === 1
-            ? 0xffffffff
-            : pick === 2
-              ? l.entries[int(l.entries.length)]
-              : pick === 3
-                ? int(l.size / 8)
-                : (rnd() * 4294967296) >>> 0;
-      damage.push([off, value]);
-    }
-    out.push({ name: `seed ${seed} #${c} (${region})`, damage });
-  }
-  return out;
-}
-
-interface Outcome {
-  event: 'done';
-  i: number;
-  started: boolean;
-  works: boolean;
-  failures: Array<{ op: string; name: string; code?: string; message: string }>;
-  commands: Record<string, { exit: number; code?: string }>;
-}
-
-/** Runs `cases` (indices into `all`) in one child; resolves with its outcomes. */
-async function runBatch(all: Case[], first: number, count: number): Promise<Outcome[]> {
-  const namespaces = Array.from({ length: count }, (_, k) => nsOf(first + k));
-  const p = spawnFixture('fuzz-child', [JSON.stringify(namespaces)]);
-  p.child.stdin!.end();
-  let hung: string | undefined;
-  const watchdog = setInterval(() => {
-    const started = p.lines.filter((x) => x.event === 'case');
-    const last = started[started.length - 1] as { i: number; at?: number } | undefined;
-    if (last === undefined) return;
-    last.at ??= Date.now();
-    if (
-      Date.now() - last.at > CASE_LIMIT_MS &&
-      !p.lines.some((x) => x.event === 'done' && x.i === last.i)
-    ) {
-      hung = all[first + last.i].name;
-      p.child.kill('SIGKILL');
-    }
-  }, 100);
-  const exit = await p.exited;
-  clearInterval(watchdog);
-  if (hung !== undefined) throw new Error(`case "${hung}" took over ${CASE_LIMIT_MS} ms (a hang)`);
-  expect(exit.code, p.stderr()).to.equal(0);
-  return p.lines.filter((x) => x.event === 'done') as unknown as Outcome[];
+/** The plausible words of this zone: entry refs and offsets in 8-byte units. */
+function plausible(
+  l: Layout,
+): [(int: (k: number) => number) => number, (int: (k: number) => number) => number] {
+  return [(int) => l.entries[int(l.entries.length)], (int) => int(l.size / 8)];
 }
 
 describe('fuzz: damaged zones never hang and never throw undocumented errors', function () {
@@ -222,8 +138,10 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
     template = t.bytes;
     cases = [
       ...seededCases(t.layout),
-      ...randomCases(t.layout, 16, RANDOM_CASES),
-      ...(extraSeed === undefined ? [] : randomCases(t.layout, Number(extraSeed), 60)),
+      ...randomCases(t.layout.regions, plausible(t.layout), 16, RANDOM_CASES),
+      ...(extraSeed === undefined
+        ? []
+        : randomCases(t.layout.regions, plausible(t.layout), Number(extraSeed), 60)),
     ];
     for (let i = 0; i < cases.length; i++) {
       const bytes = Buffer.from(template);
@@ -239,12 +157,7 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
   });
 
   it('every case: a working zone or documented error codes, within the time limit', async () => {
-    const documented = documentedCodes();
-    const per = Math.ceil(cases.length / BATCHES);
-    const outcomes: Outcome[] = [];
-    for (let first = 0; first < cases.length; first += per)
-      outcomes.push(...(await runBatch(cases, first, Math.min(per, cases.length - first))));
-    expect(outcomes).to.have.length(cases.length);
+    const outcomes = await runCases('fuzz-child', cases, nsOf, BATCHES);
     const dump = process.env.SHMZONE_FUZZ_DUMP; // a file to write every outcome to
     if (dump !== undefined)
       fs.writeFileSync(
@@ -253,25 +166,7 @@ describe('fuzz: damaged zones never hang and never throw undocumented errors', f
           outcomes.map((o, i) => ({ ...o, name: cases[i].name, damage: cases[i].damage })),
         ),
       );
-    const problems: string[] = [];
-    let working = 0;
-    for (let i = 0; i < cases.length; i++) {
-      const o = outcomes[i];
-      const where = `case "${cases[i].name}"`;
-      for (const f of o.failures) {
-        if (!SHMZONE_ERRORS.has(f.name) || f.code === undefined || !documented.has(f.code))
-          problems.push(`${where}: ${f.op} threw ${f.name} ${f.code ?? '(no code)'}: ${f.message}`);
-      }
-      if (o.started && !o.works)
-        problems.push(`${where}: started, but a store and read-back failed`);
-      if (o.works) working++;
-      for (const [cmd, r] of Object.entries(o.commands)) {
-        if (r.exit !== 0 && r.exit !== 1)
-          problems.push(`${where}: shmzone ${cmd} exited ${r.exit}`);
-        if (r.code !== undefined && !documented.has(r.code))
-          problems.push(`${where}: shmzone ${cmd} failed with undocumented ${r.code}`);
-      }
-    }
+    const { problems, working } = judge(cases, outcomes);
     expect(
       problems,
       `${problems.length} problems${extraSeed ? ` (SHMZONE_FUZZ_SEED=${extraSeed})` : ''}`,
