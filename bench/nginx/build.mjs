@@ -6,8 +6,8 @@
 //   otherwise downloads Debian's orig tarball once from the Debian mirror this machine's apt is
 //   configured with (/etc/apt/sources.list[.d]): no mirror is written into the repository.
 //   A tarball's SHA-256 is always checked. The tarball, the configured source tree and the
-//   binary stay in bench/.cache/, so a second run only rebuilds the binary when harness.c or
-//   this script changed.
+//   binary stay in bench/.cache/, so a second run only rebuilds the binary when harness.c,
+//   ../c/workloads.h or this script changed.
 // - Runs nginx's ./configure with nothing optional (no http, no pcre: no extra libraries), for
 //   the headers it generates (objs/ngx_auto_config.h), then compiles only ngx_slab.c,
 //   ngx_shmtx.c and the harness, which stubs the little else they call.
@@ -44,6 +44,7 @@ const configuredStamp = path.join(srcDir, 'objs', '.configured');
 const outDir = path.join(cache, 'nginx-harness');
 const binary = path.join(outDir, 'harness');
 const harnessSource = path.join(here, 'harness.c');
+const workloadsHeader = path.join(here, '..', 'c', 'workloads.h');
 const log = path.join(cache, 'nginx-build.log');
 
 function fail(reason) {
@@ -165,7 +166,7 @@ function configure() {
 function upToDate() {
   if (!fs.existsSync(binary) || !isConfigured()) return false;
   const built = fs.statSync(binary).mtimeMs;
-  return [harnessSource, fileURLToPath(import.meta.url), configuredStamp].every(
+  return [harnessSource, workloadsHeader, fileURLToPath(import.meta.url), configuredStamp].every(
     (f) => fs.statSync(f).mtimeMs <= built,
   );
 }

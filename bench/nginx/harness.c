@@ -16,7 +16,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <nginx.h>
-#include <inttypes.h>
+
+#include "../c/workloads.h"
 
 #ifndef HARNESS_CFLAGS
 #error "build with bench/nginx/build.mjs, which defines HARNESS_CFLAGS"
@@ -28,10 +29,7 @@
 #define MiB            (1024 * 1024)
 #define ZONE_SIZE      (64 * MiB)
 #define W4_ZONE_SIZE   (16 * MiB)
-#define W1_BLOCKS      10000
-#define W2_LIVE        10000
-#define W3_LIVE        1000
-#define MAX_PASSES     5
+#define HARNESS        "nginx harness"
 
 
 /*
@@ -49,17 +47,6 @@ static ngx_log_t        harness_log;
 static ngx_cycle_t      harness_cycle;
 
 
-/* workloads.ts's FULL and QUICK. */
-typedef struct {
-    uint64_t            w1_rounds;
-    uint64_t            w2_steps;
-    uint64_t            w3_steps;
-} sizes_t;
-
-static const sizes_t    full = { 1000, 10000000, 1000000 };
-static const sizes_t    quick = { 100, 1000000, 100000 };
-
-
 typedef struct {
     const char         *name;
     void             *(*alloc)(ngx_slab_pool_t *pool, size_t size);
@@ -72,11 +59,8 @@ static const variant_t  variants[] = {
     { "locked", ngx_slab_alloc_locked, ngx_slab_free_locked, 1 },
 };
 
+static const variant_t *current_variant;
 
-typedef struct {
-    double              cpu;
-    double              wall;
-} pass_time_t;
 
 typedef struct {
     int                 workload;           /* 1..4 */
@@ -89,37 +73,10 @@ typedef struct {
 } result_t;
 
 
-/* bench/prng.ts's xorshift32, so every contender sees the same sizes in the same order. */
-typedef struct {
-    uint32_t            x;
-} xorshift32_t;
-
-#define XORSHIFT_SEED  0x9E3779B9u
-
-static uint32_t
-rng_next(xorshift32_t *r)
-{
-    uint32_t  x = r->x;
-
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    r->x = x;
-    return x;
-}
-
-/* prng.ts's below(n): next() % n on the unsigned value. */
-static uint32_t
-rng_below(xorshift32_t *r, uint32_t n)
-{
-    return rng_next(r) % n;
-}
-
-
 static void
 die(const char *what)
 {
-    fprintf(stderr, "nginx harness: %s\n", what);
+    fprintf(stderr, HARNESS ": %s\n", what);
     exit(1);
 }
 
@@ -220,110 +177,17 @@ zone_destroy(ngx_slab_pool_t *pool)
 }
 
 
-static uint64_t
-clock_ns(clockid_t id)
+/* The workloads call nginx's slab through these (ctx: the pool). */
+static void *
+call_alloc(void *ctx, size_t size)
 {
-    struct timespec  ts;
-
-    clock_gettime(id, &ts);
-    return (uint64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return current_variant->alloc(ctx, size);
 }
-
-
-typedef struct {
-    uint64_t            cpu0;
-    uint64_t            wall0;
-} stopwatch_t;
 
 static void
-stopwatch_start(stopwatch_t *sw)
+call_free(void *ctx, void *p)
 {
-    sw->wall0 = clock_ns(CLOCK_MONOTONIC);
-    sw->cpu0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-}
-
-static pass_time_t
-stopwatch_per(const stopwatch_t *sw, uint64_t steps)
-{
-    pass_time_t  t;
-
-    t.cpu = (double) (clock_ns(CLOCK_PROCESS_CPUTIME_ID) - sw->cpu0) / steps;
-    t.wall = (double) (clock_ns(CLOCK_MONOTONIC) - sw->wall0) / steps;
-    return t;
-}
-
-
-static void
-out_of_memory(const char *workload)
-{
-    fprintf(stderr, "nginx harness: %s: the allocator ran out of memory "
-            "(the workload must never fail)\n", workload);
-    exit(1);
-}
-
-
-/* W1 fixed64: rounds of 10,000 x alloc(64), then free in allocation order. Per pair. */
-static pass_time_t
-w1(ngx_slab_pool_t *pool, const variant_t *v, uint64_t rounds)
-{
-    static void  *live[W1_BLOCKS];
-    uint64_t      r;
-    int           i;
-    stopwatch_t   sw;
-
-    stopwatch_start(&sw);
-    for (r = 0; r < rounds; r++) {
-        for (i = 0; i < W1_BLOCKS; i++) {
-            live[i] = v->alloc(pool, 64);
-            if (live[i] == NULL) {
-                out_of_memory("W1");
-            }
-        }
-        for (i = 0; i < W1_BLOCKS; i++) {
-            v->free(pool, live[i]);
-        }
-    }
-    return stopwatch_per(&sw, rounds * W1_BLOCKS);
-}
-
-
-/*
- * W2 / W3: fill a live set (untimed), then each step frees a random block and allocates a
- * new one of a random size in its place; the live set is freed after the clock stops.
- */
-static pass_time_t
-replace(ngx_slab_pool_t *pool, const variant_t *v, uint64_t steps, uint32_t live_count,
-    size_t base, uint32_t spread, const char *workload)
-{
-    static void   *live[W2_LIVE];     /* the larger live set */
-    uint32_t       i;
-    uint64_t       k;
-    stopwatch_t    sw;
-    pass_time_t    t;
-    xorshift32_t   rng = { XORSHIFT_SEED };
-
-    for (i = 0; i < live_count; i++) {
-        live[i] = v->alloc(pool, base + rng_below(&rng, spread));
-        if (live[i] == NULL) {
-            out_of_memory(workload);
-        }
-    }
-
-    stopwatch_start(&sw);
-    for (k = 0; k < steps; k++) {
-        i = rng_below(&rng, live_count);
-        v->free(pool, live[i]);
-        live[i] = v->alloc(pool, base + rng_below(&rng, spread));
-        if (live[i] == NULL) {
-            out_of_memory(workload);
-        }
-    }
-    t = stopwatch_per(&sw, steps);
-
-    for (i = 0; i < live_count; i++) {
-        v->free(pool, live[i]);
-    }
-    return t;
+    current_variant->free(ctx, p);
 }
 
 
@@ -368,23 +232,16 @@ run_pass(int workload, const variant_t *v, const sizes_t *s)
 {
     ngx_slab_pool_t  *pool;
     pass_time_t       t;
+    allocator_t       a = { call_alloc, call_free, NULL };
 
     pool = zone_create(ZONE_SIZE);
+    a.ctx = pool;
+    current_variant = v;
     if (v->hold_lock) {
         ngx_shmtx_lock(&pool->mutex);
     }
 
-    switch (workload) {
-    case 1:
-        t = w1(pool, v, s->w1_rounds);
-        break;
-    case 2:
-        t = replace(pool, v, s->w2_steps, W2_LIVE, 8, 2041, "W2");
-        break;
-    default:
-        t = replace(pool, v, s->w3_steps, W3_LIVE, 4096, 61441, "W3");
-        break;
-    }
+    t = run_workload(workload, &a, s, HARNESS);
 
     if (v->hold_lock) {
         ngx_shmtx_unlock(&pool->mutex);
@@ -408,8 +265,7 @@ run_case(int workload, const variant_t *v, int is_quick, result_t *res)
     }
 
     res->passes = is_quick ? 3 : 5;
-    res->steps = workload == 1 ? s->w1_rounds * W1_BLOCKS
-                 : workload == 2 ? s->w2_steps : s->w3_steps;
+    res->steps = workload_steps(workload, s);
 
     run_pass(workload, v, s);   /* warm-up */
     for (p = 0; p < res->passes; p++) {
@@ -418,26 +274,11 @@ run_case(int workload, const variant_t *v, int is_quick, result_t *res)
 }
 
 
-static int
-compare_doubles(const void *a, const void *b)
-{
-    double  x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
-}
-
 /* Median of the passes (always an odd count). */
 static double
 median(const result_t *res, int wall)
 {
-    double  xs[MAX_PASSES];
-    int     p;
-
-    for (p = 0; p < res->passes; p++) {
-        xs[p] = wall ? res->times[p].wall : res->times[p].cpu;
-    }
-    qsort(xs, res->passes, sizeof(double), compare_doubles);
-    return xs[res->passes / 2];
+    return median_of(res->times, res->passes, wall);
 }
 
 
@@ -445,8 +286,6 @@ median(const result_t *res, int wall)
 static void
 print_case(const result_t *res)
 {
-    int  p;
-
     printf("{\"workload\":\"W%d\",\"variant\":\"%s\",\"nginx\":\"%s\",\"cc\":\"%s\"",
            res->workload, res->variant->name, NGINX_VERSION, HARNESS_CC);
     if (res->workload == 4) {
@@ -456,15 +295,8 @@ print_case(const result_t *res)
         return;
     }
 
-    printf(",\"runs\":[");
-    for (p = 0; p < res->passes; p++) {
-        printf("%s%.4f", p ? "," : "", res->times[p].cpu);
-    }
-    printf("],\"wall\":[");
-    for (p = 0; p < res->passes; p++) {
-        printf("%s%.4f", p ? "," : "", res->times[p].wall);
-    }
-    printf("],\"steps\":%" PRIu64 "}\n", res->steps);
+    print_passes(res->times, res->passes, res->steps);
+    printf("}\n");
 }
 
 

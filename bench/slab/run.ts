@@ -1,8 +1,8 @@
 /**
  * The slab benchmark: W1-W4 for every contender and for nginx's own slab allocator, each
  * (contender, workload) in a fresh child process, all contenders of a workload one after the
- * other; prints a table with ratios to the in-run peer (@thi.ng/malloc) and to nginx, and writes
- * bench/results/slab.json.
+ * other; prints a table with ratios to the in-run peer (@thi.ng/malloc), to nginx and to glibc's
+ * malloc (W1-W3, bench/glibc/harness.c, glibc.ts), and writes bench/results/slab.json.
  *
  * nginx is measured in the same run, so the shared machine's day-to-day drift (±20%) cancels
  * out of the "x nginx" column. First, bench/nginx/build.mjs builds bench/nginx/harness.c against
@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './child.js';
 import { CONTENDERS, type ContenderName } from './contenders.js';
+import { buildGlibc, runGlibc } from './glibc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/bench/slab. */
@@ -48,7 +49,7 @@ export const NGINX_REFERENCE: NginxFigures = {
 /** The harness's two ways of calling nginx's slab, as contenders of this table. */
 const NGINX_CONTENDERS = { nginx: 'lock', 'nginx-locked': 'locked' } as const;
 type NginxName = keyof typeof NGINX_CONTENDERS;
-type Contender = ContenderName | NginxName;
+type Contender = ContenderName | NginxName | 'glibc';
 
 /** One line of bench/nginx/harness.c: a ChildReport plus the build it measured. */
 interface NginxReport extends Omit<ChildReport, 'contender'> {
@@ -104,7 +105,10 @@ function runNginx(binary: string, name: NginxName, workload: string, quick: bool
 function nginxFigure(figures: NginxFigures, contender: Contender, workload: string): number {
   if (workload === 'W4') return figures.W4;
   const noLock =
-    contender.endsWith('-locked') || contender === 'thi.ng-malloc' || contender === 'nginx-locked';
+    contender.endsWith('-locked') ||
+    contender === 'thi.ng-malloc' ||
+    contender === 'nginx-locked' ||
+    contender === 'glibc'; // no lock either: compared with nginx's _locked calls
   return (noLock ? figures.noLock : figures.withLock)[workload];
 }
 
@@ -131,6 +135,8 @@ export async function run(options: BenchOptions): Promise<void> {
     vsNginx: number | null;
     /** Against NGINX_REFERENCE. */
     vsNginxReference: number;
+    /** Against glibc's malloc/free measured in this run (null: W4, or no harness). */
+    vsGlibc: number | null;
   }> = [];
   console.log(
     `slab benchmarks${quick ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}`,
@@ -139,6 +145,10 @@ export async function run(options: BenchOptions): Promise<void> {
   const nginxBinary = 'binary' in build ? build.binary : null;
   const thisRun: NginxFigures = { withLock: {}, noLock: {}, W4: NaN };
   let nginxBuild: { nginx: string; cc: string } | null = null;
+  const glibc = buildGlibc(root);
+  const glibcBinary = 'binary' in glibc ? glibc.binary : null;
+  const glibcRun: Record<string, number> = {};
+  let glibcBuild: { glibc: string; cc: string } | null = null;
 
   for (const workload of ['W1', 'W2', 'W3', 'W4']) {
     const reports = new Map<Contender, Omit<ChildReport, 'contender'>>();
@@ -159,6 +169,13 @@ export async function run(options: BenchOptions): Promise<void> {
         else (c === 'nginx' ? thisRun.withLock : thisRun.noLock)[workload] = median(r.runs);
       }
     }
+    if (glibcBinary !== null && workload !== 'W4') {
+      process.stderr.write(`  ${workload} glibc ...\n`);
+      const r = runGlibc(glibcBinary, workload, quick);
+      glibcBuild = { glibc: r.glibc, cc: r.cc };
+      reports.set('glibc', r);
+      glibcRun[workload] = median(r.runs);
+    }
     const against = nginxBinary !== null ? thisRun : NGINX_REFERENCE;
     const peer = median(reports.get('thi.ng-malloc')!.runs);
     for (const [c, r] of reports) {
@@ -174,6 +191,7 @@ export async function run(options: BenchOptions): Promise<void> {
         vsPeer: c === 'thi.ng-malloc' ? null : m / peer,
         vsNginx: c in NGINX_CONTENDERS ? null : m / nginxFigure(against, c, workload),
         vsNginxReference: m / nginxFigure(NGINX_REFERENCE, c, workload),
+        vsGlibc: c === 'glibc' || glibcRun[workload] === undefined ? null : m / glibcRun[workload],
       });
     }
   }
@@ -190,14 +208,14 @@ export async function run(options: BenchOptions): Promise<void> {
     console.log(`       (the harness did not build: ${'error' in build ? build.error : '?'})`);
   }
   console.log(
-    `${pad('workload', 9)}${pad('contender', 18)}${pad('median cpu', 12, true)}${pad('wall', 10, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}${pad('x ref', 9, true)}  nginx ref   steps`,
+    `${pad('workload', 9)}${pad('contender', 18)}${pad('median cpu', 12, true)}${pad('wall', 10, true)}${pad('x peer', 9, true)}${pad('x nginx', 9, true)}${pad('x ref', 9, true)}${pad('x glibc', 9, true)}  nginx ref   steps`,
   );
   for (const r of rows) {
     const isW4 = r.workload === 'W4';
     const unit = isW4 ? '' : ' ns';
     const ref = nginxFigure(NGINX_REFERENCE, r.contender, r.workload);
     console.log(
-      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}${pad(ratio(r.vsNginxReference), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
+      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}${pad(ratio(r.vsNginxReference), 9, true)}${pad(ratio(r.vsGlibc), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
     );
   }
   console.log(
@@ -207,6 +225,11 @@ export async function run(options: BenchOptions): Promise<void> {
     nginxBuild !== null
       ? 'x nginx: against the nginx rows of this run; x ref / nginx ref: against the reference figures of docs/specs/nginx-slab-notes.md\n(nginx 1.31, another CPU, long ago): on the nginx rows, x ref is how far this machine is from the reference today.'
       : 'x nginx: against the reference figures of docs/specs/nginx-slab-notes.md (nginx ref column), as x ref.',
+  );
+  console.log(
+    glibcBuild !== null
+      ? `x glibc: against glibc ${glibcBuild.glibc} malloc/free in this run (${glibcBuild.cc}; bench/glibc/harness.c): private memory, no cross-process lock.`
+      : `x glibc: not measured (the harness did not build: ${'error' in glibc ? glibc.error : '?'}).`,
   );
   console.log(
     'slab-*: lock per call (vs nginx with its lock); slab-*-locked: allocLocked/freeLocked + commit() under one held lock (vs nginx _locked).',
@@ -237,6 +260,10 @@ export async function run(options: BenchOptions): Promise<void> {
         source: 'nginx-slab-notes.md: nginx 1.31 slab, gcc -O2, 2-core AMD EPYC VM, long ago',
         ...NGINX_REFERENCE,
       },
+    },
+    glibc: {
+      thisRun: glibcBuild !== null ? { ...glibcBuild, ...glibcRun } : null,
+      buildError: 'error' in glibc ? glibc.error : null,
     },
     rows,
   };

@@ -1,0 +1,40 @@
+/**
+ * The glibc yardstick of the slab table: bench/glibc/harness.c (malloc/free under W1-W3, the
+ * same sizes in the same order as the TypeScript workloads), built by bench/glibc/build.mjs and
+ * run in the same benchmark run as shmzone. No W4: malloc has no fixed-size zone to fill.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import type { ChildReport } from './child.js';
+
+/** One line of bench/glibc/harness.c: a ChildReport plus the build it measured. */
+export interface GlibcReport extends Omit<ChildReport, 'contender'> {
+  variant: 'malloc';
+  glibc: string;
+  cc: string;
+}
+
+export type GlibcBuild = { binary: string } | { error: string };
+
+/** Builds (or finds cached) the glibc harness; its errors go to our stderr. */
+export function buildGlibc(root: string): GlibcBuild {
+  const script = path.join(root, 'bench', 'glibc', 'build.mjs');
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  process.stderr.write(r.stderr ?? '');
+  const binary = r.stdout?.trim().split('\n').pop() ?? '';
+  if (r.status === 0 && binary !== '') return { binary };
+  const reason = (r.stderr ?? '')
+    .trim()
+    .split('\n')
+    .pop()
+    ?.replace(/^glibc harness: /, '');
+  return { error: reason || r.error?.message || `build.mjs exited with status ${r.status}` };
+}
+
+/** One workload (W1-W3) through glibc's malloc/free. */
+export function runGlibc(binary: string, workload: string, quick: boolean): GlibcReport {
+  const args = [workload, 'malloc'];
+  if (quick) args.push('--quick');
+  const out = execFileSync(binary, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out.trim().split('\n').pop()!) as GlibcReport;
+}
