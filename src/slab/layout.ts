@@ -46,100 +46,115 @@
  * head by walking back over zero descriptors (error path, or at most 7 steps for a slab).
  */
 
-export const POOL_MAGIC = L.POOL_MAGIC; // 'SLAB'
-/** 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the new `fine` classes. */
-export const POOL_VERSION = L.POOL_VERSION;
-
-export const PAGE_SIZE = L.PAGE_SIZE;
-export const PAGE_SHIFT = L.PAGE_SHIFT;
-
-/** Header words, relative to the pool's first word. */
-export const H_MAGIC = L.H_MAGIC;
-export const H_VERSION = L.H_VERSION;
-/** Pool length in units of 8 bytes (a 4 GiB pool does not fit a byte count in 32 bits). */
-export const H_LENGTH_DIV8 = L.H_LENGTH_DIV8;
-/** Size-class mode: 0 = pow2, 1 = fine. */
-export const H_MODE = L.H_MODE;
-/** The lock word: owner id, 0 = free. Atomics, except x86's plain release store (lock.ts). */
-export const H_LOCK = L.H_LOCK;
 /**
- * SLEEPER_WORDS words, one bit per owner slot ((id - 1) mod SLEEPER_SLOTS): set while that
- * owner sleeps, or is about to, on the lock futex; unlock wakes one sleeper when any bit is
- * set. A bit per owner rather than a count, so that a sleeper killed in its sleep can be
- * taken off by whoever reaps it (`forgetSleeper`): a count cannot tell whose share it holds.
- * Atomics.or / Atomics.and only (no lock).
+ * Every word and constant of the layout, in header order. A const enum: tsc writes `L.NAME`
+ * as a literal, so the hot paths pay nothing for a name (an imported `const` is a module
+ * binding V8 loads and hole-checks at every use; docs/performance.md).
  */
-export const H_SLEEPERS = L.H_SLEEPERS;
-export const SLEEPER_WORDS = L.SLEEPER_WORDS;
-/** Owner slots the sleeper bits distinguish: the zone's peer slots map one to one. */
-export const SLEEPER_SLOTS = L.SLEEPER_WORDS * 32;
-/** Entries in the undo journal. 0 = nothing to roll back. */
-export const H_JOURNAL_COUNT = L.H_JOURNAL_COUNT;
-export const H_GENERATION = L.H_GENERATION;
-export const H_PAGES_TOTAL = L.H_PAGES_TOTAL;
-/** Not journaled: recomputed from the descriptors after a takeover. */
-export const H_PAGES_FREE = L.H_PAGES_FREE;
-/**
- * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0 for
- * the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a takeover.
- */
-export const H_FREE_BIN_MASK = L.H_FREE_BIN_MASK;
-export const H_DATA_START = L.H_DATA_START;
-export const H_DESC_START = L.H_DESC_START;
-export const H_N_CLASSES = L.H_N_CLASSES;
-/** 1 when the pool was created with SHMZONE_DEBUG=1: every process poisons freed memory. */
-export const H_POISON = L.H_POISON;
-export const H_PAGE_REQS = L.H_PAGE_REQS;
-export const H_PAGE_FAILS = L.H_PAGE_FAILS;
-export const H_LOCK_ACQUISITIONS = L.H_LOCK_ACQUISITIONS;
-export const H_LOCK_CONTENDED = L.H_LOCK_CONTENDED;
-export const H_LOCK_SPINS = L.H_LOCK_SPINS;
-export const H_LOCK_SLEEPS = L.H_LOCK_SLEEPS;
-export const H_LOCK_RECOVERIES = L.H_LOCK_RECOVERIES;
-export const HEADER_WORDS = L.HEADER_WORDS;
+/* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
+export const enum L {
+  POOL_MAGIC = 0x534c4142, // 'SLAB'
+  /** 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the `fine` classes. */
+  POOL_VERSION = 2,
 
-/** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
-export const JOURNAL_CAPACITY = L.JOURNAL_CAPACITY;
-/**
- * Upper bound on journaled writes of one allocLocked/freeLocked, counted from the code.
- * Worst alloc: a new slab from a split run: allocPages 13 (unlink 4, remainder head 2, push 4,
- * tail 1, links 2) + MAP 1 + INFO 1 + class push 4 = 19. Worst free: the last chunk of a full
- * slab whose pages join both neighbours: bitmap 1 + class unlink 4 + freePages 22 (right:
- * unlink 4 + clear 2; left: unlink 4 + clear tail 2 + clear head 2; head 2; push 4; tail 2)
- * = 27. 40 leaves headroom; a test checks the real maximum.
- */
-export const MAX_OP_WRITES = L.MAX_OP_WRITES;
+  PAGE_SIZE = 4096,
+  PAGE_SHIFT = 12,
 
-export const STAT_WORDS = L.STAT_WORDS;
-export const S_TOTAL = L.S_TOTAL;
-export const S_USED = L.S_USED;
-export const S_REQS = L.S_REQS;
-export const S_FAILS = L.S_FAILS;
+  // Header words, relative to the pool's first word.
+  H_MAGIC = 0,
+  H_VERSION = 1,
+  /** Pool length in units of 8 bytes (a 4 GiB pool does not fit a byte count in 32 bits). */
+  H_LENGTH_DIV8 = 2,
+  /** Size-class mode: 0 = pow2, 1 = fine. */
+  H_MODE = 3,
+  /** The lock word: owner id, 0 = free. Atomics, except x86's plain release store (lock.ts). */
+  H_LOCK = 4,
+  /** Entries in the undo journal. 0 = nothing to roll back. */
+  H_JOURNAL_COUNT = 6,
+  H_GENERATION = 7,
+  H_PAGES_TOTAL = 8,
+  /** Not journaled: recomputed from the descriptors after a takeover. */
+  H_PAGES_FREE = 9,
+  H_DATA_START = 10,
+  H_DESC_START = 11,
+  H_N_CLASSES = 12,
+  /** 1 when the pool was created with SHMZONE_DEBUG=1: every process poisons freed memory. */
+  H_POISON = 13,
+  H_PAGE_REQS = 14,
+  H_PAGE_FAILS = 15,
+  H_LOCK_ACQUISITIONS = 16,
+  H_LOCK_CONTENDED = 17,
+  H_LOCK_SPINS = 18,
+  H_LOCK_SLEEPS = 19,
+  H_LOCK_RECOVERIES = 20,
+  /**
+   * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0
+   * for the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a
+   * takeover.
+   */
+  H_FREE_BIN_MASK = 21,
+  /**
+   * SLEEPER_WORDS words, one bit per owner slot ((id - 1) mod SLEEPER_SLOTS): set while that
+   * owner sleeps, or is about to, on the lock futex; unlock wakes one sleeper when any bit is
+   * set. A bit per owner rather than a count, so that a sleeper killed in its sleep can be
+   * taken off by whoever reaps it (`forgetSleeper`): a count cannot tell whose share it
+   * holds. Atomics.or / Atomics.and only (no lock).
+   */
+  H_SLEEPERS = 24,
+  SLEEPER_WORDS = 4,
+  /** Owner slots the sleeper bits distinguish: the zone's peer slots map one to one. */
+  SLEEPER_SLOTS = SLEEPER_WORDS * 32,
+  HEADER_WORDS = 32,
 
-/**
- * Free runs are kept in FREE_BINS lists by length: exact lengths 1..31, and one list for
- * >= 32 pages (first fit inside it). A request for n < 32 pages takes the first run of the
- * smallest non-empty bin >= n (found with one mask operation), so no search skips fragments.
- */
-export const FREE_BINS = L.FREE_BINS;
+  /** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
+  JOURNAL_CAPACITY = 1024,
+  /**
+   * Upper bound on journaled writes of one allocLocked/freeLocked, counted from the code.
+   * Worst alloc: a new slab from a split run: allocPages 13 (unlink 4, remainder head 2, push
+   * 4, tail 1, links 2) + MAP 1 + INFO 1 + class push 4 = 19. Worst free: the last chunk of a
+   * full slab whose pages join both neighbours: bitmap 1 + class unlink 4 + freePages 22
+   * (right: unlink 4 + clear 2; left: unlink 4 + clear tail 2 + clear head 2; head 2; push 4;
+   * tail 2) = 27. 40 leaves headroom; journal.test.ts checks the real maximum.
+   */
+  MAX_OP_WRITES = 40,
 
-export const DESC_WORDS = L.DESC_WORDS;
-export const D_INFO = L.D_INFO;
-export const D_MAP = L.D_MAP;
-export const D_NEXT = L.D_NEXT;
-export const D_PREV = L.D_PREV;
+  // Per-class statistics: STAT_WORDS words per class.
+  STAT_WORDS = 4,
+  S_TOTAL = 0,
+  S_USED = 1,
+  S_REQS = 2,
+  S_FAILS = 3,
 
-/** Descriptor types (INFO bits 0..3). 0 = inner page of some run (all four words zero). */
-export const T_INNER = L.T_INNER;
-export const T_FREE = L.T_FREE;
-export const T_FREE_TAIL = L.T_FREE_TAIL;
-export const T_RUN = L.T_RUN;
-export const T_SLAB = L.T_SLAB;
-export const TYPE_MASK = L.TYPE_MASK;
-export const CLASS_SHIFT = L.CLASS_SHIFT;
-export const CLASS_MASK = L.CLASS_MASK;
-export const USED_SHIFT = L.USED_SHIFT;
-export const USED_ONE = L.USED_ONE;
+  /**
+   * Free runs are kept in FREE_BINS lists by length: exact lengths 1..31, and one list for
+   * >= 32 pages (first fit inside it). A request for n < 32 pages takes the first run of the
+   * smallest non-empty bin >= n (found with one mask operation), so no search skips
+   * fragments.
+   */
+  FREE_BINS = 32,
+
+  // Descriptors: [INFO, MAP, NEXT, PREV] (see the diagram above).
+  DESC_WORDS = 4,
+  D_INFO = 0,
+  D_MAP = 1,
+  D_NEXT = 2,
+  D_PREV = 3,
+
+  /** Descriptor types (INFO bits 0..3). 0 = inner page of some run (all four words zero). */
+  T_INNER = 0,
+  T_FREE = 1,
+  T_FREE_TAIL = 2,
+  T_RUN = 3,
+  T_SLAB = 4,
+  TYPE_MASK = 0xf,
+  CLASS_SHIFT = 4,
+  CLASS_MASK = 0xff,
+  USED_SHIFT = 12,
+  USED_ONE = 1 << USED_SHIFT,
+  /** INFO's type and class bits: what a slab head holds besides its used count. */
+  INFO_KIND_MASK = USED_ONE - 1,
+}
+/* eslint-enable @typescript-eslint/no-duplicate-enum-values */
 
 /** Derived geometry of one pool, computed identically by create() and open(). */
 export interface Geometry {
@@ -171,18 +186,18 @@ export function computeGeometry(
 ): Geometry | null {
   length = Math.floor(length / 8) * 8;
   const base = byteOffset / 4;
-  const journalWord = base + HEADER_WORDS;
-  const statsWord = journalWord + JOURNAL_CAPACITY * 2;
-  const descWord = statsWord + nClasses * STAT_WORDS;
-  const firstDesc = nClasses + 1 + FREE_BINS;
-  const fixedEnd = (descWord + firstDesc * DESC_WORDS) * 4;
+  const journalWord = base + L.HEADER_WORDS;
+  const statsWord = journalWord + L.JOURNAL_CAPACITY * 2;
+  const descWord = statsWord + nClasses * L.STAT_WORDS;
+  const firstDesc = nClasses + 1 + L.FREE_BINS;
+  const fixedEnd = (descWord + firstDesc * L.DESC_WORDS) * 4;
   const end = byteOffset + length;
   if (fixedEnd >= end) return null;
-  let pages = Math.floor((end - fixedEnd) / (PAGE_SIZE + DESC_WORDS * 4));
-  let dataStart = alignUp(fixedEnd + pages * DESC_WORDS * 4, PAGE_SIZE);
-  while (pages > 0 && dataStart + pages * PAGE_SIZE > end) {
+  let pages = Math.floor((end - fixedEnd) / (L.PAGE_SIZE + L.DESC_WORDS * 4));
+  let dataStart = alignUp(fixedEnd + pages * L.DESC_WORDS * 4, L.PAGE_SIZE);
+  while (pages > 0 && dataStart + pages * L.PAGE_SIZE > end) {
     pages--;
-    dataStart = alignUp(fixedEnd + pages * DESC_WORDS * 4, PAGE_SIZE);
+    dataStart = alignUp(fixedEnd + pages * L.DESC_WORDS * 4, L.PAGE_SIZE);
   }
   if (pages < 1) return null;
   return {
@@ -197,67 +212,3 @@ export function computeGeometry(
     pagesTotal: pages,
   };
 }
-
-/**
- * The values of the constants above as a const enum: tsc writes `L.NAME` as a literal, so the
- * hot paths (chunks.ts, pages.ts, journal.ts, pool.ts) use `L.*`. An imported `const` is a
- * module binding that V8 loads and hole-checks at every use (it does not fold it); measured on
- * W1/W2 that cost was several instructions per constant per use.
- */
-/* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
-export const enum L {
-  POOL_MAGIC = 0x534c4142,
-  POOL_VERSION = 2,
-  PAGE_SIZE = 4096,
-  PAGE_SHIFT = 12,
-  H_MAGIC = 0,
-  H_VERSION = 1,
-  H_LENGTH_DIV8 = 2,
-  H_MODE = 3,
-  H_LOCK = 4,
-  H_JOURNAL_COUNT = 6,
-  H_GENERATION = 7,
-  H_PAGES_TOTAL = 8,
-  H_PAGES_FREE = 9,
-  H_FREE_BIN_MASK = 21,
-  H_DATA_START = 10,
-  H_DESC_START = 11,
-  H_N_CLASSES = 12,
-  H_POISON = 13,
-  H_PAGE_REQS = 14,
-  H_PAGE_FAILS = 15,
-  H_LOCK_ACQUISITIONS = 16,
-  H_LOCK_CONTENDED = 17,
-  H_LOCK_SPINS = 18,
-  H_LOCK_SLEEPS = 19,
-  H_LOCK_RECOVERIES = 20,
-  H_SLEEPERS = 24,
-  SLEEPER_WORDS = 4,
-  HEADER_WORDS = 32,
-  JOURNAL_CAPACITY = 1024,
-  MAX_OP_WRITES = 40,
-  STAT_WORDS = 4,
-  S_TOTAL = 0,
-  S_USED = 1,
-  S_REQS = 2,
-  S_FAILS = 3,
-  FREE_BINS = 32,
-  DESC_WORDS = 4,
-  D_INFO = 0,
-  D_MAP = 1,
-  D_NEXT = 2,
-  D_PREV = 3,
-  T_INNER = 0,
-  T_FREE = 1,
-  T_FREE_TAIL = 2,
-  T_RUN = 3,
-  T_SLAB = 4,
-  TYPE_MASK = 0xf,
-  CLASS_SHIFT = 4,
-  CLASS_MASK = 0xff,
-  USED_SHIFT = 12,
-  USED_ONE = 1 << USED_SHIFT,
-  /** INFO's type and class bits: what a slab head holds besides its used count. */
-  INFO_KIND_MASK = USED_ONE - 1,
-}
-/* eslint-enable @typescript-eslint/no-duplicate-enum-values */

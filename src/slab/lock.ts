@@ -49,7 +49,7 @@
 import type { NativeAddon } from '../native.js';
 import type { OwnerIdentity } from './api.js';
 import { tryNativeAddon } from '../native-loader.js';
-import { SLEEPER_SLOTS, SLEEPER_WORDS } from './layout.js';
+import { L } from './layout.js';
 
 /** Reads per spin round double from 1 up to this (2047 reads in all, like nginx's 2048). */
 export const SPIN_LIMIT = 1024;
@@ -132,7 +132,7 @@ export function clearVacantSleepers(
   identity: OwnerIdentity,
 ): number {
   let cleared = 0;
-  for (let k = 0; k < SLEEPER_WORDS; k++) {
+  for (let k = 0; k < L.SLEEPER_WORDS; k++) {
     let bits = Atomics.load(i32, sleepersWord + k);
     while (bits !== 0) {
       const bit = bits & -bits;
@@ -146,9 +146,9 @@ export function clearVacantSleepers(
   return cleared;
 }
 
-/** Word index of owner `id`'s sleeper bit (ids are positive; slot = (id - 1) mod SLEEPER_SLOTS). */
+/** Word index of owner `id`'s sleeper bit (ids are positive; slot = (id - 1) mod L.SLEEPER_SLOTS). */
 export function sleeperWord(sleepersWord: number, id: number): number {
-  return sleepersWord + (((id - 1) & (SLEEPER_SLOTS - 1)) >>> 5);
+  return sleepersWord + (((id - 1) & (L.SLEEPER_SLOTS - 1)) >>> 5);
 }
 
 /** Owner `id`'s sleeper bit within its word. */
@@ -159,7 +159,7 @@ export function sleeperBit(id: number): number {
 /** Owner slots whose sleeper bit is set now (a snapshot: bits come and go without the lock). */
 export function sleepersNow(i32: Int32Array, sleepersWord: number): number {
   let n = 0;
-  for (let k = 0; k < SLEEPER_WORDS; k++) {
+  for (let k = 0; k < L.SLEEPER_WORDS; k++) {
     let w = Atomics.load(i32, sleepersWord + k);
     while (w !== 0) {
       w &= w - 1;

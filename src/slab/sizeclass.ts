@@ -40,7 +40,7 @@
  * nginx's scheme at pow2's speed (W1 and W3 are even too), so it is the default; `pow2`
  * stays selectable (`sizeClasses: 'pow2'`) for nginx's exact behaviour.
  */
-import { PAGE_SIZE } from './layout.js';
+import { L } from './layout.js';
 import type { SizeClassMode } from './api.js';
 
 export const DEFAULT_SIZE_CLASS_MODE: SizeClassMode = 'fine';
@@ -84,7 +84,7 @@ export const K_DATA_OFFSET = K.K_DATA_OFFSET;
 export const K_EMPTY_MAP = K.K_EMPTY_MAP;
 /**
  * Exact division on free without a float division: chunk index = imul(rel, K_MAGIC) >>> K_SHIFT
- * for every byte offset rel < MAX_SPAN * PAGE_SIZE (2^15) into the slab's chunk area. With
+ * for every byte offset rel < MAX_SPAN * L.PAGE_SIZE (2^15) into the slab's chunk area. With
  * shift = 15 + ceil(log2 size) and magic = ceil(2^shift / size) (<= 2^16), the product stays
  * below 2^31 and the rounding error rel * (magic - 2^shift / size) / 2^shift < 1 / size, too
  * small to reach the next integer (sizeclass.test.ts checks every rel of every class).
@@ -98,7 +98,7 @@ function classSizes(mode: SizeClassMode): number[] {
   for (let base = 64; base < 512; base *= 2) {
     for (let k = 1; k <= 4; k++) out.push(base + (base / 4) * k);
   }
-  for (let n = 7; n >= 2; n--) out.push(Math.floor(PAGE_SIZE / n / 8) * 8);
+  for (let n = 7; n >= 2; n--) out.push(Math.floor(L.PAGE_SIZE / n / 8) * 8);
   out.push(2560, 3072, 3584);
   return out;
 }
@@ -112,7 +112,7 @@ interface Shape {
 
 /** How many chunks of `size` fit in `span` pages, and where the bitmap goes. */
 function shape(size: number, span: number, align: number): Shape {
-  const bytes = span * PAGE_SIZE;
+  const bytes = span * L.PAGE_SIZE;
   const plain = Math.floor(bytes / size);
   if (plain <= 32) return { span, count: plain, bitmapWords: 0, dataOffset: 0 };
   let count = plain;
@@ -149,11 +149,11 @@ export function buildSizeClasses(mode: SizeClassMode): SizeClassTable {
     } else {
       best = shape(size, 1, 8);
       // Up to half a page: one-page slabs (see the header). Above: the least span that fits.
-      const maxSpan = size <= PAGE_SIZE / 2 ? 1 : MAX_SPAN;
+      const maxSpan = size <= L.PAGE_SIZE / 2 ? 1 : MAX_SPAN;
       for (let span = 1; span <= maxSpan; span++) {
         const s = shape(size, span, 8);
-        const waste = 1 - (s.count * size) / (span * PAGE_SIZE);
-        const bestWaste = 1 - (best.count * size) / (best.span * PAGE_SIZE);
+        const waste = 1 - (s.count * size) / (span * L.PAGE_SIZE);
+        const bestWaste = 1 - (best.count * size) / (best.span * L.PAGE_SIZE);
         if (waste < bestWaste - 1e-9) best = s;
         if (waste <= 0.02) break;
       }

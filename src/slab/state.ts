@@ -6,7 +6,7 @@
  */
 import { SlabCorruptionError } from '../errors.js';
 import type { Geometry } from './layout.js';
-import { H_JOURNAL_COUNT, H_LOCK, H_SLEEPERS } from './layout.js';
+import { L } from './layout.js';
 import type { SizeClassTable } from './sizeclass.js';
 import { CRASH_HOOK } from './crashpoint.js';
 
@@ -27,7 +27,7 @@ export class PoolState {
   readonly journalWord: number;
   readonly journalCountWord: number;
   readonly lockWord: number;
-  /** First of the SLEEPER_WORDS sleeper bitmap words (layout.ts, H_SLEEPERS). */
+  /** First of the SLEEPER_WORDS sleeper bitmap words (layout.ts, L.H_SLEEPERS). */
   readonly sleepersWord: number;
   readonly statsWord: number;
   readonly descWord: number;
@@ -71,9 +71,9 @@ export class PoolState {
     this.byteOffset = g.base * 4;
     this.length = g.length;
     this.journalWord = g.journalWord;
-    this.journalCountWord = g.base + H_JOURNAL_COUNT;
-    this.lockWord = g.base + H_LOCK;
-    this.sleepersWord = g.base + H_SLEEPERS;
+    this.journalCountWord = g.base + L.H_JOURNAL_COUNT;
+    this.lockWord = g.base + L.H_LOCK;
+    this.sleepersWord = g.base + L.H_SLEEPERS;
     this.statsWord = g.statsWord;
     this.descWord = g.descWord;
     this.firstDesc = g.firstDesc;

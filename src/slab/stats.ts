@@ -1,22 +1,6 @@
 /** Builds the `PoolStats` snapshot from shared counters (read without the lock: approximate). */
 import type { PoolStats, SlotStats } from './api.js';
-import {
-  H_GENERATION,
-  H_LOCK_ACQUISITIONS,
-  H_LOCK_CONTENDED,
-  H_LOCK_RECOVERIES,
-  H_LOCK_SLEEPS,
-  H_LOCK_SPINS,
-  H_PAGES_FREE,
-  H_PAGE_FAILS,
-  H_PAGE_REQS,
-  PAGE_SIZE,
-  STAT_WORDS,
-  S_FAILS,
-  S_REQS,
-  S_TOTAL,
-  S_USED,
-} from './layout.js';
+import { L } from './layout.js';
 import type { PoolState } from './state.js';
 import { sleepersNow } from './lock.js';
 
@@ -26,29 +10,29 @@ export function collectStats(s: PoolState): PoolStats {
   const t = s.classes;
   const slots: SlotStats[] = [];
   for (let c = 0; c < t.n; c++) {
-    const w = s.statsWord + c * STAT_WORDS;
+    const w = s.statsWord + c * L.STAT_WORDS;
     slots.push({
       size: t.size[c],
-      total: u32[w + S_TOTAL],
-      used: u32[w + S_USED],
-      reqs: u32[w + S_REQS],
-      fails: u32[w + S_FAILS],
+      total: u32[w + L.S_TOTAL],
+      used: u32[w + L.S_USED],
+      reqs: u32[w + L.S_REQS],
+      fails: u32[w + L.S_FAILS],
     });
   }
   return {
-    pageSize: PAGE_SIZE,
+    pageSize: L.PAGE_SIZE,
     pagesTotal: s.pagesTotal,
-    pagesFree: u32[b + H_PAGES_FREE],
-    pageAllocs: { reqs: u32[b + H_PAGE_REQS], fails: u32[b + H_PAGE_FAILS] },
+    pagesFree: u32[b + L.H_PAGES_FREE],
+    pageAllocs: { reqs: u32[b + L.H_PAGE_REQS], fails: u32[b + L.H_PAGE_FAILS] },
     slots,
     lock: {
-      acquisitions: u32[b + H_LOCK_ACQUISITIONS],
-      contended: u32[b + H_LOCK_CONTENDED],
-      spins: u32[b + H_LOCK_SPINS],
-      sleeps: u32[b + H_LOCK_SLEEPS],
-      recoveries: u32[b + H_LOCK_RECOVERIES],
+      acquisitions: u32[b + L.H_LOCK_ACQUISITIONS],
+      contended: u32[b + L.H_LOCK_CONTENDED],
+      spins: u32[b + L.H_LOCK_SPINS],
+      sleeps: u32[b + L.H_LOCK_SLEEPS],
+      recoveries: u32[b + L.H_LOCK_RECOVERIES],
       sleepers: sleepersNow(s.i32, s.sleepersWord),
     },
-    generation: u32[b + H_GENERATION],
+    generation: u32[b + L.H_GENERATION],
   };
 }

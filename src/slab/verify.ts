@@ -18,38 +18,7 @@
  * - free pages and per-class total/used equal the counters.
  */
 import { SlabCorruptionError } from '../errors.js';
-import {
-  CLASS_MASK,
-  CLASS_SHIFT,
-  DESC_WORDS,
-  D_INFO,
-  D_MAP,
-  D_NEXT,
-  D_PREV,
-  FREE_BINS,
-  H_DATA_START,
-  H_FREE_BIN_MASK,
-  H_DESC_START,
-  H_JOURNAL_COUNT,
-  H_MAGIC,
-  H_N_CLASSES,
-  H_PAGES_FREE,
-  H_PAGES_TOTAL,
-  H_VERSION,
-  JOURNAL_CAPACITY,
-  PAGE_SIZE,
-  POOL_MAGIC,
-  POOL_VERSION,
-  STAT_WORDS,
-  S_TOTAL,
-  S_USED,
-  TYPE_MASK,
-  T_FREE,
-  T_FREE_TAIL,
-  T_RUN,
-  T_SLAB,
-  USED_SHIFT,
-} from './layout.js';
+import { L } from './layout.js';
 import type { PoolState } from './state.js';
 
 function fail(msg: string): never {
@@ -84,19 +53,19 @@ function walk(s: PoolState, fix: boolean): void {
   const D = s.descWord;
   const first = s.firstDesc;
   const P = s.pagesTotal;
-  if (u32[b + H_MAGIC] !== POOL_MAGIC) fail(`bad magic 0x${u32[b + H_MAGIC].toString(16)}`);
-  if (u32[b + H_VERSION] !== POOL_VERSION) fail(`bad layout version ${u32[b + H_VERSION]}`);
+  if (u32[b + L.H_MAGIC] !== L.POOL_MAGIC) fail(`bad magic 0x${u32[b + L.H_MAGIC].toString(16)}`);
+  if (u32[b + L.H_VERSION] !== L.POOL_VERSION) fail(`bad layout version ${u32[b + L.H_VERSION]}`);
   if (
-    u32[b + H_PAGES_TOTAL] !== P ||
-    u32[b + H_DATA_START] !== s.dataStart ||
-    u32[b + H_DESC_START] !== D ||
-    u32[b + H_N_CLASSES] !== t.n
+    u32[b + L.H_PAGES_TOTAL] !== P ||
+    u32[b + L.H_DATA_START] !== s.dataStart ||
+    u32[b + L.H_DESC_START] !== D ||
+    u32[b + L.H_N_CLASSES] !== t.n
   ) {
     fail('header geometry does not match the pool layout');
   }
-  if (u32[b + H_JOURNAL_COUNT] > JOURNAL_CAPACITY)
-    fail(`journal count ${u32[b + H_JOURNAL_COUNT]} > capacity`);
-  for (let i = 0; i < DESC_WORDS; i++)
+  if (u32[b + L.H_JOURNAL_COUNT] > L.JOURNAL_CAPACITY)
+    fail(`journal count ${u32[b + L.H_JOURNAL_COUNT]} > capacity`);
+  for (let i = 0; i < L.DESC_WORDS; i++)
     if (u32[D + i] !== 0) fail('the null descriptor is not zero');
 
   const total = new Array<number>(t.n).fill(0);
@@ -104,11 +73,11 @@ function walk(s: PoolState, fix: boolean): void {
   const partial = new Array<number>(t.n).fill(0);
   let freePages = 0;
   let bigRuns = 0;
-  const runsOfLength = new Array<number>(FREE_BINS).fill(0);
+  const runsOfLength = new Array<number>(L.FREE_BINS).fill(0);
   let prevFree = false;
   const innerZero = (from: number, to: number, what: string): void => {
     for (let q = from; q < to; q++) {
-      const w = D + (first + q) * DESC_WORDS;
+      const w = D + (first + q) * L.DESC_WORDS;
       if (u32[w] !== 0 || u32[w + 1] !== 0 || u32[w + 2] !== 0 || u32[w + 3] !== 0) {
         fail(`page ${q} inside the ${what} has a non-zero descriptor`);
       }
@@ -118,63 +87,64 @@ function walk(s: PoolState, fix: boolean): void {
   let p = 0;
   while (p < P) {
     const d = first + p;
-    const w = D + d * DESC_WORDS;
-    const info = u32[w + D_INFO];
-    const type = info & TYPE_MASK;
-    if (type === T_FREE) {
-      const len = u32[w + D_MAP];
-      if (info !== T_FREE) fail(`free run at page ${p} has stray INFO bits 0x${info.toString(16)}`);
+    const w = D + d * L.DESC_WORDS;
+    const info = u32[w + L.D_INFO];
+    const type = info & L.TYPE_MASK;
+    if (type === L.T_FREE) {
+      const len = u32[w + L.D_MAP];
+      if (info !== L.T_FREE)
+        fail(`free run at page ${p} has stray INFO bits 0x${info.toString(16)}`);
       if (len < 1 || len > P - p) fail(`free run at page ${p} has bad length ${len}`);
       if (prevFree) fail(`free run at page ${p} touches the free run before it (not coalesced)`);
-      if (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0)
+      if (u32[w + L.D_NEXT] === 0 || u32[w + L.D_PREV] === 0)
         fail(`free run at page ${p} is not linked in the free list`);
       innerZero(p + 1, p + len - 1, `free run at page ${p}`);
       if (len > 1) {
-        const tw = D + (d + len - 1) * DESC_WORDS;
+        const tw = D + (d + len - 1) * L.DESC_WORDS;
         if (
-          u32[tw + D_INFO] !== T_FREE_TAIL ||
-          u32[tw + D_MAP] !== d ||
-          u32[tw + D_NEXT] !== 0 ||
-          u32[tw + D_PREV] !== 0
+          u32[tw + L.D_INFO] !== L.T_FREE_TAIL ||
+          u32[tw + L.D_MAP] !== d ||
+          u32[tw + L.D_NEXT] !== 0 ||
+          u32[tw + L.D_PREV] !== 0
         ) {
           fail(`free run at page ${p} (length ${len}) has no proper tail at page ${p + len - 1}`);
         }
       }
       freePages += len;
-      if (len >= FREE_BINS) bigRuns++;
+      if (len >= L.FREE_BINS) bigRuns++;
       else runsOfLength[len]++;
       prevFree = true;
       p += len;
-    } else if (type === T_RUN) {
-      const len = u32[w + D_MAP];
-      if (info !== T_RUN) fail(`page run at page ${p} has stray INFO bits`);
+    } else if (type === L.T_RUN) {
+      const len = u32[w + L.D_MAP];
+      if (info !== L.T_RUN) fail(`page run at page ${p} has stray INFO bits`);
       if (len < 1 || len > P - p) fail(`page run at page ${p} has bad length ${len}`);
-      if (u32[w + D_NEXT] !== 0 || u32[w + D_PREV] !== 0)
+      if (u32[w + L.D_NEXT] !== 0 || u32[w + L.D_PREV] !== 0)
         fail(`page run at page ${p} is linked in a list`);
       innerZero(p + 1, p + len, `page run at page ${p}`);
       prevFree = false;
       p += len;
-    } else if (type === T_SLAB) {
-      const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+    } else if (type === L.T_SLAB) {
+      const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
       if (c >= t.n) fail(`slab at page ${p} has class ${c} (only ${t.n})`);
       const span = t.span[c];
       const count = t.count[c];
       const bw = t.bitmapWords[c];
-      const u = bw === 0 ? mapUsed(s, c, u32[w + D_MAP]) : info >>> USED_SHIFT;
+      const u = bw === 0 ? mapUsed(s, c, u32[w + L.D_MAP]) : info >>> L.USED_SHIFT;
       if (span > P - p) fail(`slab at page ${p} runs past the last page`);
-      if (bw === 0 && info >>> USED_SHIFT !== 0)
+      if (bw === 0 && info >>> L.USED_SHIFT !== 0)
         fail(`slab at page ${p} (${t.size[c]} B) has a used count in INFO; its MAP holds it`);
       if (u < 1 || u > count) fail(`slab at page ${p} (${t.size[c]} B) has used ${u} of ${count}`);
       innerZero(p + 1, p + span, `slab at page ${p}`);
       let bits = 0;
       if (bw === 0) {
-        const map = u32[w + D_MAP];
+        const map = u32[w + L.D_MAP];
         if ((map & t.emptyMap[c]) >>> 0 !== t.emptyMap[c])
           fail(`slab at page ${p}: bitmap padding bits cleared`);
         bits = u;
       } else {
-        if (u32[w + D_MAP] !== 0) fail(`slab at page ${p}: MAP word set for an in-page bitmap`);
-        const bm = (s.dataStart + p * PAGE_SIZE) >>> 2;
+        if (u32[w + L.D_MAP] !== 0) fail(`slab at page ${p}: MAP word set for an in-page bitmap`);
+        const bm = (s.dataStart + p * L.PAGE_SIZE) >>> 2;
         for (let i = 0; i < bw; i++) bits += popcount(u32[bm + i]);
         const last = u32[bm + bw - 1];
         if ((last & t.emptyMap[c]) >>> 0 !== t.emptyMap[c])
@@ -188,7 +158,7 @@ function walk(s: PoolState, fix: boolean): void {
       // A partial slab is linked; a full one's links are stale (unlinkFull in pages.ts) and
       // never read. The class-list walk below proves that the lists hold exactly the partial
       // slabs (each listed slab partial, as many entries as partial slabs, no cycle).
-      if (u < count && (u32[w + D_NEXT] === 0 || u32[w + D_PREV] === 0)) {
+      if (u < count && (u32[w + L.D_NEXT] === 0 || u32[w + L.D_PREV] === 0)) {
         fail(`slab at page ${p} (${t.size[c]} B, ${u}/${count} used) is not in its class list`);
       }
       if (u < count) partial[c]++;
@@ -203,7 +173,7 @@ function walk(s: PoolState, fix: boolean): void {
 
   // The free lists: every free run in the list of its length, nothing else, no cycle.
   let mask = 0;
-  for (let bin = 0; bin < FREE_BINS; bin++) {
+  for (let bin = 0; bin < L.FREE_BINS; bin++) {
     const expected = bin === 0 ? bigRuns : runsOfLength[bin];
     if (expected > 0) mask |= 1 << bin;
     walkList(
@@ -212,11 +182,11 @@ function walk(s: PoolState, fix: boolean): void {
       expected,
       `free list ${bin === 0 ? '>= 32 pages' : `of ${bin} pages`}`,
       (d) => {
-        const w = D + d * DESC_WORDS;
-        const len = u32[w + D_MAP];
+        const w = D + d * L.DESC_WORDS;
+        const len = u32[w + L.D_MAP];
         if (
-          (u32[w + D_INFO] & TYPE_MASK) !== T_FREE ||
-          (bin === 0 ? len < FREE_BINS : len !== bin)
+          (u32[w + L.D_INFO] & L.TYPE_MASK) !== L.T_FREE ||
+          (bin === 0 ? len < L.FREE_BINS : len !== bin)
         ) {
           fail(`free list for bin ${bin} holds descriptor ${d}, not a free run of that length`);
         }
@@ -225,39 +195,39 @@ function walk(s: PoolState, fix: boolean): void {
   }
   for (let c = 0; c < t.n; c++) {
     walkList(s, c + 1, partial[c], `${t.size[c]} B class list`, (d) => {
-      const info = u32[D + d * DESC_WORDS + D_INFO];
-      if ((info & TYPE_MASK) !== T_SLAB || ((info >>> CLASS_SHIFT) & CLASS_MASK) !== c) {
+      const info = u32[D + d * L.DESC_WORDS + L.D_INFO];
+      if ((info & L.TYPE_MASK) !== L.T_SLAB || ((info >>> L.CLASS_SHIFT) & L.CLASS_MASK) !== c) {
         fail(`${t.size[c]} B class list holds descriptor ${d}, not a slab of that class`);
       }
       const u =
         t.bitmapWords[c] === 0
-          ? mapUsed(s, c, u32[D + d * DESC_WORDS + D_MAP])
-          : info >>> USED_SHIFT;
+          ? mapUsed(s, c, u32[D + d * L.DESC_WORDS + L.D_MAP])
+          : info >>> L.USED_SHIFT;
       if (u >= t.count[c]) fail(`${t.size[c]} B class list holds a full slab (descriptor ${d})`);
     });
   }
 
   if (fix) {
-    u32[b + H_PAGES_FREE] = freePages;
-    u32[b + H_FREE_BIN_MASK] = mask;
+    u32[b + L.H_PAGES_FREE] = freePages;
+    u32[b + L.H_FREE_BIN_MASK] = mask;
     for (let c = 0; c < t.n; c++) {
-      u32[s.statsWord + c * STAT_WORDS + S_TOTAL] = total[c];
-      u32[s.statsWord + c * STAT_WORDS + S_USED] = used[c];
+      u32[s.statsWord + c * L.STAT_WORDS + L.S_TOTAL] = total[c];
+      u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] = used[c];
     }
     return;
   }
-  if (u32[b + H_FREE_BIN_MASK] !== mask >>> 0) {
+  if (u32[b + L.H_FREE_BIN_MASK] !== mask >>> 0) {
     fail(
-      `free-bin mask 0x${u32[b + H_FREE_BIN_MASK].toString(16)}, lists say 0x${(mask >>> 0).toString(16)}`,
+      `free-bin mask 0x${u32[b + L.H_FREE_BIN_MASK].toString(16)}, lists say 0x${(mask >>> 0).toString(16)}`,
     );
   }
-  if (u32[b + H_PAGES_FREE] !== freePages)
-    fail(`free page counter ${u32[b + H_PAGES_FREE]}, but ${freePages} pages are free`);
+  if (u32[b + L.H_PAGES_FREE] !== freePages)
+    fail(`free page counter ${u32[b + L.H_PAGES_FREE]}, but ${freePages} pages are free`);
   for (let c = 0; c < t.n; c++) {
-    const sw = s.statsWord + c * STAT_WORDS;
-    if (u32[sw + S_TOTAL] !== total[c] || u32[sw + S_USED] !== used[c]) {
+    const sw = s.statsWord + c * L.STAT_WORDS;
+    if (u32[sw + L.S_TOTAL] !== total[c] || u32[sw + L.S_USED] !== used[c]) {
       fail(
-        `${t.size[c]} B class stats say ${u32[sw + S_TOTAL]}/${u32[sw + S_USED]} total/used, pages hold ${total[c]}/${used[c]}`,
+        `${t.size[c]} B class stats say ${u32[sw + L.S_TOTAL]}/${u32[sw + L.S_USED]} total/used, pages hold ${total[c]}/${used[c]}`,
       );
     }
   }
@@ -274,18 +244,19 @@ function walkList(
   const D = s.descWord;
   const limit = s.firstDesc + s.pagesTotal;
   let prev = sent;
-  let d = u32[D + sent * DESC_WORDS + D_NEXT];
+  let d = u32[D + sent * L.DESC_WORDS + L.D_NEXT];
   let n = 0;
   while (d !== sent) {
     if (d < s.firstDesc || d >= limit)
       fail(`${name}: link to descriptor ${d} outside the page descriptors`);
-    if (u32[D + d * DESC_WORDS + D_PREV] !== prev)
+    if (u32[D + d * L.DESC_WORDS + L.D_PREV] !== prev)
       fail(`${name}: descriptor ${d} has a wrong prev link`);
     check(d);
     if (++n > expected) fail(`${name}: more entries than the ${expected} expected (or a cycle)`);
     prev = d;
-    d = u32[D + d * DESC_WORDS + D_NEXT];
+    d = u32[D + d * L.DESC_WORDS + L.D_NEXT];
   }
-  if (u32[D + sent * DESC_WORDS + D_PREV] !== prev) fail(`${name}: sentinel's prev link is wrong`);
+  if (u32[D + sent * L.DESC_WORDS + L.D_PREV] !== prev)
+    fail(`${name}: sentinel's prev link is wrong`);
   if (n !== expected) fail(`${name}: ${n} entries, expected ${expected}`);
 }

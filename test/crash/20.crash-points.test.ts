@@ -21,46 +21,25 @@ import { ZoneRegistry, type Zone } from '../../src/index.js';
 import { sharedDict, type SharedDict } from '../../src/dict/index.js';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import type { SlabPool } from '../../src/slab/pool.js';
-import {
-  DESC_WORDS,
-  D_INFO,
-  D_MAP,
-  H_LOCK,
-  H_SLEEPERS,
-  H_JOURNAL_COUNT,
-  H_PAGE_REQS,
-  H_PAGE_FAILS,
-  H_LOCK_ACQUISITIONS,
-  H_LOCK_CONTENDED,
-  H_LOCK_SPINS,
-  H_LOCK_SLEEPS,
-  H_LOCK_RECOVERIES,
-  HEADER_WORDS,
-  MAX_OP_WRITES,
-  PAGE_SIZE,
-  STAT_WORDS,
-  S_TOTAL,
-  S_USED,
-  T_FREE,
-} from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, runFixture } from '../helpers/processes.js';
 
 const SIZE = 256 * 1024;
 const VOLATILE_HEADER = new Set([
-  H_LOCK,
-  H_SLEEPERS,
-  H_SLEEPERS + 1,
-  H_SLEEPERS + 2,
-  H_SLEEPERS + 3,
-  H_JOURNAL_COUNT,
-  H_PAGE_REQS,
-  H_PAGE_FAILS,
-  H_LOCK_ACQUISITIONS,
-  H_LOCK_CONTENDED,
-  H_LOCK_SPINS,
-  H_LOCK_SLEEPS,
-  H_LOCK_RECOVERIES,
+  L.H_LOCK,
+  L.H_SLEEPERS,
+  L.H_SLEEPERS + 1,
+  L.H_SLEEPERS + 2,
+  L.H_SLEEPERS + 3,
+  L.H_JOURNAL_COUNT,
+  L.H_PAGE_REQS,
+  L.H_PAGE_FAILS,
+  L.H_LOCK_ACQUISITIONS,
+  L.H_LOCK_CONTENDED,
+  L.H_LOCK_SPINS,
+  L.H_LOCK_SLEEPS,
+  L.H_LOCK_RECOVERIES,
 ]);
 
 /** Pages in use (not in a free run) according to the descriptors. */
@@ -68,9 +47,9 @@ function usedPages(pool: SlabPool): number[] {
   const out: number[] = [];
   const u32 = pool.u32;
   for (let p = 0; p < pool.pagesTotal;) {
-    const d = pool.descWord + (pool.firstDesc + p) * DESC_WORDS;
-    if ((u32[d + D_INFO] & 0xf) === T_FREE) {
-      p += u32[d + D_MAP];
+    const d = pool.descWord + (pool.firstDesc + p) * L.DESC_WORDS;
+    if ((u32[d + L.D_INFO] & 0xf) === L.T_FREE) {
+      p += u32[d + L.D_MAP];
     } else {
       out.push(p);
       p++;
@@ -83,21 +62,21 @@ function usedPages(pool: SlabPool): number[] {
 function snapshot(pool: SlabPool, pages: number[]): string {
   const u32 = pool.u32;
   const parts: number[] = [];
-  for (let h = 0; h < HEADER_WORDS; h++)
+  for (let h = 0; h < L.HEADER_WORDS; h++)
     if (!VOLATILE_HEADER.has(h)) parts.push(u32[pool.base + h]);
   for (let k = 0; k < pool.classes.n; k++) {
     parts.push(
-      u32[pool.statsWord + k * STAT_WORDS + S_TOTAL],
-      u32[pool.statsWord + k * STAT_WORDS + S_USED],
+      u32[pool.statsWord + k * L.STAT_WORDS + L.S_TOTAL],
+      u32[pool.statsWord + k * L.STAT_WORDS + L.S_USED],
     );
   }
-  const descEnd = pool.descWord + (pool.firstDesc + pool.pagesTotal) * DESC_WORDS;
+  const descEnd = pool.descWord + (pool.firstDesc + pool.pagesTotal) * L.DESC_WORDS;
   const desc = Buffer.from(u32.buffer, pool.descWord * 4, (descEnd - pool.descWord) * 4).toString(
     'base64',
   );
   const data = pages
     .map((p) =>
-      Buffer.from(pool.u8.buffer, pool.dataStart + p * PAGE_SIZE, PAGE_SIZE).toString('base64'),
+      Buffer.from(pool.u8.buffer, pool.dataStart + p * L.PAGE_SIZE, L.PAGE_SIZE).toString('base64'),
     )
     .join('|');
   return `${parts.join(',')}#${desc}#${data}`;
@@ -128,15 +107,15 @@ const scenarios: SlabScenario[] = [
   },
   {
     name: 'alloc page run (3 pages, splitting the free run)',
-    setup: () => ({ kind: 'alloc', size: 3 * PAGE_SIZE }),
+    setup: () => ({ kind: 'alloc', size: 3 * L.PAGE_SIZE }),
   },
   {
     name: 'alloc page run that exactly fits a free hole',
     setup: (p) => {
-      const a = p.alloc(2 * PAGE_SIZE);
-      p.alloc(PAGE_SIZE);
+      const a = p.alloc(2 * L.PAGE_SIZE);
+      p.alloc(L.PAGE_SIZE);
       p.free(a);
-      return { kind: 'alloc', size: 2 * PAGE_SIZE };
+      return { kind: 'alloc', size: 2 * L.PAGE_SIZE };
     },
   },
   {
@@ -146,11 +125,11 @@ const scenarios: SlabScenario[] = [
   {
     name: 'free the last chunk of a full exact slab (slab freed, joins free neighbours on both sides)',
     setup: (p) => {
-      const r1 = p.alloc(2 * PAGE_SIZE);
+      const r1 = p.alloc(2 * L.PAGE_SIZE);
       const chunks: number[] = [];
       for (let i = 0; i < 32; i++) chunks.push(p.alloc(128)); // one full 32-chunk slab page
-      const r2 = p.alloc(2 * PAGE_SIZE);
-      p.alloc(PAGE_SIZE); // keeps r2's right side from the tail run
+      const r2 = p.alloc(2 * L.PAGE_SIZE);
+      p.alloc(L.PAGE_SIZE); // keeps r2's right side from the tail run
       p.free(r1);
       p.free(r2);
       for (const c of chunks.slice(1)) p.free(c);
@@ -160,10 +139,10 @@ const scenarios: SlabScenario[] = [
   {
     name: 'free a page run (coalesces with both neighbours)',
     setup: (p) => {
-      const a = p.alloc(2 * PAGE_SIZE);
-      const b = p.alloc(2 * PAGE_SIZE);
-      const c = p.alloc(PAGE_SIZE);
-      p.alloc(PAGE_SIZE);
+      const a = p.alloc(2 * L.PAGE_SIZE);
+      const b = p.alloc(2 * L.PAGE_SIZE);
+      const c = p.alloc(L.PAGE_SIZE);
+      p.alloc(L.PAGE_SIZE);
       p.free(a);
       p.free(c);
       return { kind: 'free', off: b };
@@ -243,8 +222,8 @@ describe('crash: deterministic crash points after every journaled store', functi
       for (; ; k++) {
         expect(
           k,
-          'an operation cannot need more journaled stores than MAX_OP_WRITES',
-        ).to.be.at.most(MAX_OP_WRITES + 1);
+          'an operation cannot need more journaled stores than L.MAX_OP_WRITES',
+        ).to.be.at.most(L.MAX_OP_WRITES + 1);
         const r = await slabPoint(s, k, false);
         if (!r.died) {
           expect(r.writes, 'the completed run reports its store count').to.equal(k - 1);

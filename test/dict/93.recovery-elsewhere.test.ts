@@ -8,7 +8,7 @@
  */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
-import { DESC_WORDS, D_INFO } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { SharedDict } from '../../src/dict/dict.js';
 import type { DictHost } from '../../src/dict/pool.js';
 import {
@@ -108,7 +108,7 @@ function quietly<T>(fn: () => T): T {
 function dieBeyondRepair(t: ReturnType<typeof setup>): SlabPool {
   dieInsideStripe(t.p1, t.host.root, false);
   const p1 = t.p1;
-  p1.u32[p1.descWord + (p1.firstDesc + p1.pagesTotal - 3) * DESC_WORDS + D_INFO] = 9;
+  p1.u32[p1.descWord + (p1.firstDesc + p1.pagesTotal - 3) * L.DESC_WORDS + L.D_INFO] = 9;
   t.kill();
   const p2 = SlabPool.open(t.sab, 0, { selfId: 2, isOwnerDead: t.isDead });
   expect(quietly(() => p2.recoverFrom(1))).to.equal(true);

@@ -24,7 +24,7 @@ import {
   E_VLEN,
   SLOT_WORDS,
 } from '../../src/dict/layout.js';
-import { D_NEXT, DESC_WORDS } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { inspectZone } from '../../src/zone/inspect.js';
 import { RUN_PREFIX } from '../helpers/shm.js';
@@ -90,8 +90,8 @@ async function buildTemplate(): Promise<{ bytes: Buffer; layout: Layout }> {
     root,
     table,
     entries,
-    partialSlabDescNext: (pool.descWord + (pool.firstDesc + page) * DESC_WORDS + D_NEXT) * 4,
-    freeListNext: (pool.freeSentinel + D_NEXT) * 4,
+    partialSlabDescNext: (pool.descWord + (pool.firstDesc + page) * L.DESC_WORDS + L.D_NEXT) * 4,
+    freeListNext: (pool.freeSentinel + L.D_NEXT) * 4,
   };
   const bytes = fs.readFileSync(fileOf(ns));
   fs.rmSync(fileOf(ns));

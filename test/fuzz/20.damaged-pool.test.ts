@@ -13,18 +13,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { ZoneRegistry } from '../../src/index.js';
-import {
-  CLASS_MASK,
-  CLASS_SHIFT,
-  DESC_WORDS,
-  D_MAP,
-  D_NEXT,
-  HEADER_WORDS,
-  H_FREE_BIN_MASK,
-  H_JOURNAL_COUNT,
-  TYPE_MASK,
-  T_SLAB,
-} from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { prng } from '../fixtures/crash-slab-lib.js';
 import { RUN_PREFIX } from '../helpers/shm.js';
 import { judge, randomCases, runCases, type Case, type Outcome } from './harness.js';
@@ -67,9 +56,9 @@ async function buildPoolTemplate(): Promise<{ bytes: Buffer; layout: PoolLayout 
   const bitmapWords: number[] = [];
   for (let p = 0; p < pool.pagesTotal; p++) {
     const d = pool.firstDesc + p;
-    const info = pool.u32[D + d * DESC_WORDS];
-    if ((info & TYPE_MASK) !== T_SLAB) continue;
-    const c = (info >>> CLASS_SHIFT) & CLASS_MASK;
+    const info = pool.u32[D + d * L.DESC_WORDS];
+    if ((info & L.TYPE_MASK) !== L.T_SLAB) continue;
+    const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
     const bw = pool.classes.bitmapWords[c];
     for (let k = 0; k < bw; k++) bitmapWords.push(pool.dataStart + p * 4096 + k * 4);
   }
@@ -78,11 +67,14 @@ async function buildPoolTemplate(): Promise<{ bytes: Buffer; layout: PoolLayout 
   const descStart = D * 4;
   const layout: PoolLayout = {
     regions: {
-      'pool header': [poolOffset, poolOffset + HEADER_WORDS * 4],
-      'list sentinels': [descStart + DESC_WORDS * 4, descStart + pool.firstDesc * DESC_WORDS * 4],
+      'pool header': [poolOffset, poolOffset + L.HEADER_WORDS * 4],
+      'list sentinels': [
+        descStart + L.DESC_WORDS * 4,
+        descStart + pool.firstDesc * L.DESC_WORDS * 4,
+      ],
       'page descriptors': [
-        descStart + pool.firstDesc * DESC_WORDS * 4,
-        descStart + (pool.firstDesc + pool.pagesTotal) * DESC_WORDS * 4,
+        descStart + pool.firstDesc * L.DESC_WORDS * 4,
+        descStart + (pool.firstDesc + pool.pagesTotal) * L.DESC_WORDS * 4,
       ],
     },
     bitmapWords,
@@ -99,29 +91,29 @@ async function buildPoolTemplate(): Promise<{ bytes: Buffer; layout: PoolLayout 
 }
 
 function poolSeededCases(l: PoolLayout, bytes: Buffer): Case[] {
-  const desc = (d: number, field: number): number => l.descStart + (d * DESC_WORDS + field) * 4;
-  const bigHead = bytes.readUInt32LE(desc(l.freeSentinel, D_NEXT));
+  const desc = (d: number, field: number): number => l.descStart + (d * L.DESC_WORDS + field) * 4;
+  const bigHead = bytes.readUInt32LE(desc(l.freeSentinel, L.D_NEXT));
   expect(bigHead).to.not.equal(l.freeSentinel); // the template keeps a run of >= 32 pages
   const pastEnd = l.firstDesc + l.pagesTotal + 5;
   return [
-    { name: 'pool: free-list cycle', damage: [[desc(bigHead, D_NEXT), bigHead]] },
-    { name: 'pool: out-of-range page link', damage: [[desc(bigHead, D_NEXT), pastEnd]] },
+    { name: 'pool: free-list cycle', damage: [[desc(bigHead, L.D_NEXT), bigHead]] },
+    { name: 'pool: out-of-range page link', damage: [[desc(bigHead, L.D_NEXT), pastEnd]] },
     {
       name: 'pool: class list head out of range',
-      damage: [[desc(l.sentinelOf100, D_NEXT), 0x0fffffff]],
+      damage: [[desc(l.sentinelOf100, L.D_NEXT), 0x0fffffff]],
     },
     {
       name: 'pool: free-bin head out of range',
       damage: [
-        [l.regions['pool header'][0] + H_FREE_BIN_MASK * 4, 0xffffffff], // every bin
-        [desc(l.freeSentinel + 2, D_NEXT), pastEnd], // alloc(5000) takes 2 pages
+        [l.regions['pool header'][0] + L.H_FREE_BIN_MASK * 4, 0xffffffff], // every bin
+        [desc(l.freeSentinel + 2, L.D_NEXT), pastEnd], // alloc(5000) takes 2 pages
       ],
     },
-    { name: 'pool: big free run length', damage: [[desc(bigHead, D_MAP), 0x7fffffff]] },
+    { name: 'pool: big free run length', damage: [[desc(bigHead, L.D_MAP), 0x7fffffff]] },
     { name: 'pool: chunk bitmap all ones', damage: [[l.bitmapWords[0], 0xffffffff]] },
     {
       name: 'pool: journal count',
-      damage: [[l.regions['pool header'][0] + H_JOURNAL_COUNT * 4, 0xffff]],
+      damage: [[l.regions['pool header'][0] + L.H_JOURNAL_COUNT * 4, 0xffff]],
     },
   ];
 }

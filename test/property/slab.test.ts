@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { SlabPool } from '../../src/slab/pool.js';
-import { PAGE_SIZE } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import type { SizeClassMode } from '../../src/slab/api.js';
 
 interface Model {
@@ -29,7 +29,7 @@ function checkAll(m: Model, r: Real): void {
     const [off, usable, size] = blocks[i];
     expect(off % 8).to.equal(0);
     expect(usable).to.be.at.least(size);
-    if (size > r.pool.classes.maxSize) expect(off % PAGE_SIZE).to.equal(0);
+    if (size > r.pool.classes.maxSize) expect(off % L.PAGE_SIZE).to.equal(0);
     expect(off).to.be.at.least(r.pool.dataStart);
     expect(off + usable).to.be.at.most(r.pool.dataEnd);
     if (i > 0) expect(blocks[i - 1][0] + blocks[i - 1][1], 'overlap').to.be.at.most(off);
@@ -115,8 +115,8 @@ function property(mode: SizeClassMode, zoneBytes: number) {
     fc.modelRun(() => ({ model, real: { pool } }), cmds);
     for (const off of [...model.live.keys()]) pool.free(off);
     pool.verify();
-    expect(pool.freeSpace()).to.equal(pool.pagesTotal * PAGE_SIZE);
-    expect(pool.alloc(pool.pagesTotal * PAGE_SIZE)).to.equal(pool.dataStart);
+    expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
+    expect(pool.alloc(pool.pagesTotal * L.PAGE_SIZE)).to.equal(pool.dataStart);
   });
 }
 

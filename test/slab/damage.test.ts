@@ -7,12 +7,13 @@
  */
 import { expect } from 'chai';
 import type { RecoveryReport } from '../../src/slab/api.js';
-import { DESC_WORDS, D_INFO, D_MAP, D_NEXT, D_PREV, T_FREE } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { makePool, MiB, thrown } from './util.js';
 
 /** Word index of descriptor d's word `field`. */
-const word = (p: SlabPool, d: number, field: number): number => p.descWord + d * DESC_WORDS + field;
+const word = (p: SlabPool, d: number, field: number): number =>
+  p.descWord + d * L.DESC_WORDS + field;
 const pageDesc = (p: SlabPool, offset: number): number =>
   p.firstDesc + ((offset - p.dataStart) >>> 12);
 
@@ -33,10 +34,10 @@ const cases: Case[] = [
       p.free(a);
       void mid;
       const sent = p.freeSentinel;
-      const first = p.u32[word(p, sent, D_NEXT)];
-      const second = p.u32[word(p, first, D_NEXT)];
+      const first = p.u32[word(p, sent, L.D_NEXT)];
+      const second = p.u32[word(p, first, L.D_NEXT)];
       expect(second).to.not.equal(sent);
-      p.u32[word(p, second, D_NEXT)] = first; // first -> second -> first -> ...
+      p.u32[word(p, second, L.D_NEXT)] = first; // first -> second -> first -> ...
       // Neither run is long enough: the walk must go on (and not forever).
       return () => p.alloc(p.pagesTotal * 4096);
     },
@@ -46,7 +47,7 @@ const cases: Case[] = [
     arrange(p) {
       p.alloc(200); // one slab of the 200 B class, partial
       const c = p.classes.byEighth[(200 + 7) >>> 3];
-      p.u32[word(p, c + 1, D_NEXT)] = 0x0fffffff;
+      p.u32[word(p, c + 1, L.D_NEXT)] = 0x0fffffff;
       return () => p.alloc(200);
     },
   },
@@ -55,8 +56,8 @@ const cases: Case[] = [
     arrange(p) {
       p.alloc(200);
       const c = p.classes.byEighth[(200 + 7) >>> 3];
-      const free = p.u32[word(p, p.freeSentinel, D_NEXT)];
-      p.u32[word(p, c + 1, D_NEXT)] = free;
+      const free = p.u32[word(p, p.freeSentinel, L.D_NEXT)];
+      p.u32[word(p, c + 1, L.D_NEXT)] = free;
       return () => p.alloc(200);
     },
   },
@@ -64,7 +65,7 @@ const cases: Case[] = [
     name: 'a full slab still listed (MAP all ones)',
     arrange(p) {
       const off = p.alloc(1024);
-      p.u32[word(p, pageDesc(p, off), D_MAP)] = 0xffffffff;
+      p.u32[word(p, pageDesc(p, off), L.D_MAP)] = 0xffffffff;
       return () => p.alloc(1024);
     },
   },
@@ -73,8 +74,8 @@ const cases: Case[] = [
     arrange(p) {
       const off = p.alloc(16);
       const d = pageDesc(p, off);
-      const info = p.u32[word(p, d, D_INFO)];
-      p.u32[word(p, d, D_INFO)] = (info & 0xfff) | (4000 << 12);
+      const info = p.u32[word(p, d, L.D_INFO)];
+      p.u32[word(p, d, L.D_INFO)] = (info & 0xfff) | (4000 << 12);
       return () => p.alloc(16);
     },
   },
@@ -84,7 +85,7 @@ const cases: Case[] = [
       const off = p.alloc(16);
       p.alloc(16);
       const d = pageDesc(p, off);
-      p.u32[word(p, d, D_INFO)] &= 0xfff;
+      p.u32[word(p, d, L.D_INFO)] &= 0xfff;
       return () => p.free(off);
     },
   },
@@ -92,7 +93,7 @@ const cases: Case[] = [
     name: 'a page run whose length runs past the pool',
     arrange(p) {
       const off = p.alloc(3 * 4096);
-      p.u32[word(p, pageDesc(p, off), D_MAP)] = 0x7fffffff;
+      p.u32[word(p, pageDesc(p, off), L.D_MAP)] = 0x7fffffff;
       return () => p.free(off);
     },
   },
@@ -104,7 +105,7 @@ const cases: Case[] = [
       p.alloc(4096);
       p.free(a); // free run of 3 pages before b, tail at its last page
       const tail = pageDesc(p, b) - 1;
-      p.u32[word(p, tail, D_MAP)] = pageDesc(p, a) + 1;
+      p.u32[word(p, tail, L.D_MAP)] = pageDesc(p, a) + 1;
       return () => p.free(b);
     },
   },
@@ -114,8 +115,8 @@ const cases: Case[] = [
       const c = p.classes.byEighth[(512 + 7) >>> 3];
       const off = p.alloc(512);
       const d = pageDesc(p, off);
-      expect(p.u32[word(p, c + 1, D_NEXT)]).to.equal(d);
-      p.u32[word(p, d, D_PREV)] = p.freeSentinel + 3; // an empty bin's sentinel
+      expect(p.u32[word(p, c + 1, L.D_NEXT)]).to.equal(d);
+      p.u32[word(p, d, L.D_PREV)] = p.freeSentinel + 3; // an empty bin's sentinel
       // Freeing the last chunk unlinks the slab from its class list.
       return () => p.free(off);
     },
@@ -127,9 +128,9 @@ const cases: Case[] = [
       p.alloc(4096);
       p.free(off); // one-page free run in bin 1
       const d = pageDesc(p, off);
-      expect(p.u32[word(p, p.freeSentinel + 1, D_NEXT)]).to.equal(d);
-      expect(p.u32[word(p, d, D_INFO)]).to.equal(T_FREE);
-      p.u32[word(p, d, D_INFO)] = 3; // T_RUN
+      expect(p.u32[word(p, p.freeSentinel + 1, L.D_NEXT)]).to.equal(d);
+      expect(p.u32[word(p, d, L.D_INFO)]).to.equal(L.T_FREE);
+      p.u32[word(p, d, L.D_INFO)] = 3; // T_RUN
       return () => p.alloc(4096);
     },
   },
@@ -163,7 +164,7 @@ describe('slab: damaged metadata on alloc()/free() paths', () => {
     const p = makePool(1 * MiB);
     p.alloc(200);
     const c = p.classes.byEighth[(200 + 7) >>> 3];
-    p.u32[word(p, c + 1, D_NEXT)] = 0x0fffffff;
+    p.u32[word(p, c + 1, L.D_NEXT)] = 0x0fffffff;
     p.lock();
     try {
       expect(thrown(() => p.allocLocked(200)).code).to.equal('ERR_SLAB_CORRUPT');

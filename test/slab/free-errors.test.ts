@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
-import { PAGE_SIZE } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { firstDifference, makePool, snapshot, thrown } from './util.js';
 
 function expectRejected(pool: SlabPool, offset: unknown, code: string): void {
@@ -33,7 +33,7 @@ for (const mode of ['pow2', 'fine'] as const) {
       pool = makePool(512 * 1024, mode);
       small = pool.alloc(8);
       mid = pool.alloc(128);
-      run = pool.alloc(3 * PAGE_SIZE);
+      run = pool.alloc(3 * L.PAGE_SIZE);
       const size = mode === 'fine' ? 2560 : 2048; // fine: 5-page slabs of 8 chunks
       const chunks: number[] = [];
       for (let i = 0; i < 4; i++) chunks.push(pool.alloc(size));
@@ -58,7 +58,7 @@ for (const mode of ['pow2', 'fine'] as const) {
     });
 
     it("inside a small slab's own bitmap chunks: ERR_SLAB_BITMAP_CHUNK (nginx lets this through)", () => {
-      const page = small - (small % PAGE_SIZE);
+      const page = small - (small % L.PAGE_SIZE);
       expectRejected(pool, page, 'ERR_SLAB_BITMAP_CHUNK');
       expectRejected(pool, page + 8, 'ERR_SLAB_BITMAP_CHUNK');
     });
@@ -73,24 +73,24 @@ for (const mode of ['pow2', 'fine'] as const) {
     });
 
     it('a free page (head, inner, tail of a free run, and a double-freed run): ERR_SLAB_PAGE_FREE', () => {
-      const lastPage = pool.dataEnd - PAGE_SIZE;
+      const lastPage = pool.dataEnd - L.PAGE_SIZE;
       expectRejected(pool, lastPage, 'ERR_SLAB_PAGE_FREE');
-      expectRejected(pool, lastPage - 5 * PAGE_SIZE, 'ERR_SLAB_PAGE_FREE');
+      expectRejected(pool, lastPage - 5 * L.PAGE_SIZE, 'ERR_SLAB_PAGE_FREE');
       pool.free(run);
       expectRejected(pool, run, 'ERR_SLAB_PAGE_FREE');
-      expectRejected(pool, run + PAGE_SIZE, 'ERR_SLAB_PAGE_FREE');
+      expectRejected(pool, run + L.PAGE_SIZE, 'ERR_SLAB_PAGE_FREE');
       // A double free of a slab chunk whose slab went back to the page allocator.
       pool.free(small);
       expectRejected(pool, small, 'ERR_SLAB_PAGE_FREE');
     });
 
     it('inside a page run: ERR_SLAB_WRONG_PAGE', () => {
-      expectRejected(pool, run + PAGE_SIZE, 'ERR_SLAB_WRONG_PAGE');
-      expectRejected(pool, run + 2 * PAGE_SIZE, 'ERR_SLAB_WRONG_PAGE');
+      expectRejected(pool, run + L.PAGE_SIZE, 'ERR_SLAB_WRONG_PAGE');
+      expectRejected(pool, run + 2 * L.PAGE_SIZE, 'ERR_SLAB_WRONG_PAGE');
     });
 
     it('usableSize validates the same way', () => {
-      expect(thrown(() => pool.usableSize(run + PAGE_SIZE)).code).to.equal('ERR_SLAB_WRONG_PAGE');
+      expect(thrown(() => pool.usableSize(run + L.PAGE_SIZE)).code).to.equal('ERR_SLAB_WRONG_PAGE');
       expect(thrown(() => pool.usableSize(0)).code).to.equal('ERR_SLAB_OUTSIDE');
       expect(pool.usableSize(multi)).to.equal(mode === 'fine' ? 2560 : 2048);
     });

@@ -6,13 +6,7 @@
 import { expect } from 'chai';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import { SlabPool } from '../../src/slab/pool.js';
-import {
-  DESC_WORDS,
-  D_INFO,
-  JOURNAL_CAPACITY,
-  MAX_OP_WRITES,
-  PAGE_SIZE,
-} from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { firstDifference, owner, survivorAndVictim, thrown, xorshift32 } from './util.js';
 
 const SIZE = 1024 * 1024;
@@ -96,7 +90,7 @@ describe('slab journal and takeover', () => {
     victim.freeLocked(a);
     victim.freeLocked(b); // the slab is empty: its page goes back to the free runs
     const x = victim.allocLocked(16); // a 16 B slab (254 chunks, 8 bitmap words)
-    expect(x - (x % PAGE_SIZE), 'carved on the same page').to.equal(a - (a % PAGE_SIZE));
+    expect(x - (x % L.PAGE_SIZE), 'carved on the same page').to.equal(a - (a % L.PAGE_SIZE));
     // victim "dies" here, before any commit.
     survivor.lock();
     expect(reports).to.have.length(1);
@@ -108,7 +102,7 @@ describe('slab journal and takeover', () => {
     survivor.unlock();
     survivor.free(a);
     survivor.free(b);
-    expect(survivor.freeSpace()).to.equal(survivor.stats().pagesTotal * PAGE_SIZE);
+    expect(survivor.freeSpace()).to.equal(survivor.stats().pagesTotal * L.PAGE_SIZE);
   });
 
   it('commit() is a checkpoint: rollback stops there', () => {
@@ -127,14 +121,14 @@ describe('slab journal and takeover', () => {
 
   it('recoverFrom(dead) takes over, rolls back and unlocks; false when that id does not hold the lock', () => {
     const { survivor, victim, reports } = setup();
-    const a = survivor.alloc(3 * PAGE_SIZE);
+    const a = survivor.alloc(3 * L.PAGE_SIZE);
     victim.lock();
     victim.freeLocked(a);
     victim.allocLocked(10);
     expect(survivor.recoverFrom(3)).to.equal(false);
     expect(survivor.recoverFrom(2)).to.equal(true);
     expect(survivor.lockOwner()).to.equal(0);
-    expect(survivor.usableSize(a)).to.equal(3 * PAGE_SIZE);
+    expect(survivor.usableSize(a)).to.equal(3 * L.PAGE_SIZE);
     expect(reports).to.have.length(1);
     expect(survivor.recoverFrom(2)).to.equal(false);
     survivor.verify();
@@ -161,8 +155,9 @@ describe('slab journal and takeover', () => {
     victim.lock();
     victim.allocLocked(5000);
     // Unjournaled scribble: rollback cannot undo it, verify must fail.
-    victim.u32[victim.descWord + (victim.firstDesc + victim.pagesTotal - 3) * DESC_WORDS + D_INFO] =
-      9;
+    victim.u32[
+      victim.descWord + (victim.firstDesc + victim.pagesTotal - 3) * L.DESC_WORDS + L.D_INFO
+    ] = 9;
     survivor.lock();
     expect(reports).to.have.length(1);
     expect(reports[0]).to.include({ deadOwnerId: 2, reset: true });
@@ -170,7 +165,7 @@ describe('slab journal and takeover', () => {
     expect(survivor.generation).to.equal(1);
     expect(survivor.holdsLock()).to.equal(true);
     survivor.verify();
-    expect(survivor.freeSpace()).to.equal(survivor.pagesTotal * PAGE_SIZE);
+    expect(survivor.freeSpace()).to.equal(survivor.pagesTotal * L.PAGE_SIZE);
     survivor.unlock();
     expect(survivor.stats().generation).to.equal(1);
   });
@@ -197,7 +192,7 @@ describe('slab journal and takeover', () => {
     survivor.lock();
     survivor.write32(userWord, 1);
     survivor.commit();
-    for (let i = 0; i < JOURNAL_CAPACITY; i++) survivor.write32(userWord + (i % 8), i + 2);
+    for (let i = 0; i < L.JOURNAL_CAPACITY; i++) survivor.write32(userWord + (i % 8), i + 2);
     expect(thrown(() => survivor.write32(userWord, 7)).code).to.equal('ERR_SLAB_JOURNAL_FULL');
     expect(survivor.u32[userWord]).to.equal(1);
     expect(survivor.u32[userWord + 1]).to.equal(0);
@@ -205,7 +200,7 @@ describe('slab journal and takeover', () => {
     survivor.unlock();
   });
 
-  it('one alloc or free never makes more than MAX_OP_WRITES journaled writes', () => {
+  it('one alloc or free never makes more than L.MAX_OP_WRITES journaled writes', () => {
     const { survivor } = setup();
     const rand = xorshift32(99);
     const live: number[] = [];
@@ -225,7 +220,7 @@ describe('slab journal and takeover', () => {
       most = Math.max(most, survivor.u32[survivor.journalCountWord]);
     }
     survivor.unlock();
-    expect(most).to.be.at.most(MAX_OP_WRITES);
+    expect(most).to.be.at.most(L.MAX_OP_WRITES);
   });
 
   it('write32 rejects word indices outside the zone', () => {

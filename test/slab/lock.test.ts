@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
 import { IDLE_WAKES_BEFORE_SWEEP } from '../../src/slab/lock.js';
-import { H_SLEEPERS, SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { PEER_SLOTS } from '../../src/zone/layout.js';
 import { makePool, owner, survivorAndVictim, thrown } from './util.js';
 
@@ -45,10 +45,10 @@ describe('slab lock (single process)', () => {
 
   it("sleeper bits: one per owner slot; forgetSleeper clears only the dead owner's bit", () => {
     const pool = makePool();
-    const sw = pool.base + H_SLEEPERS;
+    const sw = pool.base + L.H_SLEEPERS;
     // Owners 2 and 130 share slot 1; 64 and 128 are the top bits of words 1 and 3.
     for (const id of [1, 2, 64, 128, 130]) {
-      const slot = (id - 1) % SLEEPER_SLOTS;
+      const slot = (id - 1) % L.SLEEPER_SLOTS;
       Atomics.or(pool.i32, sw + (slot >>> 5), 1 << (slot & 31));
     }
     expect(pool.sleepers()).to.equal(4);
@@ -77,7 +77,7 @@ describe('slab lock (single process)', () => {
       // asleep and nobody reaped it), 40 is held by a live thread (e.g. one between setting its
       // bit and sleeping). The last slot's bit is in the last sleeper word, which unlock reads
       // written out: if it missed that word, no wake and so no sweep would ever happen.
-      const last = SLEEPER_SLOTS - 1;
+      const last = L.SLEEPER_SLOTS - 1;
       const asked: number[] = [];
       const identity = {
         selfId: 1,
@@ -89,7 +89,7 @@ describe('slab lock (single process)', () => {
       const chunks: number[] = [];
       if (via === 'free()')
         for (let i = 0; i < 3 * IDLE_WAKES_BEFORE_SWEEP; i++) chunks.push(pool.alloc(8));
-      const sw = pool.base + H_SLEEPERS;
+      const sw = pool.base + L.H_SLEEPERS;
       Atomics.or(pool.i32, sw + 1, 1 << 8);
       Atomics.or(pool.i32, sw + (last >>> 5), 1 << (last & 31));
       // Each call releases the lock once; a bit is set, so one wake, which wakes nobody.
@@ -161,7 +161,7 @@ describe('slab lock (single process)', () => {
 
   it("sleeper bits map one to one onto the zone's peer slots", () => {
     // forgetSleeper and the sweep (isSlotVacant(slot of the bit)) rely on it.
-    expect(SLEEPER_SLOTS).to.equal(PEER_SLOTS);
+    expect(L.SLEEPER_SLOTS).to.equal(PEER_SLOTS);
   });
 
   it('a thread-id style lock word: a waiter spins, finds the owner dead, takes over', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
-import { PAGE_SIZE } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { makePool, MiB, owner, thrown } from './util.js';
 
 for (const mode of ['pow2', 'fine'] as const) {
@@ -12,11 +12,11 @@ for (const mode of ['pow2', 'fine'] as const) {
     afterEach(() => pool.verify());
 
     it('lays out page-aligned data pages inside the pool', () => {
-      expect(pool.dataStart % PAGE_SIZE).to.equal(0);
-      expect(pool.dataEnd).to.equal(pool.dataStart + pool.pagesTotal * PAGE_SIZE);
+      expect(pool.dataStart % L.PAGE_SIZE).to.equal(0);
+      expect(pool.dataEnd).to.equal(pool.dataStart + pool.pagesTotal * L.PAGE_SIZE);
       expect(pool.dataEnd).to.be.at.most(1 * MiB);
       expect(pool.pagesTotal).to.be.above(240);
-      expect(pool.freeSpace()).to.equal(pool.pagesTotal * PAGE_SIZE);
+      expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
       expect(pool.pageSize).to.equal(4096);
       expect(pool.capacity).to.equal(1 * MiB);
     });
@@ -34,14 +34,14 @@ for (const mode of ['pow2', 'fine'] as const) {
         const seen = new Set<number>();
         const first = pool.alloc(size);
         const slabStart = first - t.dataOffset[c];
-        expect(slabStart % PAGE_SIZE).to.equal(0);
+        expect(slabStart % L.PAGE_SIZE).to.equal(0);
         seen.add(first);
         for (let i = 1; i < count; i++) {
           const off = pool.alloc(size);
           expect(off).to.be.above(0);
           expect(off % 8).to.equal(0);
           if (mode === 'pow2') expect(off % size).to.equal(0); // natural alignment
-          expect(off - slabStart).to.be.below(t.span[c] * PAGE_SIZE);
+          expect(off - slabStart).to.be.below(t.span[c] * L.PAGE_SIZE);
           expect(seen.has(off)).to.equal(false);
           seen.add(off);
         }
@@ -49,7 +49,7 @@ for (const mode of ['pow2', 'fine'] as const) {
         expect(st).to.include({ size, total: count, used: count, reqs: count, fails: 0 });
         pool.verify();
         const next = pool.alloc(size); // a second slab
-        expect(next - slabStart < 0 || next - slabStart >= t.span[c] * PAGE_SIZE).to.equal(true);
+        expect(next - slabStart < 0 || next - slabStart >= t.span[c] * L.PAGE_SIZE).to.equal(true);
         expect(pool.stats().slots[c].total).to.equal(2 * count);
         for (const off of seen) pool.free(off);
         pool.free(next);
@@ -73,30 +73,30 @@ for (const mode of ['pow2', 'fine'] as const) {
     it('one byte above the largest class takes whole pages; 4096 and 4097 B take 1 and 2 pages', () => {
       const max = pool.classes.maxSize;
       const a = pool.alloc(max + 1);
-      expect(a % PAGE_SIZE).to.equal(0);
-      expect(pool.usableSize(a)).to.equal(PAGE_SIZE);
+      expect(a % L.PAGE_SIZE).to.equal(0);
+      expect(pool.usableSize(a)).to.equal(L.PAGE_SIZE);
       const b = pool.alloc(4096);
-      expect(pool.usableSize(b)).to.equal(PAGE_SIZE);
+      expect(pool.usableSize(b)).to.equal(L.PAGE_SIZE);
       const c = pool.alloc(4097);
-      expect(pool.usableSize(c)).to.equal(2 * PAGE_SIZE);
-      const d = pool.alloc(10 * PAGE_SIZE);
-      expect(pool.usableSize(d)).to.equal(10 * PAGE_SIZE);
+      expect(pool.usableSize(c)).to.equal(2 * L.PAGE_SIZE);
+      const d = pool.alloc(10 * L.PAGE_SIZE);
+      expect(pool.usableSize(d)).to.equal(10 * L.PAGE_SIZE);
       expect(pool.stats().pageAllocs.reqs).to.equal(4);
-      expect(pool.freeSpace()).to.equal((pool.pagesTotal - 14) * PAGE_SIZE);
+      expect(pool.freeSpace()).to.equal((pool.pagesTotal - 14) * L.PAGE_SIZE);
       pool.free(b);
       pool.free(a);
       pool.free(d);
       pool.free(c);
-      expect(pool.freeSpace()).to.equal(pool.pagesTotal * PAGE_SIZE);
+      expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
     });
 
     it('2049 B: a chunk in fine mode, a whole page in pow2 (as nginx)', () => {
       const a = pool.alloc(2049);
-      expect(pool.usableSize(a)).to.equal(mode === 'pow2' ? PAGE_SIZE : 2560);
+      expect(pool.usableSize(a)).to.equal(mode === 'pow2' ? L.PAGE_SIZE : 2560);
     });
 
     it('the largest possible run succeeds, one byte more fails and is counted', () => {
-      const all = pool.pagesTotal * PAGE_SIZE;
+      const all = pool.pagesTotal * L.PAGE_SIZE;
       expect(pool.alloc(all + 1)).to.equal(0);
       expect(pool.stats().pageAllocs).to.deep.equal({ reqs: 1, fails: 1 });
       const a = pool.alloc(all);
@@ -126,31 +126,31 @@ for (const mode of ['pow2', 'fine'] as const) {
       const b = pool.calloc(100);
       expect(b).to.equal(a);
       expect(pool.u8.subarray(b, b + 100).every((x) => x === 0)).to.equal(true);
-      const p = pool.alloc(3 * PAGE_SIZE);
-      pool.u8.fill(0xee, p, p + 3 * PAGE_SIZE);
+      const p = pool.alloc(3 * L.PAGE_SIZE);
+      pool.u8.fill(0xee, p, p + 3 * L.PAGE_SIZE);
       pool.free(p);
-      const q = pool.calloc(3 * PAGE_SIZE);
+      const q = pool.calloc(3 * L.PAGE_SIZE);
       expect(q).to.equal(p);
-      expect(pool.u8.subarray(q, q + 3 * PAGE_SIZE).every((x) => x === 0)).to.equal(true);
+      expect(pool.u8.subarray(q, q + 3 * L.PAGE_SIZE).every((x) => x === 0)).to.equal(true);
     });
 
     it('freeing a run joins it with free neighbours on both sides', () => {
-      const a = pool.alloc(2 * PAGE_SIZE);
-      const b = pool.alloc(3 * PAGE_SIZE);
-      const c = pool.alloc(4 * PAGE_SIZE);
-      const d = pool.alloc(1 * PAGE_SIZE);
+      const a = pool.alloc(2 * L.PAGE_SIZE);
+      const b = pool.alloc(3 * L.PAGE_SIZE);
+      const c = pool.alloc(4 * L.PAGE_SIZE);
+      const d = pool.alloc(1 * L.PAGE_SIZE);
       pool.free(a);
       pool.free(c);
       pool.verify();
       pool.free(b); // joins a and c
       pool.verify();
-      const big = pool.alloc(9 * PAGE_SIZE);
+      const big = pool.alloc(9 * L.PAGE_SIZE);
       expect(big).to.equal(a);
       pool.free(big);
       pool.free(d);
-      expect(pool.freeSpace()).to.equal(pool.pagesTotal * PAGE_SIZE);
+      expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
       // One free run again: the whole data area can be allocated at once.
-      expect(pool.alloc(pool.pagesTotal * PAGE_SIZE)).to.equal(pool.dataStart);
+      expect(pool.alloc(pool.pagesTotal * L.PAGE_SIZE)).to.equal(pool.dataStart);
     });
 
     it('stats follow each operation', () => {
@@ -180,7 +180,7 @@ describe('SlabPool create/open', () => {
   it('works at a non-zero, non-page-aligned offset of the zone and keeps data pages zone-aligned', () => {
     const sab = new SharedArrayBuffer(600 * 1024);
     const pool = SlabPool.create(sab, 1000, 500 * 1024, owner());
-    expect(pool.dataStart % PAGE_SIZE).to.equal(0);
+    expect(pool.dataStart % L.PAGE_SIZE).to.equal(0);
     expect(pool.dataEnd).to.be.at.most(1000 + 500 * 1024);
     const a = pool.alloc(10);
     const b = pool.alloc(5000);
@@ -190,7 +190,7 @@ describe('SlabPool create/open', () => {
     other.free(b);
     other.free(a);
     pool.verify();
-    expect(pool.freeSpace()).to.equal(pool.pagesTotal * PAGE_SIZE);
+    expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
   });
 
   it('rejects bad regions with argument errors', () => {
@@ -243,10 +243,10 @@ describe('SlabPool create/open', () => {
     // Geometry only (allocating 4 GiB in a test is too much for CI).
     return import('../../src/slab/layout.js').then(({ computeGeometry }) => {
       const g = computeGeometry(0, 2 ** 32 - 8, 31)!;
-      const dataEnd = g.dataStart + g.pagesTotal * PAGE_SIZE;
+      const dataEnd = g.dataStart + g.pagesTotal * L.PAGE_SIZE;
       expect(dataEnd).to.be.at.most(2 ** 32);
       expect(g.pagesTotal).to.be.above(1_040_000);
-      expect((dataEnd - PAGE_SIZE - g.dataStart) >>> 12).to.equal(g.pagesTotal - 1);
+      expect((dataEnd - L.PAGE_SIZE - g.dataStart) >>> 12).to.equal(g.pagesTotal - 1);
       expect(g.descWord + (g.firstDesc + g.pagesTotal) * 4).to.be.below(2 ** 30);
     });
   });

@@ -6,7 +6,7 @@ import {
   K_STRIDE,
   MAX_SPAN,
 } from '../../src/slab/sizeclass.js';
-import { PAGE_SIZE } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 
 describe('slab size classes', () => {
   it('pow2 matches nginx: 8..2048 B, one page per slab, in-page bitmaps for small chunks', () => {
@@ -32,10 +32,10 @@ describe('slab size classes', () => {
       const size = t.size[c];
       expect(size % 8).to.equal(0);
       expect(t.span[c]).to.be.within(1, MAX_SPAN);
-      const bytes = t.span[c] * PAGE_SIZE;
+      const bytes = t.span[c] * L.PAGE_SIZE;
       const waste = 1 - (t.count[c] * size) / bytes;
       expect(t.dataOffset[c] + t.count[c] * size).to.be.at.most(bytes);
-      if (size <= PAGE_SIZE / 2) {
+      if (size <= L.PAGE_SIZE / 2) {
         // One page per slab: free() reads one descriptor. The rounding stays small.
         expect(t.span[c], `class ${size}`).to.equal(1);
         expect(waste, `class ${size}`).to.be.at.most(0.0625);
@@ -43,9 +43,9 @@ describe('slab size classes', () => {
         expect(t.span[c], `class ${size}`).to.be.above(1);
         expect(waste, `class ${size}`).to.be.at.most(0.021);
       }
-      if (size >= 512 && size <= PAGE_SIZE / 2) {
+      if (size >= 512 && size <= L.PAGE_SIZE / 2) {
         // A page divisor: 8 bytes more would fit one chunk fewer in the page.
-        expect(Math.floor(PAGE_SIZE / (size + 8)), `class ${size}`).to.be.below(t.count[c]);
+        expect(Math.floor(L.PAGE_SIZE / (size + 8)), `class ${size}`).to.be.below(t.count[c]);
       }
       if (t.bitmapWords[c] === 0) expect(t.count[c]).to.be.at.most(32);
       else expect(t.bitmapWords[c]).to.equal(Math.ceil(t.count[c] / 32));
@@ -62,7 +62,7 @@ describe('slab size classes', () => {
         let bad = -1;
         // As chunks.ts computes it (plain `*`, in locate's fast path): exact only while the
         // product stays an int32, so that is checked too.
-        for (let rel = 0; rel < MAX_SPAN * PAGE_SIZE && bad < 0; rel++) {
+        for (let rel = 0; rel < MAX_SPAN * L.PAGE_SIZE && bad < 0; rel++) {
           const product = rel * magic;
           if (product >= 2 ** 31 || product >>> shift !== Math.floor(rel / size)) bad = rel;
         }

@@ -8,7 +8,7 @@ import { ZoneRegistry, zoneMetrics, type Zone } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture, runFixture } from '../helpers/processes.js';
 import { removeSegment, segmentExists } from './segments.js';
-import { SLEEPER_SLOTS } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { IDLE_WAKES_BEFORE_SWEEP } from '../../src/slab/lock.js';
 import { PEER_SLOTS } from '../../src/zone/layout.js';
 
@@ -106,7 +106,7 @@ describe('zone across processes', () => {
   ] as const) {
     it(`a process SIGKILLed asleep on the pool lock keeps its sleeper bit until ${cleaner}`, async () => {
       // Each peer slot has a sleeper bit of its own (a shared bit can cost a sleeper its wake-up).
-      expect(SLEEPER_SLOTS).to.equal(PEER_SLOTS);
+      expect(L.SLEEPER_SLOTS).to.equal(PEER_SLOTS);
       const ns = uniqueNamespace('sleep');
       const { reg, z } = await ownProcZone(ns);
       try {

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { ZoneRegistry } from '../../src/index.js';
 import { SlabPool } from '../../src/slab/pool.js';
-import { DESC_WORDS, D_INFO } from '../../src/slab/layout.js';
+import { L } from '../../src/slab/layout.js';
 import { inspectZone } from '../../src/zone/inspect.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 
@@ -24,8 +24,9 @@ describe('zone generation', () => {
     // journal cannot undo, so the next locker's repair fails verify() and resets the pool.
     const victim = SlabPool.open(zone.buffer, at, { selfId: 120, isOwnerDead: () => false });
     victim.lock();
-    victim.u32[victim.descWord + (victim.firstDesc + victim.pagesTotal - 1) * DESC_WORDS + D_INFO] =
-      9;
+    victim.u32[
+      victim.descWord + (victim.firstDesc + victim.pagesTotal - 1) * L.DESC_WORDS + L.D_INFO
+    ] = 9;
     const rescuer = SlabPool.open(zone.buffer, at, {
       selfId: 121,
       isOwnerDead: (id) => id === 120,
