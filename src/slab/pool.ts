@@ -2,18 +2,13 @@
  * SlabPool: nginx's ngx_slab over a SharedArrayBuffer, with a lock that survives dead owners
  * and an undo journal that makes every operation all-or-nothing across a crash.
  *
- * Files: layout.ts (word map), sizeclass.ts, journal.ts, pages.ts (page runs), chunks.ts
- * (slabs, bad-free detection), lock.ts (contended path), verify.ts, stats.ts. This class holds
- * the per-process view (it extends PoolState, so hot paths read plain fields) and composes them.
+ * Files: layout.ts (word map), sizeclass.ts, format.ts, journal.ts, pages.ts (page runs),
+ * chunks.ts (slabs, bad-free detection), locking.ts (lock, takeover, recovery; the contended
+ * path in lock.ts), verify.ts, stats.ts. This class adds creation, attachment and allocation
+ * to LockingPool (which extends PoolState, so hot paths read plain fields).
  */
-import {
-  LockError,
-  ShmzoneArgumentError,
-  ShmzoneError,
-  SlabCorruptionError,
-  describeValue,
-} from '../errors.js';
-import type { OwnerIdentity, PoolStats, RecoveryReport, SizeClassMode } from './api.js';
+import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
+import type { OwnerIdentity, PoolStats, SizeClassMode } from './api.js';
 import {
   allocChunk,
   allocRun,
@@ -25,25 +20,14 @@ import {
   locatedSize,
   LOC_CHUNK,
 } from './chunks.js';
-import { journalCommit, journalOverflow, journalRollback, journalWrite } from './journal.js';
+import { formatPool } from './format.js';
+import { journalOverflow, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
-import {
-  contendedResult,
-  lockContended,
-  plainReleaseForNewPools,
-  sleeperBit,
-  sleeperWord,
-  sleepersNow,
-  wakeOne,
-  IDLE_WAKES_BEFORE_SWEEP,
-  clearVacantSleepers,
-} from './lock.js';
-import { binSentinel, freePages } from './pages.js';
-import { flushPoison, POISON_BYTE, repoisonFree } from './poison.js';
+import { LockingPool } from './locking.js';
+import { freePages } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
-import { PoolState } from './state.js';
 import { collectStats } from './stats.js';
-import { recount, verifyPool } from './verify.js';
+import { verifyPool } from './verify.js';
 
 export interface SlabPoolOptions {
   /** Size-class scheme; default `fine` (see sizeclass.ts for the measurement). */
@@ -78,28 +62,7 @@ function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is Sh
   }
 }
 
-/** An owner id passed in by a caller: a positive 32-bit integer, or ERR_SLAB_OWNER. */
-function checkOwnerId(method: string, id: unknown): asserts id is number {
-  if (typeof id !== 'number' || id >>> 0 !== id || id === 0) {
-    throw new ShmzoneArgumentError(
-      'ERR_SLAB_OWNER',
-      `slab ${method}: owner id must be a positive integer, got ${describeValue(id)}`,
-    );
-  }
-}
-
-export class SlabPool extends PoolState {
-  readonly owner: OwnerIdentity;
-  private readonly listeners: Array<(report: RecoveryReport) => void> = [];
-  /** A recovery made before onRecovery() was first called, for that first listener. */
-  private unreported: RecoveryReport | undefined;
-  /** Bound once: the contended path calls it with the owner it saw. */
-  private readonly tryTakeOver: (ownerId: number) => boolean;
-  /** Unlock with a plain store (x86 with the waiters' barrier; lock.ts, "Plain release"). */
-  private readonly plainRelease = plainReleaseForNewPools();
-  /** Wakes in a row that woke nobody (see wakeSleeper). */
-  private idleWakes = 0;
-
+export class SlabPool extends LockingPool {
   private constructor(
     buffer: SharedArrayBuffer,
     byteOffset: number,
@@ -115,13 +78,8 @@ export class SlabPool extends PoolState {
         `slab pool: ${length} bytes at ${byteOffset} cannot hold the header and one page`,
       );
     }
-    super(buffer, g, classes);
-    this.owner = owner;
+    super(buffer, g, classes, owner);
     this.debug = process.env.SHMZONE_DEBUG === '1';
-    this.tryTakeOver = (ownerId: number): boolean => {
-      if (ownerId === this.owner.selfId || !this.owner.isOwnerDead(ownerId)) return false;
-      return this.takeOver(ownerId);
-    };
   }
 
   /**
@@ -164,7 +122,7 @@ export class SlabPool extends PoolState {
     u32[b + L.H_LENGTH_DIV8] = pool.length / 8;
     u32[b + L.H_MODE] = MODE_CODES[mode];
     u32[b + L.H_POISON] = pool.debug ? 1 : 0;
-    pool.format(0);
+    formatPool(pool, 0);
     u32[b + L.H_MAGIC] = L.POOL_MAGIC; // last: a half-built header never validates
     return pool;
   }
@@ -215,46 +173,6 @@ export class SlabPool extends PoolState {
     return pool;
   }
 
-  /** Writes an empty pool: header counters, stats, descriptors, one free run. */
-  private format(generation: number): void {
-    const u32 = this.u32;
-    const b = this.base;
-    const D = this.descWord;
-    u32[b + L.H_GENERATION] = generation;
-    u32[b + L.H_PAGES_TOTAL] = this.pagesTotal;
-    u32[b + L.H_PAGES_FREE] = this.pagesTotal;
-    u32[b + L.H_DATA_START] = this.dataStart;
-    u32[b + L.H_DESC_START] = D;
-    u32[b + L.H_N_CLASSES] = this.classes.n;
-    u32[b + L.H_PAGE_REQS] = 0;
-    u32[b + L.H_PAGE_FAILS] = 0;
-    u32[this.journalCountWord] = 0;
-    u32.fill(0, this.statsWord, this.statsWord + this.classes.n * L.STAT_WORDS);
-    u32.fill(0, D, D + (this.firstDesc + this.pagesTotal) * L.DESC_WORDS);
-    for (let sent = 1; sent < this.firstDesc; sent++) {
-      u32[D + sent * L.DESC_WORDS + L.D_NEXT] = sent;
-      u32[D + sent * L.DESC_WORDS + L.D_PREV] = sent;
-    }
-    // One free run of every page, in the bin of its length.
-    const h = this.firstDesc;
-    const hw = D + h * L.DESC_WORDS;
-    const sent = binSentinel(this, this.pagesTotal);
-    u32[hw + L.D_INFO] = L.T_FREE;
-    u32[hw + L.D_MAP] = this.pagesTotal;
-    u32[hw + L.D_NEXT] = sent;
-    u32[hw + L.D_PREV] = sent;
-    u32[D + sent * L.DESC_WORDS + L.D_NEXT] = h;
-    u32[D + sent * L.DESC_WORDS + L.D_PREV] = h;
-    u32[b + L.H_FREE_BIN_MASK] = this.pagesTotal < L.FREE_BINS ? 1 << this.pagesTotal : 1;
-    if (this.pagesTotal > 1) {
-      const tw = D + (h + this.pagesTotal - 1) * L.DESC_WORDS;
-      u32[tw + L.D_INFO] = L.T_FREE_TAIL;
-      u32[tw + L.D_MAP] = h;
-    }
-    this.poison = u32[b + L.H_POISON] === 1;
-    if (this.poison) this.u8.fill(POISON_BYTE, this.dataStart, this.dataEnd);
-  }
-
   // ---------------------------------------------------------------- geometry
 
   /** Bytes of the zone this pool covers (header and descriptors included). */
@@ -263,10 +181,6 @@ export class SlabPool extends PoolState {
   }
   get pageSize(): number {
     return L.PAGE_SIZE;
-  }
-  /** Bumped each time the pool was re-initialised empty after a failed repair. */
-  get generation(): number {
-    return this.u32[this.base + L.H_GENERATION];
   }
   /**
    * Word index (into `u32`) of the shared count of lock takeovers, bumped under the lock at the
@@ -283,40 +197,15 @@ export class SlabPool extends PoolState {
   // ---------------------------------------------------------------- allocation
 
   /*
-   * Why alloc() and free() write out the lock, the unlock and the dispatch to the common
-   * allocation steps instead of calling lock(), allocLocked()/freeLocked() and unlock().
-   *
-   * TurboFan (Node 20) inlines callees into an optimized function only up to 920 bytecodes in
-   * all, charging each inlined callee its full bytecode size (plus what that callee has
-   * already inlined if it was optimized first); the function's own bytecode is not charged.
-   * The path of a W2 step through lock(), allocLocked(), allocChunk(), locate(), freeChunk(),
-   * the journal and the list functions and unlock() adds up to more than twice that, so some
-   * of it always stayed calls, and which ones changed from process to process with the order
-   * in which functions got optimized. Here the lock, the unlock and the choice of path are
-   * this function's own bytecode, and the common case calls only allocInMap() or freeInMap()
-   * (chunks.ts, shared with the general path) and the journal and list writes below them,
-   * which fit:
-   * - alloc(): a size class whose bitmap is its slab descriptor's MAP word (128 B and up) with
-   *   a slab in its list goes to allocInMap(); sizes above the largest class go straight to
-   *   allocRun();
-   * - free(): a live chunk of such a class on its slab's first page (locate()'s fast checks,
-   *   repeated) goes to freeInMap(), the start of a page run (locateRun()'s check) to
-   *   freePages().
-   * Everything else (debug mode and poisoned pools, in-page bitmaps, new slabs, inner pages,
-   * every bad argument) takes the general allocLocked()/allocChunk()/freeLocked() path.
-   * `node dist/bench/run.js slab`, W2 with the lock: 86 -> 74-77 ns per step with the lock
-   * and unlock written out, then 67.5-70.8 ns with this dispatch (docs/performance.md). With
-   * the dispatch as it is but lock() and unlock() called, W2 measured 8% slower (74.5 against
-   * 68.6 ns, separate processes, alternating): the copies still pay.
-   *
-   * No journal room check on these paths: the lock was free a moment ago, so the journal is
-   * empty (a non-empty one was rolled back by recoverLocked before we got here).
-   *
-   * The copies must stay what they copy: lock() and unlock() line for line (less unlock()'s
-   * "do we hold it" check: we took the lock a few lines earlier), and allocLocked()'s and
-   * locate()'s choices. lock.test.ts runs its lock tests through each release path, and
-   * fastpath.test.ts replays random sequences through alloc()/free() and through
-   * allocLocked()/freeLocked() and requires identical results and pool words.
+   * alloc() and free() repeat lock(), unlock() and the choice between the common paths
+   * (allocInMap, freeInMap, freePages) and the general one, to stay within TurboFan's inlining
+   * budget (docs/performance.md, "Why alloc() and free() are written out"). The copies must
+   * stay what they copy: lock() and unlock() line for line (less unlock()'s holder check: the
+   * lock was taken a few lines earlier), and allocLocked()'s and locate()'s choices. No journal
+   * room check on these paths: the lock was free a moment ago, so the journal is empty (a
+   * non-empty one was rolled back by recoverLocked first). lock.test.ts runs the lock tests
+   * through each release path; fastpath.test.ts replays random sequences through alloc()/free()
+   * and allocLocked()/freeLocked() and requires identical results and pool words.
    */
 
   /**
@@ -490,265 +379,6 @@ export class SlabPool extends PoolState {
     if (this.debug && !this.holdsLock())
       throw new LockError('ERR_LOCK_NOT_HELD', 'slab write32: the lock is not held');
     journalWrite(this, wordIndex, value);
-  }
-
-  /** Marks the current state consistent: forgets the journal (one store). */
-  commit(): void {
-    journalCommit(this);
-    // Debug mode: what was freed since the last commit is free for good only now.
-    if (this.pendingPoison.length !== 0) flushPoison(this);
-  }
-
-  /**
-   * unlock()'s commit in debug mode or in a poisoned pool: verify, then commit(). Out of line:
-   * unlock() is written out in alloc() and free(), and every bytecode there counts.
-   */
-  private checkedCommit(): void {
-    if (this.debug) verifyPool(this);
-    this.commit();
-  }
-
-  // ---------------------------------------------------------------- lock
-
-  lock(): void {
-    const self = this.owner.selfId;
-    // Acquire: lock cmpxchg is a full barrier; plain reads/writes below cannot move above it.
-    // (alloc() and free() repeat this fast path: see the note above alloc().)
-    if (Atomics.compareExchange(this.i32, this.lockWord, 0, self) !== 0) this.lockSlow(self);
-    else {
-      this.u32[this.base + L.H_LOCK_ACQUISITIONS]++;
-      // A non-empty journal under a free lock means someone force-unlocked a dead owner
-      // without repairing: repair now.
-      if (this.u32[this.journalCountWord] !== 0) this.recoverLocked(0);
-    }
-  }
-
-  /** lock() when the compare-exchange failed: held by us (an error), by another, or by the dead. */
-  private lockSlow(self: number): void {
-    if (Atomics.load(this.i32, this.lockWord) === self) {
-      throw new LockError(
-        'ERR_LOCK_REENTRANT',
-        `slab lock: owner ${self} already holds this lock (it is not reentrant)`,
-      );
-    }
-    lockContended(this.buffer, this.i32, this.lockWord, this.sleepersWord, self, this.tryTakeOver);
-    const u32 = this.u32;
-    const b = this.base;
-    u32[b + L.H_LOCK_ACQUISITIONS]++;
-    u32[b + L.H_LOCK_CONTENDED]++;
-    u32[b + L.H_LOCK_SPINS] += contendedResult.spins;
-    u32[b + L.H_LOCK_SLEEPS] += contendedResult.sleeps;
-    if (u32[this.journalCountWord] !== 0) this.recoverLocked(0);
-  }
-
-  /** Commits and releases the lock. (alloc() and free() repeat it: see the note above alloc().) */
-  unlock(): void {
-    const i32 = this.i32;
-    const lw = this.lockWord;
-    // A plain read is enough: if we hold the lock the word is ours and stable; if we do not,
-    // whatever value a racy read returns, it cannot be our id (only we store it).
-    if (i32[lw] !== this.owner.selfId) this.notHeld();
-    if (this.debug || this.poison) this.checkedCommit();
-    else this.u32[this.journalCountWord] = 0; // commit
-    // Release: every store above is visible before the lock reads free. On x86 a plain store
-    // does that (TSO keeps stores in order, and TurboFan keeps typed-array stores in program
-    // order); elsewhere, or without the waiters' barrier, an xchg (lock.ts, "Plain release").
-    if (this.plainRelease) i32[lw] = 0;
-    else Atomics.store(i32, lw, 0);
-    // Read after the release store. After a plain release these loads may be satisfied before
-    // the store is visible; waiters make up for it with their barrier (lock.ts explains why no
-    // wake-up is lost either way). Plain reads: Atomics.* are builtin calls in Node 20. The
-    // four words are SLEEPER_WORDS, written out (a loop here costs the hot path).
-    const sw = this.sleepersWord;
-    if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0) this.wakeSleeper();
-  }
-
-  /**
-   * unlock() saw a sleeper bit: wake one sleeper. After IDLE_WAKES_BEFORE_SWEEP wakes in a row
-   * that woke nobody, clear the bits of vacant slots: a thread killed in its sleep whose slot
-   * nobody reaps would otherwise cost every unlock a system call for good (lock.ts, "Sleepers").
-   */
-  private wakeSleeper(): void {
-    if (wakeOne(this.buffer, this.lockWord) !== 0) {
-      this.idleWakes = 0;
-      return;
-    }
-    if (++this.idleWakes < IDLE_WAKES_BEFORE_SWEEP) return;
-    this.idleWakes = 0;
-    if (this.owner.isSlotVacant !== undefined) {
-      clearVacantSleepers(this.i32, this.sleepersWord, this.owner);
-    }
-  }
-
-  /**
-   * Clears the sleeper bit of `deadOwnerId`, an owner that died (possibly asleep on the lock,
-   * where it could not clear its bit itself; without this every unlock would make a futex
-   * call for nobody). Returns whether the bit was set. The caller must know that no live
-   * thread has that owner's slot: the zone's peer table calls it while it holds the dead
-   * slot's token, before the slot is reused.
-   */
-  forgetSleeper(deadOwnerId: number): boolean {
-    checkOwnerId('forgetSleeper', deadOwnerId);
-    const bit = sleeperBit(deadOwnerId);
-    return (Atomics.and(this.i32, sleeperWord(this.sleepersWord, deadOwnerId), ~bit) & bit) !== 0;
-  }
-
-  /** Owner slots flagged as sleeping (or about to sleep) on the lock now. */
-  sleepers(): number {
-    return sleepersNow(this.i32, this.sleepersWord);
-  }
-
-  /**
-   * unlock() without holding the lock. Out of line: V8 counts a function's whole bytecode
-   * against its callers' inlining budget, cold message building included.
-   */
-  private notHeld(): never {
-    throw new LockError(
-      'ERR_LOCK_NOT_HELD',
-      `slab unlock: owner ${this.owner.selfId} does not hold the lock (held by ${Atomics.load(this.i32, this.lockWord)})`,
-    );
-  }
-
-  /** How this pool object releases the lock: 'plain' store or 'atomic' xchg (lock.ts). */
-  get lockRelease(): 'plain' | 'atomic' {
-    return this.plainRelease ? 'plain' : 'atomic';
-  }
-
-  holdsLock(): boolean {
-    return Atomics.load(this.i32, this.lockWord) === this.owner.selfId;
-  }
-
-  /** Owner id in the lock word (0 = free). */
-  lockOwner(): number {
-    return Atomics.load(this.i32, this.lockWord);
-  }
-
-  /**
-   * Called under the lock after every takeover from a dead owner and every reset of damaged
-   * memory; the first listener also hears of one made before it was added.
-   */
-  onRecovery(listener: (report: RecoveryReport) => void): void {
-    this.listeners.push(listener);
-    const pending = this.unreported;
-    if (pending === undefined) return;
-    this.unreported = undefined;
-    this.report(pending);
-  }
-
-  /**
-   * For a caller that knows `deadOwnerId` is dead (cluster primary on worker exit, a thread
-   * inheriting a dead peer's slot): if the lock word holds that id, take the lock over, roll
-   * back, verify, unlock. Returns true if it did. The caller must not itself be inside a
-   * locked section with the same id.
-   */
-  recoverFrom(deadOwnerId: number): boolean {
-    checkOwnerId('recoverFrom', deadOwnerId);
-    const self = this.owner.selfId;
-    if (Atomics.compareExchange(this.i32, this.lockWord, deadOwnerId, self) !== deadOwnerId)
-      return false;
-    try {
-      this.recoverLocked(deadOwnerId);
-    } finally {
-      this.unlock();
-    }
-    return true;
-  }
-
-  /** CAS dead -> self; on success repair. Only after isOwnerDead(dead) said so. */
-  private takeOver(dead: number): boolean {
-    // LMDB's double check: the CAS only succeeds if the word still holds the dead id.
-    if (Atomics.compareExchange(this.i32, this.lockWord, dead, this.owner.selfId) !== dead)
-      return false;
-    this.recoverLocked(dead);
-    return true;
-  }
-
-  /** Under the lock: undo the journal, rebuild derived counters, verify; reset if that fails. */
-  private recoverLocked(deadOwnerId: number): void {
-    // Counted first, not last: if this thread dies in the middle of the repair, the takeover
-    // it started still shows, and whoever takes over from it counts its own (the rollback is
-    // idempotent, the journal is only emptied once it is complete).
-    this.u32[this.base + L.H_LOCK_RECOVERIES]++;
-    let undone = 0;
-    let reason: string | undefined;
-    try {
-      undone = journalRollback(this);
-      recount(this);
-      verifyPool(this);
-    } catch (err) {
-      reason = (err as Error).message;
-    }
-    const reset = reason !== undefined;
-    if (!reset && this.poison) repoisonFree(this);
-    if (reset) this.format(this.generation + 1);
-    this.report(
-      reason === undefined
-        ? { deadOwnerId, undone, reset }
-        : { deadOwnerId, undone, reset, reason },
-    );
-  }
-
-  /**
-   * Tells the recovery listeners (the registry logs through its `log` option). A repair made
-   * before anyone listened (while the zone was being opened) is kept for the first listener.
-   */
-  private report(report: RecoveryReport): void {
-    if (this.listeners.length === 0) {
-      this.unreported = report;
-      return;
-    }
-    for (const listener of this.listeners) {
-      try {
-        listener(report);
-      } catch {
-        // A listener's failure must not break the locked path that is repairing the pool.
-      }
-    }
-  }
-
-  /**
-   * Under the lock: a user of the pool found its own structures in it damaged (a stray or
-   * hostile write; the dict's checks, src/dict/damage.ts). Re-initialises the pool EMPTY
-   * under a new generation, as a failed repair does, and tells the recovery listeners (the
-   * registry logs it) with `deadOwnerId` 0. Whatever was pending in the journal is dropped.
-   */
-  resetDamaged(reason: string): void {
-    if (!this.holdsLock()) this.notHeld();
-    this.u32[this.base + L.H_LOCK_RECOVERIES]++;
-    this.format(this.generation + 1);
-    this.report({ deadOwnerId: 0, undone: 0, reset: true, reason });
-  }
-
-  /**
-   * An allocation path found damaged metadata (state.ts): under the lock, undo what this
-   * section wrote and reset the pool EMPTY as resetDamaged() does (logged through the recovery
-   * listeners), then throw SlabCorruptionError; the next call finds an empty, working pool.
-   */
-  override damaged(what: string): never {
-    throw new SlabCorruptionError(this.resetAfterDamage(what));
-  }
-
-  /**
-   * An error that is not a ShmzoneError leaving an allocator call (a RangeError from a garbage
-   * index no check caught): damage, handled as damaged() does. Others pass unchanged.
-   */
-  private foreign(err: unknown): unknown {
-    if (err instanceof ShmzoneError) return err;
-    const what = err instanceof Error ? err.message : String(err);
-    return new SlabCorruptionError(this.resetAfterDamage(what), { cause: err });
-  }
-
-  /** damaged()'s repair; returns the error message. */
-  private resetAfterDamage(what: string): string {
-    const reason = `slab pool at byte ${this.byteOffset}: damaged shared memory: ${what}`;
-    if (!this.holdsLock()) return reason;
-    try {
-      journalRollback(this);
-    } catch {
-      // A count or entry out of range: the reset below rewrites the journal as well.
-    }
-    this.resetDamaged(reason);
-    return `${reason}; the pool was re-initialised EMPTY, generation ${this.generation}`;
   }
 
   // ---------------------------------------------------------------- inspection

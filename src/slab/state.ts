@@ -36,7 +36,7 @@ export class PoolState {
   readonly dataStart: number;
   readonly pagesTotal: number;
   readonly dataEnd: number;
-  /** One past the last page descriptor: a list link is valid in [1, descEnd). */
+  /** @internal One past the last page descriptor: a list link is valid in [1, descEnd). */
   readonly descEnd: number;
 
   /** Set by pool.ts: verify after every mutation (SHMZONE_DEBUG=1). */
@@ -85,7 +85,7 @@ export class PoolState {
   }
 
   /**
-   * An allocation path found damaged metadata (a link, length or count out of range, a list
+   * @internal An allocation path found damaged metadata (a link, length or count out of range, a list
    * that does not link back) before following it. SlabPool overrides this to reset the pool
    * EMPTY first, so that the next call works (pool.ts, resetDamaged). Guarded by
    * test/slab/damage.test.ts and test/fuzz/20.damaged-pool.test.ts.
