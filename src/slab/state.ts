@@ -15,48 +15,64 @@ export class PoolState {
   readonly u8: Uint8Array;
   readonly i32: Int32Array;
   readonly u32: Uint32Array;
+  /** @internal */
   readonly classes: SizeClassTable;
-  /** `classes.packed`, one load closer for the hot paths. */
+  /** @internal `classes.packed`, one load closer for the hot paths. */
   readonly ct: Uint32Array;
+  /** @internal */
   readonly nClasses: number;
 
-  /** First word of the pool (header word 0). */
+  /** @internal First word of the pool (header word 0). */
   readonly base: number;
   readonly byteOffset: number;
+  /** @internal */
   readonly length: number;
+  /** @internal */
   readonly journalWord: number;
+  /** @internal */
   readonly journalCountWord: number;
+  /** @internal */
   readonly lockWord: number;
-  /** First of the SLEEPER_WORDS sleeper bitmap words (layout.ts, L.H_SLEEPERS). */
+  /** @internal First of the SLEEPER_WORDS sleeper bitmap words (layout.ts, L.H_SLEEPERS). */
   readonly sleepersWord: number;
+  /** @internal */
   readonly statsWord: number;
+  /** @internal */
   readonly descWord: number;
+  /** @internal */
   readonly firstDesc: number;
+  /** @internal */
   readonly freeSentinel: number;
+  /** @internal */
   readonly dataStart: number;
+  /** @internal */
   readonly pagesTotal: number;
+  /** @internal */
   readonly dataEnd: number;
   /** @internal One past the last page descriptor: a list link is valid in [1, descEnd). */
   readonly descEnd: number;
 
-  /** Set by pool.ts: verify after every mutation (SHMZONE_DEBUG=1). */
+  /** @internal Set by pool.ts: verify after every mutation (SHMZONE_DEBUG=1). */
   debug = false;
-  /** Set by pool.ts from the header: poison freed memory and check it on reuse. */
+  /** @internal Set by pool.ts from the header: poison freed memory and check it on reuse. */
   poison = false;
   /**
+   * @internal
    * Debug mode: byte ranges [start, end) freed since the last commit, poisoned only at the
    * commit (see poison.ts for why not at once). Process-local; empty outside debug mode.
    */
   readonly pendingPoison: number[] = [];
 
-  /** crashpoint.ts's CRASH_HOOK, read by jw() as a field (an imported binding costs a load and a hole check per use). */
+  /** @internal crashpoint.ts's CRASH_HOOK, read by jw() as a field (an imported binding costs a load and a hole check per use). */
   readonly crashHook: boolean = CRASH_HOOK;
 
-  /** Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
+  /** @internal Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
   locDesc = 0;
+  /** @internal */
   locClass = 0;
+  /** @internal */
   locIndex = 0;
-  /** Word index of the bitmap word holding the located chunk's bit. */
+  /** @internal Word index of the bitmap word holding the located chunk's bit. */
   locWord = 0;
 
   constructor(buffer: SharedArrayBuffer, g: Geometry, classes: SizeClassTable) {
