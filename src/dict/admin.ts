@@ -24,7 +24,7 @@ import {
   T_LIST,
 } from './layout.js';
 import { elementSize } from './lists.js';
-import type { DictStats } from './dict.js';
+import type { DictStats } from './options.js';
 import { dictCounters } from './read-stats.js';
 import { locked, type DictSession } from './session.js';
 import { DictStatus } from './status.js';
