@@ -23,7 +23,6 @@
 import { DictError } from '../errors.js';
 import type { OwnerIdentity } from '../slab/api.js';
 import { H_FLIGHT_WAKE } from '../zone/layout.js';
-import { Zone } from '../zone/zone.js';
 import { flightWordOf, type FlightWord } from './flight-wait.js';
 import { MAX_KEY_BYTES } from './layout.js';
 import type { DictHost } from './pool.js';
@@ -81,16 +80,17 @@ const encoder = new TextEncoder();
 
 /**
  * The Flights of `dict` attached to `host`. Throws DictError ERR_DICT_FLIGHT_HOST unless the
- * host is a Zone (the flight word lives in the zone header).
+ * host is a started zone (the flight word lives in the zone header, `host.buffer`).
  */
 export function openFlights(dict: FlightDict, host: DictHost): Flights {
-  if (!(host instanceof Zone) || !host.started) {
+  const owner = host.pool.owner;
+  if (host.buffer === undefined || owner === undefined || host.started !== true) {
     throw new DictError(
       'ERR_DICT_FLIGHT_HOST',
       `getOrSet/wrap need a dict in a started zone (dict "${dict.name}")`,
     );
   }
-  return new Flights(dict, flightWordOf(host.buffer, H_FLIGHT_WAKE), host.pool.owner);
+  return new Flights(dict, flightWordOf(host.buffer, H_FLIGHT_WAKE), owner);
 }
 
 /** One dict's getOrSet state in the calling thread. */

@@ -1,3 +1,5 @@
+import type { OwnerIdentity } from '../slab/api.js';
+
 /**
  * What the dict needs from the slab layer: the subset of `SlabPool` (src/slab/pool.ts) it
  * calls. Stated structurally so the dict's unit tests can run over any pool with this shape.
@@ -36,6 +38,8 @@ export interface DictPool {
   usableSize(offset: number): number;
   /** Caller holds the lock: re-initialise the pool EMPTY (new generation) after damage. */
   resetDamaged(reason: string): void;
+  /** Who takes the lock in this thread; absent in bare test pools (getOrSet needs it). */
+  readonly owner?: OwnerIdentity;
 }
 
 /**
@@ -46,4 +50,15 @@ export interface DictHost {
   readonly pool: DictPool;
   /** Byte offset of the dict header, 0 = none yet. */
   root: number;
+  /**
+   * The members below are a zone's (src/zone/zone.ts); a bare `{ pool, root }` host of the
+   * tests has none of them.
+   * `started`: false before start and once closed; the lock-free read checks it before it
+   * touches memory (absent: always open).
+   */
+  readonly started?: boolean;
+  /** The declared size in bytes (`capacity()`); absent: the pool's capacity. */
+  readonly size?: number;
+  /** The whole zone buffer, whose header holds the getOrSet flight word; absent: no getOrSet. */
+  readonly buffer?: SharedArrayBuffer;
 }

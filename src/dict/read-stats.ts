@@ -7,7 +7,7 @@
  * is left to `shmzone verify --repair` and the applications (test/cli/45.read-only.test.ts).
  */
 import { DictError } from '../errors.js';
-import type { DictStats } from './dict.js';
+import type { DictStats } from './options.js';
 import { dictCurrent, dictValid } from './init.js';
 import {
   D_BYTES8,
