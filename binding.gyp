@@ -12,6 +12,7 @@
         "native/barrier.cc",
         "native/errors.cc",
         "native/faults.cc",
+        "native/file.cc",
         "native/futex.cc",
         "native/futex-async.cc",
         "native/liveness.cc",

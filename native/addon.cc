@@ -9,6 +9,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statSegment", Napi::Function::New(env, StatSegment, "statSegment"));
   exports.Set("unlinkSegment", Napi::Function::New(env, UnlinkSegment, "unlinkSegment"));
   exports.Set("listSegments", Napi::Function::New(env, ListSegments, "listSegments"));
+  exports.Set("createFileSegment", Napi::Function::New(env, CreateFileSegment, "createFileSegment"));
+  exports.Set("openFileSegment", Napi::Function::New(env, OpenFileSegment, "openFileSegment"));
+  exports.Set("syncMapping", Napi::Function::New(env, SyncMapping, "syncMapping"));
   exports.Set("releasePages", Napi::Function::New(env, ReleasePages, "releasePages"));
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));

@@ -58,6 +58,11 @@ Napi::Value StatSegment(const Napi::CallbackInfo& info);
 Napi::Value UnlinkSegment(const Napi::CallbackInfo& info);
 Napi::Value ListSegments(const Napi::CallbackInfo& info);
 
+// ---- file.cc: file-backed segments -----------------------------------------------------------
+Napi::Value CreateFileSegment(const Napi::CallbackInfo& info);
+Napi::Value OpenFileSegment(const Napi::CallbackInfo& info);
+Napi::Value SyncMapping(const Napi::CallbackInfo& info);
+
 // ---- futex.cc ------------------------------------------------------------------------------
 enum FutexResult { kFutexWoken = 0, kFutexNotEqual = 1, kFutexTimedOut = 2 };
 // Sleeps while *word == expected, at most timeoutNs (< 0: no limit), on a process-shared

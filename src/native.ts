@@ -89,6 +89,19 @@ export interface NativeAddon {
    * an empty segment always fails this way). Never truncates. Missing name: `ENOENT`.
    */
   openSegment(name: string, maxMode: number, minSize: number): Mapping;
+  /**
+   * Creates a file-backed segment at absolute `path`: `open(O_CREAT|O_EXCL|O_NOFOLLOW, mode)`,
+   * `fchmod(mode)`, `posix_fallocate(0, size)` (a full disk fails here with ENOSPC, never a
+   * SIGBUS later), `mmap(MAP_SHARED)`. On failure the path is unlinked. Throws `EEXIST`, `ENOSPC`...
+   */
+  createFileSegment(path: string, size: number, mode: number): Mapping;
+  /**
+   * Opens and maps an existing file segment after the checks of `openSegment`, plus
+   * `ERR_SEGMENT_NOT_FILE` for anything but a regular file (a symlink: `ELOOP`).
+   */
+  openFileSegment(path: string, maxMode: number, minSize: number): Mapping;
+  /** `msync(MS_SYNC)` of the first `length` bytes of a mapping (0: all of it). */
+  syncMapping(buffer: SharedArrayBuffer, length: number): void;
   /** `fstat` of a segment by name without mapping it. */
   statSegment(name: string): SegmentStat;
   /** `shm_unlink(name)`. Throws `ENOENT` if it is already gone. Existing mappings stay valid. */

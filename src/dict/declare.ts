@@ -17,6 +17,7 @@ import type { Zone } from '../zone/zone.js';
 import type { ZoneRegistry } from '../zone/registry.js';
 import { parseSize } from '../zone/size.js';
 import { SharedDict, type SharedDictOptions } from './dict.js';
+import { verifyDictLocked } from './verify-dict.js';
 
 /** The zone tag of every dict zone. */
 export const DICT_TAG = 'shmzone.dict';
@@ -57,6 +58,9 @@ export function sharedDict(
     ...(sizeClasses !== undefined ? { pool: { sizeClasses } } : {}),
     init(zone: Zone) {
       dict.attach(zone, () => zone.transfer());
+    },
+    verify(zone: Zone) {
+      verifyDictLocked(zone.pool, zone.root, name);
     },
   });
   return dict;

@@ -10,7 +10,9 @@
 import { Buffer } from 'node:buffer';
 import { ZoneError } from '../errors.js';
 import {
+  CLEAN_MARK,
   FLAG_PERSIST,
+  H_CLEAN,
   H_CREATED_AT,
   H_CREATOR_PID,
   H_CREATOR_START_HI,
@@ -243,6 +245,15 @@ export class HeaderView {
   set state(value: ZoneState) {
     // Published with a full barrier: attachers poll it without a lock.
     Atomics.store(this.words, H_STATE, value);
+  }
+
+  /** Durable zones: whether the last user stopped cleanly (see H_CLEAN). */
+  get clean(): boolean {
+    return Atomics.load(this.words, H_CLEAN) === CLEAN_MARK;
+  }
+
+  set clean(value: boolean) {
+    Atomics.store(this.words, H_CLEAN, value ? CLEAN_MARK : 0);
   }
 
   /** Byte offset into the zone of the user's root structure, 0 = unset. */

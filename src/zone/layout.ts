@@ -11,7 +11,7 @@
  * byte 64    +--------+--------+--------+--------+--------+--------+--------+--------+
  *            |TOKEN_AT|TOK_SIZE|POOL_OFF|TAG_LEN |NAME_LEN| NS_LEN | (reserved, 0)   |
  * byte 96    +--------+--------+--------+--------+--------+--------+--------+--------+
- *            | FLIGHT | words 25..31 reserved, 0                                     |
+ *            | FLIGHT | CLEAN  | words 26..31 reserved, 0                            |
  * byte 128   +--------+--------+--------+--------+--------+--------+--------+--------+
  *            | TAG (UTF-8, up to 64 bytes) | NAME (64 bytes) | NAMESPACE (64 bytes) |
  * byte 320   +-----------------------------+-----------------+----------------------+
@@ -83,6 +83,12 @@ export const H_NAMESPACE_LENGTH = 21;
  * waiters in every process re-check their key (src/dict/flight.ts). Atomics only; wraps.
  */
 export const H_FLIGHT_WAKE = 24;
+/**
+ * Durable zones (files): CLEAN_MARK when the last user stopped cleanly after writing the zone
+ * back; every user clears it (and writes the header back) when it joins.
+ */
+export const H_CLEAN = 25;
+export const CLEAN_MARK = 0x4e4c4343;
 export const H_WORDS = 32;
 
 // Byte offsets and lengths of the string fields.

@@ -49,6 +49,12 @@ export interface SegmentSource {
   remove(segment: string): boolean;
   /** Frees the pages of a removed segment's last mapping now; false when nothing was freed. */
   release(buffer: SharedArrayBuffer): boolean;
+  /**
+   * Only for durable sources, whose memory outlives a reboot (files): writes the first `bytes`
+   * of the mapping (0: all) back to storage before returning. Its presence makes zones of
+   * this source persistent, marked clean at a clean stop and verified by their first user.
+   */
+  flush?(buffer: SharedArrayBuffer, bytes: number): void;
 }
 
 /** POSIX shared memory (`shm_open`, /dev/shm on Linux): the default source. */
@@ -79,6 +85,8 @@ export interface ZoneSpec {
   onMismatch: 'error' | 'recreate';
   /** Passed to `SlabPool.create`. */
   poolOptions?: Parameters<typeof SlabPool.create>[4];
+  /** The registry's log, for notices (a durable zone found damaged and re-created). */
+  log?: (line: string) => void;
 }
 
 /** A zone this thread has mapped, registered in and holds a peer slot of. */
@@ -99,6 +107,11 @@ export interface OpenedZone {
   created: boolean;
   /** The zone's persist flag as recorded in its header. */
   persist: boolean;
+  /**
+   * Durable sources only: this thread is the first user of memory that was already there
+   * (`clean` tells whether its last user had stopped cleanly); undefined otherwise.
+   */
+  adopted?: { clean: boolean };
 }
 
 /** This build's geometry (depends on the addon's token size). */

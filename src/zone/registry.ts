@@ -27,7 +27,15 @@ import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
 import { detectPm2, pm2Namespace } from './pm2.js';
-import { abandonCreated, markReady, posixShm, type OpenedZone, type ZoneSpec } from './open.js';
+import { checkBackend, verifyAdopted } from './backend.js';
+import {
+  abandonCreated,
+  markReady,
+  posixShm,
+  type OpenedZone,
+  type SegmentSource,
+  type ZoneSpec,
+} from './open.js';
 import { startZone, type StartRole } from './startup.js';
 import { Zone, type ZoneDeclaration } from './zone.js';
 
@@ -70,6 +78,14 @@ export interface ZoneRegistryOptions {
   readyTimeoutMs?: number;
   /** Where one-line recovery notices go. Default `console.warn`. */
   log?: (line: string) => void;
+  /**
+   * Where the zones' memory lives (docs/backends.md): `'posix'` (default), POSIX shared
+   * memory in /dev/shm; `'file'`, a preallocated file per zone in `directory`, which keeps
+   * its entries across a stop and start of every process (zones are persistent).
+   */
+  backend?: 'posix' | 'file';
+  /** For `backend: 'file'`: an absolute path to an existing directory of this user. */
+  directory?: string;
 }
 
 interface ResolvedOptions {
@@ -80,6 +96,7 @@ interface ResolvedOptions {
   segmentMode: number;
   readyTimeoutMs: number;
   log: (line: string) => void;
+  source: SegmentSource;
 }
 
 /** What `recoverProcess()` did in one zone. */
@@ -126,6 +143,9 @@ function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): Reso
     }
     out.onMismatch = options.onMismatch;
   }
+  if (options.backend !== undefined || options.directory !== undefined) {
+    out.source = checkBackend(options.backend, options.directory);
+  }
   if (options.segmentMode !== undefined) {
     const m = options.segmentMode;
     if (!Number.isInteger(m) || m < 0o400 || m > 0o777 || (m & 0o600) !== 0o600) {
@@ -165,6 +185,7 @@ const DEFAULTS: ResolvedOptions = {
   persist: false,
   onMismatch: 'error',
   segmentMode: 0o600,
+  source: posixShm,
   readyTimeoutMs: 10_000,
   log: (line) => console.warn(line),
 };
@@ -228,6 +249,12 @@ export class ZoneRegistry {
         `The tag of zone "${name}" must be a string of at most ${STRING_FIELD_BYTES} UTF-8 bytes, got ${describeValue(tag)}`,
       );
     }
+    if (declaration.verify !== undefined && typeof declaration.verify !== 'function') {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `The verify of zone "${name}" must be a function, got ${describeValue(declaration.verify)}`,
+      );
+    }
     if (declaration.init !== undefined && typeof declaration.init !== 'function') {
       throw new ShmzoneArgumentError(
         'ERR_ZONE_OPTIONS',
@@ -256,6 +283,7 @@ export class ZoneRegistry {
       }
     }
     if (declaration.init !== undefined) zone._inits.push(declaration.init);
+    if (declaration.verify !== undefined) zone._verifiers.push(declaration.verify);
     if (declaration.pool !== undefined) zone._poolOptions = declaration.pool;
     return zone;
   }
@@ -378,14 +406,15 @@ export class ZoneRegistry {
       name: zone.name,
       namespace,
       segment: segmentName(namespace, zone.name),
-      source: posixShm,
+      source: o.source,
       size: zone.size,
       tag: zone.tag,
-      persist: o.persist,
+      persist: o.persist || o.source.flush !== undefined,
       segmentMode: o.segmentMode,
       readyTimeoutMs: o.readyTimeoutMs,
       onMismatch: o.onMismatch,
       poolOptions: zone._poolOptions,
+      log: o.log,
     };
     zone._beginStart(namespace);
     let opened: OpenedZone;
@@ -414,6 +443,7 @@ export class ZoneRegistry {
             : `${report.undone} write(s) rolled back`),
       );
     });
+    if (opened.adopted !== undefined) verifyAdopted(zone, opened, o.log);
     try {
       for (const init of zone._inits) await init(zone, !opened.created);
     } catch (err) {

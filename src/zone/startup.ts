@@ -23,7 +23,7 @@
  * after marking the header CLOSING / CORRUPT, so whoever opened the old segment by name sees
  * the mark and retries instead of using or unlinking a newer segment under the same name.
  */
-import { SegmentError, ShmzoneError, ZoneError } from '../errors.js';
+import { SegmentError, ShmzoneError, SlabCorruptionError, ZoneError } from '../errors.js';
 import { TokenAcquire } from '../native.js';
 import { HeaderView, type HeaderInfo } from './header.js';
 import { HEADER_SIZE, H_CREATOR_PID, ZoneState } from './layout.js';
@@ -104,7 +104,20 @@ function tryExisting(spec: ZoneSpec, role: StartRole): Step {
     }
     throw err;
   }
-  const read = readZoneHeader(buffer, spec.namespace, spec.name);
+  let read: ReturnType<typeof readZoneHeader>;
+  try {
+    read = readZoneHeader(buffer, spec.namespace, spec.name);
+  } catch (err) {
+    // A durable zone's file damaged between runs: nothing in it can be trusted, so start it
+    // afresh (verified-or-empty, docs/backends.md). Shared memory with a bad header is refused.
+    if (!(err instanceof ZoneError && err.code === 'ERR_ZONE_HEADER')) throw err;
+    if (spec.source.flush === undefined || role === 'attach') throw err;
+    spec.log?.(
+      `shmzone: zone "${spec.name}": ${err.message}; removing it and starting the zone empty`,
+    );
+    spec.source.remove(spec.segment);
+    return { kind: 'retry', why: 'its damaged file was removed' };
+  }
   if (read.kind === 'blank') {
     if (read.creatorPid === RECLAIMING) return { kind: 'wait', why: 'it is being removed' };
     const dead = read.creatorPid !== 0 && !processAlive(read.creatorPid, read.creatorStart);
@@ -204,7 +217,22 @@ function joinReady(
   buffer: SharedArrayBuffer,
   header: HeaderInfo,
 ): Step {
-  const zone = joinZone(buffer, header, spec.segment, spec.source);
+  const flush = spec.source.flush;
+  let zone: OpenedZone;
+  try {
+    zone = joinZone(buffer, header, spec.segment, spec.source);
+  } catch (err) {
+    // A durable zone whose pool header was damaged between runs, and that nobody uses: as
+    // for a damaged zone header (tryExisting), start it afresh.
+    if (!(err instanceof SlabCorruptionError) || flush === undefined || role === 'attach')
+      throw err;
+    if (new PeerTable(buffer, header.geometry).livePeers().length > 0) throw err;
+    spec.log?.(
+      `shmzone: zone "${spec.name}": ${err.message}; removing it and starting the zone empty`,
+    );
+    spec.source.remove(spec.segment);
+    return { kind: 'retry', why: 'its damaged file was removed' };
+  }
   const { peers, pool, header: view } = zone;
   peers.reapDeadPeers(pool);
   let decision: 'join' | 'close' | 'retry' = 'join';
@@ -237,10 +265,17 @@ function joinReady(
         decision = 'close';
       }
       if (decision === 'close') view.state = ZoneState.Closing;
+      if (decision === 'join' && failure === undefined && flush !== undefined) {
+        // The first user of a durable zone adopts what the last one left; every joiner clears
+        // the clean mark, so a crash from now on is never taken for a clean stop.
+        if (others === 0) zone.adopted = { clean: view.clean };
+        view.clean = false;
+      }
     }
   } finally {
     pool.unlock();
   }
+  if (decision === 'join' && failure === undefined) flush?.(buffer, HEADER_SIZE);
   if (failure !== undefined || decision !== 'join') {
     peers.release();
     if (failure !== undefined) throw failure;
@@ -292,6 +327,7 @@ export function leaveZone(zone: OpenedZone, mode: 'owner' | 'last-out' | 'keep')
       remove = false;
     }
   }
+  if (!remove && source?.flush !== undefined) markClean(zone, source.flush);
   // Owner mode removes without the lock: give the pages back only if nobody else is attached
   // (a worker still running on its mapping must keep its memory). Last-out removes only then.
   const alone = remove && (mode === 'last-out' || zone.peers.liveOthers() === 0);
@@ -317,4 +353,28 @@ export function leaveZone(zone: OpenedZone, mode: 'owner' | 'last-out' | 'keep')
     );
   }
   return remove;
+}
+
+/**
+ * A durable zone's last user, leaving: under the lock, writes the whole zone back, marks the
+ * header clean and writes that back, so a later start adopts it without a warning. A lock that
+ * cannot be taken leaves it unmarked: the next first user verifies it.
+ */
+function markClean(
+  zone: OpenedZone,
+  flush: (buffer: SharedArrayBuffer, bytes: number) => void,
+): void {
+  try {
+    zone.pool.lock();
+  } catch {
+    return;
+  }
+  try {
+    if (zone.peers.liveOthers() !== 0) return;
+    flush(zone.buffer, 0);
+    zone.header.clean = true;
+    flush(zone.buffer, HEADER_SIZE);
+  } finally {
+    zone.pool.unlock();
+  }
 }

@@ -46,6 +46,12 @@ export interface ZoneDeclaration {
   init?: ZoneInit;
   /** Options for `SlabPool.create` (size-class mode, ...), used by the creating process. */
   pool?: ZoneSpec['poolOptions'];
+  /**
+   * Durable backends (`backend: 'file'`): checks the zone's structures when its first user
+   * adopts memory that outlived its processes, with the pool lock held; throw to have the
+   * zone reset empty (a warning goes to the registry's log).
+   */
+  verify?: (zone: Zone) => void;
 }
 
 type Phase = 'declared' | 'starting' | 'started' | 'closed';
@@ -66,6 +72,8 @@ export class Zone {
   private _releaseTransfer: (() => void) | undefined;
   /** @internal the init callbacks declared for this zone, in order. */
   readonly _inits: ZoneInit[] = [];
+  /** @internal the verify callbacks declared for this zone. */
+  readonly _verifiers: Array<(zone: Zone) => void> = [];
   /** @internal */
   _poolOptions: ZoneSpec['poolOptions'];
 
