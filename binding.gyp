@@ -17,7 +17,8 @@
         "native/futex-async.cc",
         "native/liveness.cc",
         "native/mapping.cc",
-        "native/segment.cc"
+        "native/segment.cc",
+        "native/sysv.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS"],

@@ -12,6 +12,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createFileSegment", Napi::Function::New(env, CreateFileSegment, "createFileSegment"));
   exports.Set("openFileSegment", Napi::Function::New(env, OpenFileSegment, "openFileSegment"));
   exports.Set("syncMapping", Napi::Function::New(env, SyncMapping, "syncMapping"));
+  exports.Set("createSysvSegment", Napi::Function::New(env, CreateSysvSegment, "createSysvSegment"));
+  exports.Set("openSysvSegment", Napi::Function::New(env, OpenSysvSegment, "openSysvSegment"));
+  exports.Set("statSysvSegment", Napi::Function::New(env, StatSysvSegment, "statSysvSegment"));
+  exports.Set("removeSysvSegment", Napi::Function::New(env, RemoveSysvSegment, "removeSysvSegment"));
   exports.Set("releasePages", Napi::Function::New(env, ReleasePages, "releasePages"));
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));

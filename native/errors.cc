@@ -41,6 +41,7 @@ const ErrnoEntry kErrnos[] = {
     E(EMFILE, "too many open files"),
     E(EFBIG, "file too large"),
     E(ENOSPC, "no space left on device"),
+    E(EIDRM, "identifier removed"),
     E(ESPIPE, "invalid seek"),
     E(EROFS, "read-only file system"),
     E(ERANGE, "result too large"),

@@ -63,6 +63,12 @@ Napi::Value CreateFileSegment(const Napi::CallbackInfo& info);
 Napi::Value OpenFileSegment(const Napi::CallbackInfo& info);
 Napi::Value SyncMapping(const Napi::CallbackInfo& info);
 
+// ---- sysv.cc: SysV shared memory segments ---------------------------------------------------
+Napi::Value CreateSysvSegment(const Napi::CallbackInfo& info);
+Napi::Value OpenSysvSegment(const Napi::CallbackInfo& info);
+Napi::Value StatSysvSegment(const Napi::CallbackInfo& info);
+Napi::Value RemoveSysvSegment(const Napi::CallbackInfo& info);
+
 // ---- futex.cc ------------------------------------------------------------------------------
 enum FutexResult { kFutexWoken = 0, kFutexNotEqual = 1, kFutexTimedOut = 2 };
 // Sleeps while *word == expected, at most timeoutNs (< 0: no limit), on a process-shared

@@ -100,6 +100,21 @@ export interface NativeAddon {
    * `ERR_SEGMENT_NOT_FILE` for anything but a regular file (a symlink: `ELOOP`).
    */
   openFileSegment(path: string, maxMode: number, minSize: number): Mapping;
+  /**
+   * Creates a SysV segment: `shmget(key, size, IPC_CREAT|IPC_EXCL|mode)`, `shmat`. Throws
+   * `EEXIST` when the key is taken; the segment is removed again if attaching fails.
+   */
+  createSysvSegment(key: number, size: number, mode: number): Mapping & { id: number };
+  /**
+   * Attaches the segment of `key` after `IPC_STAT` checks: owner and creator uid ==
+   * geteuid() (`ERR_SEGMENT_OWNER`), mode within `maxMode` (`ERR_SEGMENT_MODE`), size >=
+   * `minSize` (`ERR_SEGMENT_SIZE`). Missing key: `ENOENT`.
+   */
+  openSysvSegment(key: number, maxMode: number, minSize: number): Mapping & { id: number };
+  /** `IPC_STAT` of the segment of `key`, without attaching; `attached` is shm_nattch. */
+  statSysvSegment(key: number): SegmentStat & { id: number; attached: number };
+  /** `IPC_RMID` of the segment of `key`: the key is free at once, attachments stay valid. */
+  removeSysvSegment(key: number): void;
   /** `msync(MS_SYNC)` of the first `length` bytes of a mapping (0: all of it). */
   syncMapping(buffer: SharedArrayBuffer, length: number): void;
   /** `fstat` of a segment by name without mapping it. */

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { ShmzoneArgumentError, describeValue } from '../errors.js';
 import { fileSource } from './file-source.js';
+import { sysvShm } from './sysv-source.js';
 import { posixShm, type OpenedZone, type SegmentSource } from './open.js';
 import type { Zone } from './zone.js';
 
@@ -19,10 +20,13 @@ export function checkBackend(backend: unknown, directory: unknown): SegmentSourc
     }
     return posixShm;
   }
+  if (backend === 'sysv' && directory === undefined) return sysvShm;
   if (backend !== 'file') {
     throw new ShmzoneArgumentError(
       'ERR_ZONE_OPTIONS',
-      `The backend option must be 'posix' or 'file', got ${describeValue(backend)}`,
+      backend === 'sysv'
+        ? `The directory option is only for backend: 'file' (backend is 'sysv')`
+        : `The backend option must be 'posix', 'file' or 'sysv', got ${describeValue(backend)}`,
     );
   }
   if (typeof directory !== 'string' || !path.isAbsolute(directory) || directory.includes('\0')) {

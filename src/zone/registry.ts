@@ -81,9 +81,10 @@ export interface ZoneRegistryOptions {
   /**
    * Where the zones' memory lives (docs/backends.md): `'posix'` (default), POSIX shared
    * memory in /dev/shm; `'file'`, a preallocated file per zone in `directory`, which keeps
-   * its entries across a stop and start of every process (zones are persistent).
+   * its entries across a stop and start of every process (zones are persistent); `'sysv'`,
+   * SysV shared memory keyed by zone (listed by `ipcs -m`).
    */
-  backend?: 'posix' | 'file';
+  backend?: 'posix' | 'file' | 'sysv';
   /** For `backend: 'file'`: an absolute path to an existing directory of this user. */
   directory?: string;
 }
