@@ -2,15 +2,91 @@
  * Choosing where a registry's zones live (`backend`, `directory`) and what a durable backend
  * adds at start-up: the first user of a zone that outlived its processes checks it before use.
  */
+import fs from 'node:fs';
 import path from 'node:path';
-import { ShmzoneArgumentError, describeValue } from '../errors.js';
+import { SegmentError, ShmzoneArgumentError, describeValue } from '../errors.js';
 import { fileSource } from './file-source.js';
 import { sysvShm } from './sysv-source.js';
 import { posixShm, type OpenedZone, type SegmentSource } from './open.js';
 import type { Zone } from './zone.js';
 
-/** The source for the `backend` and `directory` options. Throws ShmzoneArgumentError `ERR_ZONE_OPTIONS`. */
-export function checkBackend(backend: unknown, directory: unknown): SegmentSource {
+/** Size of the huge pages `hugePages: true` uses; zone sizes are rounded up to it. */
+export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
+
+/** The first hugetlbfs mount of 2 MiB pages in /proc/mounts, or undefined. */
+function hugetlbfsMount(): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/mounts', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [, dir, type, opts = ''] = line.split(' ');
+    const size = /pagesize=(\w+)/.exec(opts)?.[1];
+    if (type === 'hugetlbfs' && (size === undefined || size === '2M')) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * `hugePages: true`: zones are files of a hugetlbfs mount (`directory`, else the first one in
+ * /proc/mounts), removed like POSIX names. hugetlbfs reserves the pages at posix_fallocate, so
+ * a shortage fails the start (ENOSPC naming vm.nr_hugepages), never a SIGBUS later.
+ */
+function hugePageSource(directory: unknown): SegmentSource {
+  const dir = directory ?? hugetlbfsMount();
+  if (typeof dir !== 'string' || !path.isAbsolute(dir)) {
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_OPTIONS',
+      dir === undefined
+        ? `hugePages: true needs a hugetlbfs mount (mount -t hugetlbfs none /dev/hugepages), or its path in the directory option`
+        : `The directory option must be an absolute path, got ${describeValue(dir)}`,
+    );
+  }
+  const files = fileSource(dir, false);
+  return {
+    ...files,
+    create: (segment, size, mode) => {
+      try {
+        return files.create(segment, size, mode);
+      } catch (err) {
+        if (!(err instanceof SegmentError && err.code === 'ENOSPC')) throw err;
+        throw new SegmentError(
+          'ENOSPC',
+          `${segment}: not enough free 2 MiB huge pages for ${size} bytes in ${dir}: reserve ` +
+            `them with sysctl vm.nr_hugepages=<pages> (see HugePages_Free in /proc/meminfo)`,
+          { errno: err.errno, syscall: err.syscall, path: err.path, cause: err },
+        );
+      }
+    },
+  };
+}
+
+/**
+ * The source for the `backend`, `directory` and `hugePages` options. Throws
+ * ShmzoneArgumentError `ERR_ZONE_OPTIONS`.
+ */
+export function checkBackend(
+  backend: unknown,
+  directory: unknown,
+  hugePages: unknown = false,
+): SegmentSource {
+  if (typeof hugePages !== 'boolean') {
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_OPTIONS',
+      `The hugePages option must be a boolean, got ${describeValue(hugePages)}`,
+    );
+  }
+  if (hugePages) {
+    if (backend !== undefined && backend !== 'posix') {
+      throw new ShmzoneArgumentError(
+        'ERR_ZONE_OPTIONS',
+        `hugePages: true goes with the default backend, not ${describeValue(backend)}`,
+      );
+    }
+    return hugePageSource(directory);
+  }
   if (backend === undefined || backend === 'posix') {
     if (directory !== undefined) {
       throw new ShmzoneArgumentError(

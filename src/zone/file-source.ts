@@ -24,11 +24,14 @@ export function segmentFile(directory: string, segment: string): string {
   return path.join(directory, segment.slice(1));
 }
 
-/** A source of zones kept as files in `directory` (an absolute path the caller checked). */
-export function fileSource(directory: string): SegmentSource {
+/**
+ * A source of zones kept as files in `directory` (an absolute path the caller checked).
+ * `durable` false: the files are removed like POSIX names (a hugetlbfs directory).
+ */
+export function fileSource(directory: string, durable = true): SegmentSource {
   const file = (segment: string): string => segmentFile(directory, segment);
-  return {
-    kind: 'file',
+  const source: SegmentSource = {
+    kind: durable ? 'file' : 'hugetlbfs',
     create: (segment, size, mode) =>
       call(file(segment), () => native.createFileSegment(file(segment), size, mode)).buffer,
     open: (segment, maxMode, minSize) =>
@@ -46,6 +49,7 @@ export function fileSource(directory: string): SegmentSource {
     },
     // A file's pages are its data: never punched out.
     release: () => false,
-    flush: (buffer, bytes) => native.syncMapping(buffer, bytes),
   };
+  if (durable) source.flush = (buffer, bytes) => native.syncMapping(buffer, bytes);
+  return source;
 }

@@ -27,7 +27,7 @@ import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
 import { detectPm2, pm2Namespace } from './pm2.js';
-import { checkBackend, verifyAdopted } from './backend.js';
+import { checkBackend, HUGE_PAGE_SIZE, verifyAdopted } from './backend.js';
 import {
   abandonCreated,
   markReady,
@@ -85,8 +85,16 @@ export interface ZoneRegistryOptions {
    * SysV shared memory keyed by zone (listed by `ipcs -m`).
    */
   backend?: 'posix' | 'file' | 'sysv';
-  /** For `backend: 'file'`: an absolute path to an existing directory of this user. */
+  /**
+   * For `backend: 'file'`: an absolute path to an existing directory of this user. With
+   * `hugePages`: the hugetlbfs mount to use (default: the first in /proc/mounts).
+   */
   directory?: string;
+  /**
+   * Back the zones with 2 MiB huge pages (hugetlbfs; sizes rounded up to 2 MiB), reserved at
+   * start: too few free pages fail it with ENOSPC naming `vm.nr_hugepages`. Default false.
+   */
+  hugePages?: boolean;
 }
 
 interface ResolvedOptions {
@@ -144,8 +152,12 @@ function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): Reso
     }
     out.onMismatch = options.onMismatch;
   }
-  if (options.backend !== undefined || options.directory !== undefined) {
-    out.source = checkBackend(options.backend, options.directory);
+  if (
+    options.backend !== undefined ||
+    options.directory !== undefined ||
+    options.hugePages !== undefined
+  ) {
+    out.source = checkBackend(options.backend, options.directory, options.hugePages);
   }
   if (options.segmentMode !== undefined) {
     const m = options.segmentMode;
@@ -403,6 +415,9 @@ export class ZoneRegistry {
 
   private async startOne(zone: Zone, role: StartRole, namespace: string): Promise<void> {
     const o = this.options;
+    if (o.source.kind === 'hugetlbfs') {
+      zone._setSize(Math.ceil(zone.size / HUGE_PAGE_SIZE) * HUGE_PAGE_SIZE);
+    }
     const spec: ZoneSpec = {
       name: zone.name,
       namespace,
