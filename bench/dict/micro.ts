@@ -6,6 +6,8 @@
  *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,getInto,mixed,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
+ *   node dist/bench/dict/micro.js --huge --only=map,get,get-huge   (needs a hugetlbfs mount and
+ *     32 free huge pages: the same dict also on hugePages: true, interleaved with `get`)
  *
  * Workload C1: 100,000 keys "key:<i>", 100-byte values, uniformly random keys. `get` is
  * dict.get; `getInto` is dict.getInto into one reused buffer; `map-touch` also reads each value's
@@ -30,11 +32,17 @@ const nkeys = Number(arg('keys', '100000'));
 const registry = new ZoneRegistry({ namespace: `micro${process.pid}`, mode: 'owner' });
 const dict: SharedDict = sharedDict(registry, 'c1', '64m');
 await registry.start();
+const hugeRegistry = args.includes('--huge')
+  ? new ZoneRegistry({ namespace: `microh${process.pid}`, mode: 'owner', hugePages: true })
+  : undefined;
+const hugeDict = hugeRegistry && sharedDict(hugeRegistry, 'c1', '64m');
+await hugeRegistry?.start();
 const keys = makeKeys(nkeys);
 const values = makeValues(nkeys);
 const map = new Map<string, Buffer>();
 for (let i = 0; i < keys.length; i++) {
   dict.set(keys[i], values[i]);
+  hugeDict?.set(keys[i], values[i]);
   map.set(keys[i], values[i]);
 }
 const numKeys = keys.map((k) => `n${k}`);
@@ -66,6 +74,10 @@ const runs: Record<string, Run> = {
   get: (n) => {
     for (let i = 0; i < n; i++) if (dict.get(keys[stream[i]]) !== undefined) sink++;
   },
+  'get-huge': (n) => {
+    const d = hugeDict as SharedDict;
+    for (let i = 0; i < n; i++) if (d.get(keys[stream[i]]) !== undefined) sink++;
+  },
   getInto: (n) => {
     for (let i = 0; i < n; i++) if (dict.getInto(keys[stream[i]], target) >= 0) sink++;
   },
@@ -82,7 +94,7 @@ const runs: Record<string, Run> = {
   },
 };
 
-const names = only.filter((n) => runs[n] !== undefined);
+const names = only.filter((n) => runs[n] !== undefined && (n !== 'get-huge' || hugeDict));
 if (warm) for (const n of names) runs[n](Math.min(ops, 200_000));
 const ns: Record<string, number[]> = {};
 for (const n of names) ns[n] = [];
@@ -101,14 +113,15 @@ const median = (xs: number[]): number => {
 for (const n of names) {
   const m = median(ns[n]);
   let ratio = '';
-  const base = n === 'mixed' ? 'map-mixed' : 'map';
+  const base = n === 'mixed' ? 'map-mixed' : n === 'get-huge' ? 'get' : 'map';
   if (n !== base && ns[base] !== undefined) {
     const per = ns[n].map((x, i) => ns[base][i] / x);
-    ratio = `  Map/this = ${median(per).toFixed(3)} (per-round median)`;
+    ratio = `  ${base === 'get' ? 'get' : 'Map'}/this = ${median(per).toFixed(3)} (per-round median)`;
   }
   console.log(
     `${n.padEnd(10)} ${m.toFixed(1).padStart(7)} ns/op  ${(1000 / m).toFixed(2)} M/s${ratio}  [${ns[n].map((x) => x.toFixed(0)).join(' ')}]`,
   );
 }
 if (sink < 0) console.log(sink);
-await registry.stop();
+registry.stop();
+hugeRegistry?.stop();
