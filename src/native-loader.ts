@@ -31,9 +31,9 @@ let failure: ShmzoneError | null = null;
 
 function load(): void {
   if (addon !== null || failure !== null) return;
-  const require = createRequire(import.meta.url);
+  const requireHere = createRequire(import.meta.url);
   try {
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
+    const nodeGypBuild = requireHere('node-gyp-build') as (dir: string) => NativeAddon;
     addon = nodeGypBuild(packageRoot);
   } catch (err) {
     failure = new ShmzoneError(

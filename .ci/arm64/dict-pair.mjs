@@ -1,6 +1,7 @@
-// Run by .ci/arm64-qemu.sh under qemu: the first process creates the zone and writes, signals
+// Run by .ci/arm64/pair.sh under qemu: the first process creates the zone and writes, signals
 // READY_FILE, and waits for a second process (started by the shell) to read that and increment.
-import { zones, sharedDict } from '../../dist/src/index.js';
+// 'shmzone' is this checkout (self-reference) or the installed tarball (.ci/pack-install.sh).
+import { zones, sharedDict } from 'shmzone';
 import fs from 'node:fs';
 const first = process.argv[2] !== 'second';
 zones.configure({ mode: 'standalone', namespace: process.env.PACK_NAMESPACE });

@@ -1,8 +1,9 @@
 /**
  * TypeScript consumers of the packed tarball: typescript@5.0 from the registry, no
- * skipLibCheck, `module` node16, nodenext and bundler, from .ts and .mts files. Guards the
- * published .d.ts against types newer compilers accept only (generic typed arrays: TS 5.7).
- * CommonJS consumers (.cts) are not covered: the package has no CJS entry yet (issue 18).
+ * skipLibCheck, `module` node16, nodenext and bundler, from .ts, .mts and .cts files (a .cts
+ * compiles to require(), which resolves the "require" condition). Guards the published .d.ts
+ * against types newer compilers accept only (generic typed arrays: TS 5.7), and against types
+ * that an ES module can import but a CommonJS file cannot (TS1479).
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
@@ -14,11 +15,13 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const CONSUMER = `import { zones, sharedDict, SharedDict, ShmzoneError, SlabPool } from 'shmzone';
+import { KeyvShmzone } from 'shmzone/keyv';
 const dict: SharedDict = sharedDict(zones, 'c', '1m');
 const err: ShmzoneError | undefined = undefined;
 const pool: typeof SlabPool = SlabPool;
-export const used = [dict, err, pool];
+export const used = [dict, err, pool, new KeyvShmzone(dict)];
 `;
+const FILES = ['consumer.ts', 'consumer.mts', 'consumer.cts'];
 
 describe('TypeScript 5.0 consumers of the packed tarball', function () {
   this.timeout(180_000);
@@ -43,8 +46,7 @@ describe('TypeScript 5.0 consumers of the packed tarball', function () {
       'typescript@5.0',
       '@types/node@20',
     ]);
-    fs.writeFileSync(path.join(dir, 'consumer.ts'), CONSUMER);
-    fs.writeFileSync(path.join(dir, 'consumer.mts'), CONSUMER);
+    for (const file of FILES) fs.writeFileSync(path.join(dir, file), CONSUMER);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -60,7 +62,7 @@ describe('TypeScript 5.0 consumers of the packed tarball', function () {
     it(`compiles with module ${module}, moduleResolution ${resolution}, no skipLibCheck`, () => {
       const args = ['node_modules/typescript/bin/tsc', '--noEmit', '--strict', '--target'];
       args.push('es2022', '--module', module, '--moduleResolution', resolution);
-      args.push('--types', 'node', 'consumer.ts', 'consumer.mts');
+      args.push('--types', 'node', ...FILES);
       let output = '';
       try {
         run('node', args);
