@@ -57,7 +57,11 @@ export function sharedDict(
     tag: DICT_TAG,
     ...(sizeClasses !== undefined ? { pool: { sizeClasses } } : {}),
     init(zone: Zone) {
-      dict.attach(zone, () => zone.transfer());
+      dict.attach(
+        zone,
+        () => zone.transfer(),
+        (line) => registry.log(line),
+      );
     },
     verify(zone: Zone) {
       verifyDictLocked(zone.pool, zone.root, name);

@@ -117,14 +117,16 @@ export class SharedDict {
 
   /**
    * Attach to the dict of `host` (building it under the lock when ROOT is 0). `transfer`
-   * makes `dict.transfer()` work (a function returning the zone's handle). Called once.
+   * makes `dict.transfer()` work (a function returning the zone's handle); `log` receives the
+   * line logged when the dict is rebuilt empty after a pool reset (default console.warn;
+   * `sharedDict` passes the registry's `log` option). Called once.
    */
-  attach(host: DictHost, transfer?: () => unknown): this {
+  attach(host: DictHost, transfer?: () => unknown, log?: (line: string) => void): this {
     if (this.session.attached) {
       throw new DictError('ERR_DICT_ATTACHED', `dict "${this.name}" is already attached`);
     }
     this.transferHandle = transfer;
-    this.session.attach(host);
+    this.session.attach(host, log);
     return this;
   }
 

@@ -90,6 +90,8 @@ export class DictSession {
   targetI32: Int32Array | null = null;
   /** The in-place overwrite's value buffer, made on first use (overwrite.ts). */
   overwriteScratch: OverwriteScratch | undefined;
+  /** Where the one line about a dict rebuilt after a pool reset goes (the registry's `log`). */
+  private log: (line: string) => void = warn;
 
   constructor(
     readonly name: string,
@@ -109,7 +111,8 @@ export class DictSession {
   }
 
   /** Attach to the dict of `host`, building it under the lock when ROOT is 0. */
-  attach(host: DictHost): void {
+  attach(host: DictHost, log: ((line: string) => void) | undefined): void {
+    if (log !== undefined) this.log = log;
     this.host = host;
     this.pool = host.pool;
     this.core = new DictCore(host.pool);
@@ -191,7 +194,7 @@ export class DictSession {
             `zone "${this.name}": ROOT ${root} does not hold a dict header`,
           );
         }
-        console.warn(
+        this.log(
           `shmzone: dict "${this.name}": the pool was reset (generation ${pool.generation}); ` +
             'the dict was rebuilt EMPTY',
         );
@@ -263,6 +266,10 @@ export function locked<A, B, C, D, R>(
   } finally {
     s.pool.unlock();
   }
+}
+
+function warn(line: string): void {
+  console.warn(line);
 }
 
 /** `locked`'s body when taking the lock (and syncing) is the whole point. */

@@ -76,7 +76,7 @@ export interface ZoneRegistryOptions {
   segmentMode?: number;
   /** Bound on waiting for a zone to appear and become ready, ms. Default 10000. */
   readyTimeoutMs?: number;
-  /** Where one-line recovery notices go. Default `console.warn`. */
+  /** Where one-line recovery notices go, the dicts' included. Default `console.warn`. */
   log?: (line: string) => void;
   /**
    * Where the zones' memory lives (docs/backends.md): `'posix'` (default), POSIX shared
@@ -329,6 +329,11 @@ export class ZoneRegistry {
   }
 
   /** The namespace in use (resolved at start; before it, what start would use). */
+  /** The `log` option in force (default: console.warn); the dicts of this registry log through it. */
+  get log(): (line: string) => void {
+    return this.options.log;
+  }
+
   get namespace(): string {
     return this.resolvedNamespace ?? this.resolveNamespace(this.resolveRole());
   }

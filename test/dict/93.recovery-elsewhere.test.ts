@@ -193,6 +193,35 @@ describe('SharedDict after a recovery done by a pool object with no dict attache
     expect(warned[0]).to.match(/rebuilt EMPTY/);
   });
 
+  it("the rebuilt-EMPTY line goes to the log given to attach (the registry's), not console.warn", () => {
+    const t = setup();
+    const p3 = SlabPool.open(t.sab, 0, { selfId: 3, isOwnerDead: t.isDead });
+    const logged: string[] = [];
+    const d3 = new SharedDict('r').attach({ pool: p3, root: t.host.root }, undefined, (line) =>
+      logged.push(line),
+    );
+    dieBeyondRepair(t);
+    const warn = console.warn;
+    const warned: unknown[] = [];
+    console.warn = (msg: unknown) => warned.push(msg);
+    try {
+      expect(d3.get('k0')).to.equal(undefined);
+    } finally {
+      console.warn = warn;
+    }
+    expect(warned).to.deep.equal([]);
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.match(
+      /dict "r": the pool was reset \(generation 1\); the dict was rebuilt EMPTY/,
+    );
+  });
+
+  it('ZoneRegistry.log is the log option in force (what sharedDict passes to attach)', () => {
+    const line = (s: string): void => void s;
+    expect(new ZoneRegistry({ log: line }).log).to.equal(line);
+    expect(new ZoneRegistry().log).to.be.a('function');
+  });
+
   it('a dict attached after the reset rebuilds rather than adopting the old header', () => {
     const t = setup();
     const p2 = dieBeyondRepair(t);
