@@ -1,5 +1,5 @@
 /*
- * The allocator workloads W1-W3 of bench/slab/workloads.ts in C, over any allocator behind
+ * The allocator workloads W1-W3 and W5 of bench/slab/workloads.ts in C, over any allocator behind
  * two function pointers, for the C yardsticks measured in the same run as shmzone
  * (bench/nginx/harness.c: nginx's slab; bench/glibc/harness.c: glibc's malloc). Same sizes in
  * the same order as the TypeScript workloads (bench/prng.ts's xorshift32), the same timing:
@@ -17,6 +17,7 @@
 #define W1_BLOCKS      10000
 #define W2_LIVE        10000
 #define W3_LIVE        1000
+#define W5_LIVE        4096
 #define MAX_PASSES     5
 
 /* workloads.ts's FULL and QUICK. */
@@ -24,10 +25,11 @@ typedef struct {
     uint64_t            w1_rounds;
     uint64_t            w2_steps;
     uint64_t            w3_steps;
+    uint64_t            w5_steps;
 } sizes_t;
 
-static const sizes_t    full = { 1000, 10000000, 1000000 };
-static const sizes_t    quick = { 100, 1000000, 100000 };
+static const sizes_t    full = { 1000, 10000000, 1000000, 2000000 };
+static const sizes_t    quick = { 100, 1000000, 100000, 200000 };
 
 /* One allocator as the workloads see it: NULL from alloc means no memory. */
 typedef struct {
@@ -169,7 +171,68 @@ replace(const allocator_t *a, uint64_t steps, uint32_t live_count, size_t base,
     return t;
 }
 
-/* One timed pass of W1, W2 or W3. */
+/* workloads.ts's cacheSize(): 70% 16..512 B, 25% 513 B..8 KiB, 5% 8 KiB..64 KiB. */
+static size_t
+cache_size(xorshift32_t *rng)
+{
+    uint32_t  r = rng_below(rng, 100);
+
+    if (r < 70) {
+        return 16 + rng_below(rng, 497);
+    }
+    if (r < 95) {
+        return 513 + rng_below(rng, 7680);
+    }
+    return 8193 + rng_below(rng, 57344);
+}
+
+/*
+ * W5 cache-like: 4,096 live blocks of cache_size() in a ring; each step frees the oldest (one
+ * step in eight a random one instead: FIFO-ish lifetimes) and allocates a new block in its
+ * slot. As workloads.ts's w5().
+ */
+static pass_time_t
+w5(const allocator_t *a, uint64_t steps, const char *harness)
+{
+    static void   *live[W5_LIVE];
+    uint32_t       i, head;
+    uint64_t       k;
+    stopwatch_t    sw;
+    pass_time_t    t;
+    xorshift32_t   rng = { XORSHIFT_SEED };
+
+    for (i = 0; i < W5_LIVE; i++) {
+        live[i] = a->alloc(a->ctx, cache_size(&rng));
+        if (live[i] == NULL) {
+            out_of_memory(harness, "W5");
+        }
+    }
+
+    head = 0;
+    stopwatch_start(&sw);
+    for (k = 0; k < steps; k++) {
+        if (rng_below(&rng, 8) == 0) {
+            i = rng_below(&rng, W5_LIVE);
+        } else {
+            i = head;
+            head = (head + 1) % W5_LIVE;
+        }
+        a->free(a->ctx, live[i]);
+        live[i] = a->alloc(a->ctx, cache_size(&rng));
+        if (live[i] == NULL) {
+            out_of_memory(harness, "W5");
+        }
+    }
+    t = stopwatch_per(&sw, steps);
+
+    for (i = 0; i < W5_LIVE; i++) {
+        a->free(a->ctx, live[i]);
+    }
+    return t;
+}
+
+
+/* One timed pass of W1, W2, W3 or W5. */
 static pass_time_t
 run_workload(int workload, const allocator_t *a, const sizes_t *s, const char *harness)
 {
@@ -178,15 +241,18 @@ run_workload(int workload, const allocator_t *a, const sizes_t *s, const char *h
         return w1(a, s->w1_rounds, harness);
     case 2:
         return replace(a, s->w2_steps, W2_LIVE, 8, 2041, harness, "W2");
-    default:
+    case 3:
         return replace(a, s->w3_steps, W3_LIVE, 4096, 61441, harness, "W3");
+    default:
+        return w5(a, s->w5_steps, harness);
     }
 }
 
 static uint64_t
 workload_steps(int workload, const sizes_t *s)
 {
-    return workload == 1 ? s->w1_rounds * W1_BLOCKS : workload == 2 ? s->w2_steps : s->w3_steps;
+    return workload == 1 ? s->w1_rounds * W1_BLOCKS
+           : workload == 2 ? s->w2_steps : workload == 3 ? s->w3_steps : s->w5_steps;
 }
 
 static int

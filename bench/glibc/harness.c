@@ -1,11 +1,11 @@
 /*
- * glibc's malloc/free under the allocator workloads W1-W3 (bench/c/workloads.h), so that
- * bench/slab/run.ts can give shmzone's slab a second yardstick measured in the same run: the
- * allocator every C program on the machine uses. It is not a shared-memory allocator (its
+ * glibc's malloc/free under the allocator workloads W1-W3 and W5 (bench/c/workloads.h), so
+ * that bench/slab/run.ts can give shmzone's slab a second yardstick measured in the same run:
+ * the allocator every C program on the machine uses. It is not a shared-memory allocator (its
  * memory is private to the process and it takes no cross-process lock): the ratio says what
  * sharing costs against the best a process can do alone. bench/glibc/build.mjs compiles it.
  *
- *   harness W1|W2|W3 malloc [--quick]    one case; one JSON line like child.ts's
+ *   harness W1|W2|W3|W5 malloc [--quick]    one case; one JSON line like child.ts's
  *
  * One warm-up pass, then 5 timed passes (3 with --quick); process CPU ns per step.
  */
@@ -38,7 +38,7 @@ call_free(void *ctx, void *p)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: harness W1|W2|W3 malloc [--quick]\n");
+    fprintf(stderr, "usage: harness W1|W2|W3|W5 malloc [--quick]\n");
     exit(2);
 }
 
@@ -50,8 +50,8 @@ main(int argc, char **argv)
     pass_time_t        times[MAX_PASSES];
     int                workload, passes, p;
 
-    if (argc < 3 || argc > 4 || argv[1][0] != 'W' || argv[1][1] < '1' || argv[1][1] > '3'
-        || argv[1][2] != '\0' || strcmp(argv[2], "malloc") != 0
+    if (argc < 3 || argc > 4 || argv[1][0] != 'W' || argv[1][1] < '1' || argv[1][1] > '5'
+        || argv[1][1] == '4' || argv[1][2] != '\0' || strcmp(argv[2], "malloc") != 0
         || (argc == 4 && strcmp(argv[3], "--quick") != 0))
     {
         usage();

@@ -4,7 +4,7 @@
  * same run. bench/nginx/build.mjs compiles it against an unmodified nginx source tree.
  *
  *   harness [--quick]                            every case; one JSON object of medians
- *   harness W1|W2|W3|W4 lock|locked [--quick]    one case; one JSON line like child.ts's
+ *   harness W1|W2|W3|W4|W5 lock|locked [--quick] one case; one JSON line like child.ts's
  *
  * lock: ngx_slab_alloc / ngx_slab_free, the zone mutex taken per call. locked: the _locked
  * twins, with the mutex held around the whole pass as their contract asks (bench/slab's
@@ -329,7 +329,7 @@ print_all(int is_quick)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: harness [W1|W2|W3|W4 lock|locked] [--quick]\n");
+    fprintf(stderr, "usage: harness [W1|W2|W3|W4|W5 lock|locked] [--quick]\n");
     exit(2);
 }
 
@@ -352,7 +352,7 @@ main(int argc, char **argv)
         if (strcmp(arg, "--quick") == 0) {
             is_quick = 1;
 
-        } else if (positional == 0 && arg[0] == 'W' && arg[1] >= '1' && arg[1] <= '4'
+        } else if (positional == 0 && arg[0] == 'W' && arg[1] >= '1' && arg[1] <= '5'
                    && arg[2] == '\0')
         {
             workload = arg[1] - '0';

@@ -1,14 +1,14 @@
 /**
  * One contender x one workload in a fresh process: a warm-up pass, then 5 timed passes, each
- * on a fresh zone. Prints one JSON line. Usage: node child.js <contender> <W1|W2|W3|W4> [--quick]
+ * on a fresh zone. Prints one JSON line. Usage: node child.js <contender> <W1|W2|W3|W4|W5> [--quick]
  */
 import { CONTENDERS, makeContender, type ContenderName } from './contenders.js';
-import { FULL, QUICK, w1, w2, w3, w4, type PassTime, type WorkloadSize } from './workloads.js';
+import { FULL, QUICK, w1, w2, w3, w4, w5, type PassTime, type WorkloadSize } from './workloads.js';
 
 const MiB = 1024 * 1024;
 /** The peer is O(live blocks) per free: run it on fewer steps (reported) to keep the run short. */
-const PEER_FULL: WorkloadSize = { w1Rounds: 2, w2Steps: 2_500, w3Steps: 20_000 };
-const PEER_QUICK: WorkloadSize = { w1Rounds: 1, w2Steps: 500, w3Steps: 5_000 };
+const PEER_FULL: WorkloadSize = { w1Rounds: 2, w2Steps: 2_500, w3Steps: 20_000, w5Steps: 5_000 };
+const PEER_QUICK: WorkloadSize = { w1Rounds: 1, w2Steps: 500, w3Steps: 5_000, w5Steps: 1_000 };
 
 export interface ChildReport {
   contender: ContenderName;
@@ -42,13 +42,20 @@ function main(): void {
       if (workload === 'W1') return w1(a, size.w1Rounds);
       if (workload === 'W2') return w2(a, size.w2Steps);
       if (workload === 'W3') return w3(a, size.w3Steps);
+      if (workload === 'W5') return w5(a, size.w5Steps);
       throw new Error(`unknown workload ${workload}`);
     };
     pass(); // warm-up
     const times: PassTime[] = [];
     for (let i = 0; i < passes; i++) times.push(pass());
     const steps =
-      workload === 'W1' ? size.w1Rounds * 10_000 : workload === 'W2' ? size.w2Steps : size.w3Steps;
+      workload === 'W1'
+        ? size.w1Rounds * 10_000
+        : workload === 'W2'
+          ? size.w2Steps
+          : workload === 'W3'
+            ? size.w3Steps
+            : size.w5Steps;
     report = {
       contender,
       workload,

@@ -1,5 +1,5 @@
 /**
- * The glibc yardstick of the slab table: bench/glibc/harness.c (malloc/free under W1-W3, the
+ * The glibc yardstick of the slab table: bench/glibc/harness.c (malloc/free under W1-W3, W5, the
  * same sizes in the same order as the TypeScript workloads), built by bench/glibc/build.mjs and
  * run in the same benchmark run as shmzone. No W4: malloc has no fixed-size zone to fill.
  */
@@ -31,7 +31,7 @@ export function buildGlibc(root: string): GlibcBuild {
   return { error: reason || r.error?.message || `build.mjs exited with status ${r.status}` };
 }
 
-/** One workload (W1-W3) through glibc's malloc/free. */
+/** One workload (W1-W3, W5) through glibc's malloc/free. */
 export function runGlibc(binary: string, workload: string, quick: boolean): GlibcReport {
   const args = [workload, 'malloc'];
   if (quick) args.push('--quick');

@@ -1,8 +1,9 @@
 /**
- * The slab benchmark: W1-W4 for every contender and for nginx's own slab allocator, each
+ * The slab benchmark: W1-W5 for every contender and for nginx's own slab allocator, each
  * (contender, workload) in a fresh child process, all contenders of a workload one after the
  * other; prints a table with ratios to the in-run peer (@thi.ng/malloc), to nginx and to glibc's
- * malloc (W1-W3, bench/glibc/harness.c, glibc.ts), and writes bench/results/slab.json.
+ * malloc (W1-W3, W5; bench/glibc/harness.c, glibc.ts), and writes bench/results/slab.json.
+ * W5 is a cache-like workload (bench/slab/workloads.ts); the old reference figures have none.
  *
  * nginx is measured in the same run, so the shared machine's day-to-day drift (±20%) cancels
  * out of the "x nginx" column. First, bench/nginx/build.mjs builds bench/nginx/harness.c against
@@ -101,7 +102,10 @@ function runNginx(binary: string, name: NginxName, workload: string, quick: bool
   return JSON.parse(out.trim().split('\n').pop()!) as NginxReport;
 }
 
-/** The nginx figure a contender is compared with: same lock discipline, same workload. */
+/**
+ * The nginx figure a contender is compared with: same lock discipline, same workload (NaN
+ * where there is none: the reference figures have no W5).
+ */
 function nginxFigure(figures: NginxFigures, contender: Contender, workload: string): number {
   if (workload === 'W4') return figures.W4;
   const noLock =
@@ -109,7 +113,12 @@ function nginxFigure(figures: NginxFigures, contender: Contender, workload: stri
     contender === 'thi.ng-malloc' ||
     contender === 'nginx-locked' ||
     contender === 'glibc'; // no lock either: compared with nginx's _locked calls
-  return (noLock ? figures.noLock : figures.withLock)[workload];
+  return (noLock ? figures.noLock : figures.withLock)[workload] ?? NaN;
+}
+
+/** A ratio against a figure that does not exist (NaN) is no ratio. */
+function nanNull(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
 }
 
 function pad(s: string, n: number, right = false): string {
@@ -134,7 +143,7 @@ export async function run(options: BenchOptions): Promise<void> {
     /** Against nginx measured in this run (the reference figures if the harness did not build). */
     vsNginx: number | null;
     /** Against NGINX_REFERENCE. */
-    vsNginxReference: number;
+    vsNginxReference: number | null;
     /** Against glibc's malloc/free measured in this run (null: W4, or no harness). */
     vsGlibc: number | null;
   }> = [];
@@ -150,7 +159,7 @@ export async function run(options: BenchOptions): Promise<void> {
   const glibcRun: Record<string, number> = {};
   let glibcBuild: { glibc: string; cc: string } | null = null;
 
-  for (const workload of ['W1', 'W2', 'W3', 'W4']) {
+  for (const workload of ['W1', 'W2', 'W3', 'W4', 'W5']) {
     const reports = new Map<Contender, Omit<ChildReport, 'contender'>>();
     for (const c of CONTENDERS) {
       // W4 does not depend on the lock: measure each size-class mode once.
@@ -190,7 +199,7 @@ export async function run(options: BenchOptions): Promise<void> {
         steps: r.steps,
         vsPeer: c === 'thi.ng-malloc' ? null : m / peer,
         vsNginx: c in NGINX_CONTENDERS ? null : m / nginxFigure(against, c, workload),
-        vsNginxReference: m / nginxFigure(NGINX_REFERENCE, c, workload),
+        vsNginxReference: nanNull(m / nginxFigure(NGINX_REFERENCE, c, workload)),
         vsGlibc: c === 'glibc' || glibcRun[workload] === undefined ? null : m / glibcRun[workload],
       });
     }
@@ -215,11 +224,11 @@ export async function run(options: BenchOptions): Promise<void> {
     const unit = isW4 ? '' : ' ns';
     const ref = nginxFigure(NGINX_REFERENCE, r.contender, r.workload);
     console.log(
-      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}${pad(ratio(r.vsNginxReference), 9, true)}${pad(ratio(r.vsGlibc), 9, true)}  ${pad(String(ref) + unit, 9)} ${r.steps}`,
+      `${pad(r.workload, 9)}${pad(r.contender, 18)}${pad(fmt(r.median, isW4 ? 4 : 1) + unit, 12, true)}${pad(r.wallMedian === null ? '' : fmt(r.wallMedian, 1), 10, true)}${pad(ratio(r.vsPeer), 9, true)}${pad(ratio(r.vsNginx), 9, true)}${pad(ratio(r.vsNginxReference), 9, true)}${pad(ratio(r.vsGlibc), 9, true)}  ${pad(Number.isNaN(ref) ? '-' : String(ref) + unit, 9)} ${r.steps}`,
     );
   }
   console.log(
-    '\nx peer / x nginx / x ref: our figure divided by theirs (time: lower is better; W4: higher is better).\nW1: ns per alloc+free pair; W2/W3: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).',
+    '\nx peer / x nginx / x ref: our figure divided by theirs (time: lower is better; W4: higher is better).\nW1: ns per alloc+free pair; W2/W3/W5: ns per step (free + alloc); W4: bytes requested / 16 MiB zone (higher is better).\nW5 cache-like: 4,096 live blocks of 16 B..64 KiB (70% <= 512 B, 5% > 8 KiB), FIFO-ish lifetimes (bench/slab/workloads.ts).',
   );
   console.log(
     nginxBuild !== null

@@ -1,5 +1,7 @@
 /**
- * Allocator workloads W1-W4 of docs/specs/bench-workloads.md over a minimal allocator face.
+ * Allocator workloads W1-W4 of docs/specs/bench-workloads.md, and W5 (cache-like, below), over
+ * a minimal allocator face. bench/c/workloads.h is the same in C for the nginx and glibc
+ * yardsticks.
  * Each function runs one timed pass and returns ns per step (W4: the utilisation ratio).
  */
 import { Xorshift32 } from '../prng.js';
@@ -42,10 +44,22 @@ export interface WorkloadSize {
   /** W2 / W3: steps after filling the live set. */
   w2Steps: number;
   w3Steps: number;
+  /** W5: steps after filling the live set. */
+  w5Steps: number;
 }
 
-export const FULL: WorkloadSize = { w1Rounds: 1000, w2Steps: 10_000_000, w3Steps: 1_000_000 };
-export const QUICK: WorkloadSize = { w1Rounds: 100, w2Steps: 1_000_000, w3Steps: 100_000 };
+export const FULL: WorkloadSize = {
+  w1Rounds: 1000,
+  w2Steps: 10_000_000,
+  w3Steps: 1_000_000,
+  w5Steps: 2_000_000,
+};
+export const QUICK: WorkloadSize = {
+  w1Rounds: 100,
+  w2Steps: 1_000_000,
+  w3Steps: 100_000,
+  w5Steps: 200_000,
+};
 
 function fail(what: string): never {
   throw new Error(`${what}: the allocator ran out of memory (the workload must never fail)`);
@@ -101,6 +115,48 @@ function replace(
   }
   const ns = clock.per(steps);
   for (let i = 0; i < liveCount; i++) a.free(live[i]);
+  return ns;
+}
+
+/** W5's sizes: 70% 16..512 B, 25% 513 B..8 KiB, 5% 8 KiB..64 KiB (a cache's values). */
+function cacheSize(rand: Xorshift32): number {
+  const r = rand.below(100);
+  if (r < 70) return 16 + rand.below(497);
+  if (r < 95) return 513 + rand.below(7680);
+  return 8193 + rand.below(57344);
+}
+
+const W5_LIVE = 4096;
+
+/**
+ * W5 cache-like: 4,096 live blocks of cacheSize() in a ring; each step frees the oldest (one
+ * step in eight a random one instead: FIFO-ish lifetimes, as a TTL or LRU cache evicts) and
+ * allocates a new block in its slot. ns per step.
+ */
+export function w5(a: Allocator, steps: number): PassTime {
+  const rand = new Xorshift32();
+  const live = new Float64Array(W5_LIVE);
+  for (let i = 0; i < W5_LIVE; i++) {
+    const off = a.alloc(cacheSize(rand));
+    if (off === 0) fail('W5');
+    live[i] = off;
+  }
+  let head = 0;
+  const clock = new Clock();
+  for (let k = 0; k < steps; k++) {
+    let i: number;
+    if (rand.below(8) === 0) i = rand.below(W5_LIVE);
+    else {
+      i = head;
+      head = (head + 1) % W5_LIVE;
+    }
+    a.free(live[i]);
+    const off = a.alloc(cacheSize(rand));
+    if (off === 0) fail('W5');
+    live[i] = off;
+  }
+  const ns = clock.per(steps);
+  for (let i = 0; i < W5_LIVE; i++) a.free(live[i]);
   return ns;
 }
 
