@@ -9,7 +9,7 @@
  *   marker names a dead owner (`OwnerIdentity.isOwnerDead`: its process or thread is gone),
  *   waiters race to `add` it; the winner re-checks the marker still names the dead id and
  *   overwrites it with its own. Ids carry their slot's generation, so a claim never matches a
- *   later owner (test/dict/96.get-or-set-crash.test.ts).
+ *   later owner (test/dict/96.get-or-set-processes.test.ts).
  * - the flight word (zone header word H_FLIGHT_WAKE): bumped and futex-woken after every load
  *   ends (stored, failed or thrown); waiters sleep on it (flight-wait.ts) at most
  *   LIVENESS_CHECK_MS before checking the marker's owner is still alive.

@@ -60,9 +60,8 @@
  *
  * SEQ area: seqlock words, one per 64-byte cache line so that a writer bumping one stripe does
  * not invalidate the lines readers of other stripes spin on. Lines 1..SEQ_STRIPES are the
- * per-hash stripes; a reader checks only its key's stripe (seqlock.ts). Line 0 was the GLOBAL
- * sequence of version 1 and is unused since version 2. Odd = a writer is inside. Only ever
- * accessed with Atomics, never journaled.
+ * per-hash stripes; a reader checks only its key's stripe (seqlock.ts). Line 0 is unused.
+ * Odd = a writer is inside. Only ever accessed with Atomics, never journaled.
  *
  * STATS area: STAT_LINES cache lines, one per reader stripe (owner id modulo STAT_LINES):
  * float64 hits at word 0..1, float64 misses at word 2..3. Readers bump their own line with a
@@ -75,9 +74,10 @@
 
 export const DICT_MAGIC = 0x54434453; // 'SDCT' little-endian
 /**
- * 2: readers check one seqlock stripe; resizes enter every stripe and backward shifts the
- * stripes of the keys they move (version 1 had a GLOBAL word for both). Same layout, but a
- * version 1 reader would miss version 2 writers' shifts, so the two must not share a zone.
+ * Bumped whenever a reader or writer of another version would misread this one's words, even
+ * with the same layout (which seqlock words a shift or a resize enters counts). A header of
+ * another version is never adopted (`dictCurrent`, init.ts); the history is in
+ * docs/performance.md.
  */
 export const DICT_VERSION = 2;
 

@@ -11,8 +11,8 @@
  * entry's fields or value, freeing an entry (its memory may be reused for anything), and a
  * key's slot moving (backward-shift deletion enters the stripe of every key it moves, see
  * table.ts). Changes that affect every key (an index resize) enter all stripes
- * (`seqEnterAll`). Line 0 (the GLOBAL word of dict version 1) is no longer used by readers or
- * writers; it is still moved forward by `seqAfterRecovery`.
+ * (`seqEnterAll`). Line 0 is used by neither readers nor writers; `seqAfterRecovery` moves
+ * it forward with the rest.
  *
  * These words are NOT journaled: a rollback must never move them backwards (a reader that saw
  * value v before a dead writer started could see v again after the rollback and accept a torn

@@ -46,11 +46,10 @@ import { PAGE_SIZE, roundToPages } from './size.js';
 /** "SHMZ" read as a little-endian 32-bit word. */
 export const ZONE_MAGIC = 0x5a4d4853;
 /**
- * Bumped on every incompatible change of this layout (or the slab pool's). 2: owner ids carry
- * their slot's generation (P_GEN); a version 1 process would reuse ids and miss takeovers.
- * 3 (pool version 2): the pool lock's sleepers are one bit per owner slot, where a version 2
- * process would count itself in a word nobody reads and never be woken by unlock; and the
- * `fine` size classes changed (src/slab/sizeclass.ts).
+ * Bumped on every change of this layout or the slab pool's that a process of another version
+ * would misread (owner ids with their slot's generation, one sleeper bit per owner slot, the
+ * `fine` size classes); an attacher refuses another version (ERR_ZONE_VERSION). The history
+ * of each bump is in docs/performance.md.
  */
 export const LAYOUT_VERSION = 3;
 
