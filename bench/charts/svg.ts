@@ -175,6 +175,7 @@ export function renderBarChart(chart: BarChart): string {
   }
   const height = y + 14;
   return [
+    // The SVG namespace name that a standalone .svg file must declare; nothing fetches it.
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
     '<style>.title{font-size:16px;font-weight:bold}.group{font-weight:bold}.small{font-size:11px;fill:#444}' +
       '.grid{stroke:#ddd;stroke-width:1}.ref{stroke:#c00;stroke-width:1.5;stroke-dasharray:4 3}.ref-label{fill:#c00}</style>',

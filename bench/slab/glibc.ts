@@ -14,20 +14,21 @@ export interface GlibcReport extends Omit<ChildReport, 'contender'> {
   cc: string;
 }
 
-export type GlibcBuild = { binary: string } | { error: string };
+export type HarnessBuild = { binary: string } | { error: string };
 
-/** Builds (or finds cached) the glibc harness; its errors go to our stderr. */
-export function buildGlibc(root: string): GlibcBuild {
-  const script = path.join(root, 'bench', 'glibc', 'build.mjs');
+/**
+ * Builds (or finds cached) a C harness with bench/<name>/build.mjs, which prints the binary's
+ * path or exits 1 with "<name> harness: <reason>"; its stderr goes to ours. Used for both the
+ * glibc and the nginx harness.
+ */
+export function buildHarness(root: string, name: 'glibc' | 'nginx'): HarnessBuild {
+  const script = path.join(root, 'bench', name, 'build.mjs');
   const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
   process.stderr.write(r.stderr ?? '');
   const binary = r.stdout?.trim().split('\n').pop() ?? '';
   if (r.status === 0 && binary !== '') return { binary };
-  const reason = (r.stderr ?? '')
-    .trim()
-    .split('\n')
-    .pop()
-    ?.replace(/^glibc harness: /, '');
+  const last = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+  const reason = last.replace(`${name} harness: `, '');
   return { error: reason || r.error?.message || `build.mjs exited with status ${r.status}` };
 }
 

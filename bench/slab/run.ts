@@ -15,14 +15,14 @@
  * gcc, no network on a first run), "x nginx" falls back to those reference figures and the
  * table says so.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildReport } from './child.js';
 import { CONTENDERS, type ContenderName } from './contenders.js';
-import { buildGlibc, runGlibc } from './glibc.js';
+import { buildHarness, runGlibc } from './glibc.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root, from dist/bench/slab. */
@@ -59,8 +59,6 @@ interface NginxReport extends Omit<ChildReport, 'contender'> {
   cc: string;
 }
 
-type NginxBuild = { binary: string } | { error: string };
-
 export interface BenchOptions {
   quick: boolean;
   /** Where results go; default <repo>/bench/results. */
@@ -78,21 +76,6 @@ function runChild(contender: ContenderName, workload: string, quick: boolean): C
   if (quick) args.push('--quick');
   const out = execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!) as ChildReport;
-}
-
-/** Builds (or finds cached) the nginx harness; its progress and errors go to our stderr. */
-function buildNginx(): NginxBuild {
-  const script = path.join(root, 'bench', 'nginx', 'build.mjs');
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
-  process.stderr.write(r.stderr ?? '');
-  const binary = r.stdout?.trim().split('\n').pop() ?? '';
-  if (r.status === 0 && binary !== '') return { binary };
-  const reason = (r.stderr ?? '')
-    .trim()
-    .split('\n')
-    .pop()
-    ?.replace(/^nginx harness: /, '');
-  return { error: reason || r.error?.message || `build.mjs exited with status ${r.status}` };
 }
 
 function runNginx(binary: string, name: NginxName, workload: string, quick: boolean): NginxReport {
@@ -150,11 +133,11 @@ export async function run(options: BenchOptions): Promise<void> {
   console.log(
     `slab benchmarks${quick ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}`,
   );
-  const build = buildNginx();
+  const build = buildHarness(root, 'nginx');
   const nginxBinary = 'binary' in build ? build.binary : null;
   const thisRun: NginxFigures = { withLock: {}, noLock: {}, W4: NaN };
   let nginxBuild: { nginx: string; cc: string } | null = null;
-  const glibc = buildGlibc(root);
+  const glibc = buildHarness(root, 'glibc');
   const glibcBinary = 'binary' in glibc ? glibc.binary : null;
   const glibcRun: Record<string, number> = {};
   let glibcBuild: { glibc: string; cc: string } | null = null;
