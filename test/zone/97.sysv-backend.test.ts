@@ -6,6 +6,9 @@
  */
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { native } from '../../src/native.js';
 import { ZoneRegistry } from '../../src/index.js';
 import { segmentName } from '../../src/zone/names.js';
@@ -14,6 +17,43 @@ import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture } from '../helpers/processes.js';
 
 const NOBODY = 65534;
+
+/**
+ * A copy of what sysv-child.js needs (the built library, the addon, package.json), in a
+ * fresh directory every user can enter (the addon's loader, node-gyp-build, too): the checkout may sit under a 0700 directory (CI
+ * clones into mktemp -d), which uid nobody could not read, and so may the node binary (CI's
+ * other Node lines sit under mktemp -d too), so it is copied as well.
+ */
+function childReadableByAll(): { file: string; dir: string; node: string } {
+  const repo = path.resolve(new URL('../../..', import.meta.url).pathname);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shmzone-sysv-'));
+  fs.chmodSync(dir, 0o755);
+  fs.cpSync(path.join(repo, 'package.json'), path.join(dir, 'package.json'));
+  fs.cpSync(path.join(repo, 'dist/src'), path.join(dir, 'dist/src'), { recursive: true });
+  fs.cpSync(
+    path.join(repo, 'build/Release/shmzone.node'),
+    path.join(dir, 'build/Release/shmzone.node'),
+  );
+  const loader = 'node_modules/node-gyp-build';
+  fs.cpSync(path.join(repo, loader), path.join(dir, loader), { recursive: true });
+  const file = path.join(dir, 'dist/test/fixtures/sysv-child.js');
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.cpSync(new URL('../fixtures/sysv-child.js', import.meta.url).pathname, file);
+  const node = path.join(dir, 'node');
+  fs.cpSync(process.execPath, node);
+  for (const p of walk(dir))
+    fs.chmodSync(p, fs.statSync(p).isDirectory() || p === node ? 0o755 : 0o644);
+  return { file, dir, node };
+}
+
+function* walk(dir: string): Generator<string> {
+  yield dir;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yield* walk(p);
+    else yield p;
+  }
+}
 
 function keyOf(ns: string): number {
   return sysvKey(segmentName(ns, 'z'));
@@ -90,9 +130,9 @@ describe('SysV zones (backend: sysv)', function () {
     const ns = uniqueNamespace('sysvu');
     const key = keyOf(ns);
     const planted = native.createSysvSegment(key, 65536, 0o600);
+    const { file, dir, node } = childReadableByAll();
     try {
       // The test runs as root: the planted segment is root's; a process of uid nobody starts.
-      const file = new URL('../fixtures/sysv-child.js', import.meta.url).pathname;
       const r = spawnSync(
         'setpriv',
         [
@@ -101,7 +141,7 @@ describe('SysV zones (backend: sysv)', function () {
           '--regid',
           `${NOBODY}`,
           '--clear-groups',
-          process.execPath,
+          node,
           file,
           JSON.stringify({ ns }),
         ],
@@ -112,11 +152,12 @@ describe('SysV zones (backend: sysv)', function () {
       expect(line, r.stderr).to.not.equal(undefined);
       const out = JSON.parse(line!) as { event: string; code?: string; message?: string };
       expect(out.event).to.equal('error');
-      expect(out.code).to.equal('ERR_SEGMENT_OWNER');
+      expect(out.code, out.message).to.equal('ERR_SEGMENT_OWNER');
       expect(out.message).to.include('belongs to uid 0');
       expect(native.statSysvSegment(key).id, 'untouched').to.equal(planted.id);
     } finally {
       native.removeSysvSegment(key);
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
