@@ -1,11 +1,6 @@
 /** The zone layer's public surface (re-exported by src/index.ts). */
-export {
-  zones,
-  ZoneRegistry,
-  type ZoneMode,
-  type ZoneRegistryOptions,
-  type ProcessRecovery,
-} from './registry.js';
+export { zones, ZoneRegistry, type ProcessRecovery } from './registry.js';
+export type { ZoneMode, ZoneRegistryOptions } from './registry-options.js';
 export { Zone, type ZoneInit, type ZoneDeclaration } from './zone.js';
 export type { ZoneHandle } from './threads.js';
 export type { PeerInfo } from './peers.js';

@@ -27,86 +27,16 @@ import { segmentName, validateNamespace, validateZoneName } from './names.js';
 import type { PeerInfo } from './peers.js';
 import { parseSize } from './size.js';
 import { detectPm2, pm2Namespace } from './pm2.js';
-import { checkBackend, HUGE_PAGE_SIZE, verifyAdopted } from './backend.js';
+import { HUGE_PAGE_SIZE, verifyAdopted } from './backend.js';
+import { abandonCreated, markReady, type OpenedZone, type ZoneSpec } from './open.js';
 import {
-  abandonCreated,
-  markReady,
-  posixShm,
-  type OpenedZone,
-  type SegmentSource,
-  type ZoneSpec,
-} from './open.js';
+  checkOptions,
+  DEFAULT_OPTIONS,
+  type ResolvedOptions,
+  type ZoneRegistryOptions,
+} from './registry-options.js';
 import { startZone, type StartRole } from './startup.js';
 import { Zone, type ZoneDeclaration } from './zone.js';
-
-/** How this process takes part in its zones. */
-export type ZoneMode = 'auto' | 'owner' | 'attach' | 'standalone';
-
-/** Options of a registry (constructor or `configure()`, before start). */
-export interface ZoneRegistryOptions {
-  /**
-   * Namespace of the segments, `[A-Za-z0-9_-]{1,64}`. Default (default-namespace.ts): owner
-   * mode: a fresh, unpredictable `p<pid>-<random>` per primary, exported to forked workers in
-   * `SHMZONE_NAMESPACE`; attach and standalone modes: `SHMZONE_NAMESPACE` from the
-   * environment, else (standalone) `s-<script>-<hash of uid and entry script>`.
-   */
-  namespace?: string;
-  /**
-   * - `owner`: create the zones (O_EXCL), remove them at exit (normal exit, SIGINT, SIGTERM,
-   *   SIGHUP, uncaught exception). Replaces a stale segment of a dead process; refuses
-   *   (`ERR_ZONE_IN_USE`) one that live processes use.
-   * - `attach`: never create; wait until the owner made them ready (cluster workers, tools).
-   *   Leaves "last-out": a process that leaves (`stop()`, or its exit) as the zone's last live
-   *   user removes it unless `persist`, also when the owner is dead. So when a cluster primary
-   *   dies without cleaning up (SIGKILL), its workers, which Node ends when their IPC channel
-   *   to the primary disconnects, remove its zones as they exit; no code of yours is needed.
-   * - `standalone`: no primary (PM2, independent services): the first process creates, the
-   *   others attach; a creator that died before ready is taken over; the last one out removes
-   *   the zone unless `persist`.
-   * - `auto` (default): `attach` in a cluster worker whose primary exported a namespace;
-   *   `standalone` under PM2 (its `pm_id` and `name` in the environment: src/zone/pm2.ts);
-   *   otherwise `owner`.
-   */
-  mode?: ZoneMode;
-  /** Zones outlive their processes (warm restarts reuse them when size and tag match). Default false. */
-  persist?: boolean;
-  /** An existing zone with another size or tag: fail (`'error'`, default) or re-create it when unused. */
-  onMismatch?: 'error' | 'recreate';
-  /** Permission bits of created segments; attach refuses looser ones. Default 0o600. */
-  segmentMode?: number;
-  /** Bound on waiting for a zone to appear and become ready, ms. Default 10000. */
-  readyTimeoutMs?: number;
-  /** Where one-line recovery notices go, the dicts' included. Default `console.warn`. */
-  log?: (line: string) => void;
-  /**
-   * Where the zones' memory lives (docs/backends.md): `'posix'` (default), POSIX shared
-   * memory in /dev/shm; `'file'`, a preallocated file per zone in `directory`, which keeps
-   * its entries across a stop and start of every process (zones are persistent); `'sysv'`,
-   * SysV shared memory keyed by zone (listed by `ipcs -m`).
-   */
-  backend?: 'posix' | 'file' | 'sysv';
-  /**
-   * For `backend: 'file'`: an absolute path to an existing directory of this user. With
-   * `hugePages`: the hugetlbfs mount to use (default: the first in /proc/mounts).
-   */
-  directory?: string;
-  /**
-   * Back the zones with 2 MiB huge pages (hugetlbfs; sizes rounded up to 2 MiB), reserved at
-   * start: too few free pages fail it with ENOSPC naming `vm.nr_hugepages`. Default false.
-   */
-  hugePages?: boolean;
-}
-
-interface ResolvedOptions {
-  namespace: string | undefined;
-  mode: ZoneMode;
-  persist: boolean;
-  onMismatch: 'error' | 'recreate';
-  segmentMode: number;
-  readyTimeoutMs: number;
-  log: (line: string) => void;
-  source: SegmentSource;
-}
 
 /** What `recoverProcess()` did in one zone. */
 export interface ProcessRecovery {
@@ -115,93 +45,6 @@ export interface ProcessRecovery {
   /** Owner ids whose pool lock was taken over and rolled back. */
   recoveredLocks: number[];
 }
-
-function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new ShmzoneArgumentError(
-      'ERR_ZONE_OPTIONS',
-      `Registry options must be an object, got ${describeValue(options)}`,
-    );
-  }
-  const out = { ...base };
-  if (options.namespace !== undefined) out.namespace = validateNamespace(options.namespace);
-  if (options.mode !== undefined) {
-    if (!['auto', 'owner', 'attach', 'standalone'].includes(options.mode)) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The mode option must be 'auto', 'owner', 'attach' or 'standalone', got ${describeValue(options.mode)}`,
-      );
-    }
-    out.mode = options.mode;
-  }
-  if (options.persist !== undefined) {
-    if (typeof options.persist !== 'boolean') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The persist option must be a boolean, got ${describeValue(options.persist)}`,
-      );
-    }
-    out.persist = options.persist;
-  }
-  if (options.onMismatch !== undefined) {
-    if (options.onMismatch !== 'error' && options.onMismatch !== 'recreate') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The onMismatch option must be 'error' or 'recreate', got ${describeValue(options.onMismatch)}`,
-      );
-    }
-    out.onMismatch = options.onMismatch;
-  }
-  if (
-    options.backend !== undefined ||
-    options.directory !== undefined ||
-    options.hugePages !== undefined
-  ) {
-    out.source = checkBackend(options.backend, options.directory, options.hugePages);
-  }
-  if (options.segmentMode !== undefined) {
-    const m = options.segmentMode;
-    if (!Number.isInteger(m) || m < 0o400 || m > 0o777 || (m & 0o600) !== 0o600) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The segmentMode option must be permission bits between 0o600 and 0o777 that include owner ` +
-          `read and write, got ${describeValue(m)}`,
-      );
-    }
-    out.segmentMode = m;
-  }
-  if (options.readyTimeoutMs !== undefined) {
-    const t = options.readyTimeoutMs;
-    if (!Number.isSafeInteger(t) || t < 0) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The readyTimeoutMs option must be a whole number of ms >= 0, got ${describeValue(t)}`,
-      );
-    }
-    out.readyTimeoutMs = t;
-  }
-  if (options.log !== undefined) {
-    if (typeof options.log !== 'function') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The log option must be a function, got ${describeValue(options.log)}`,
-      );
-    }
-    out.log = options.log;
-  }
-  return out;
-}
-
-const DEFAULTS: ResolvedOptions = {
-  namespace: undefined,
-  mode: 'auto',
-  persist: false,
-  onMismatch: 'error',
-  segmentMode: 0o600,
-  source: posixShm,
-  readyTimeoutMs: 10_000,
-  log: (line) => console.warn(line),
-};
 
 /** A set of zones started and stopped together. `zones` is the default one. */
 export class ZoneRegistry {
@@ -217,7 +60,7 @@ export class ZoneRegistry {
   private recovering = false;
 
   constructor(options: ZoneRegistryOptions = {}) {
-    this.options = checkOptions(options, DEFAULTS);
+    this.options = checkOptions(options, DEFAULT_OPTIONS);
   }
 
   /** Changes options before `start()`. Throws ZoneError `ERR_ZONE_STARTED` afterwards. */
