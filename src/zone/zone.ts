@@ -284,3 +284,11 @@ export class Zone {
     leaveZone(this._opened, this._leaveMode);
   }
 }
+
+/**
+ * `Zone.fromTransfer` for layers above that hold a handle of unknown shape (the dict's
+ * transfer): they need a zone opened, not the Zone class.
+ */
+export function openZoneHandle(handle: unknown): Zone {
+  return Zone.fromTransfer(handle as ZoneHandle);
+}
