@@ -36,14 +36,24 @@ export function checkEntryRef(c: DictCore, e: number, what: string): number {
 }
 
 /**
- * Called with the error that is leaving a locked section (the lock still held). Returns the
- * error to throw: unchanged for ordinary errors; for damage, the pool is reset first.
+ * Called with the error that is leaving a locked section (the lock still held) that began
+ * in pool generation `generationAtLock`. Returns the error to throw: unchanged for ordinary
+ * errors; for damage, the pool is reset first, unless the pool already reset itself in this
+ * section (it does when it finds its own structures damaged): one reset, one report
+ * (test/dict/89.damage-reset-once.test.ts).
  */
-export function afterLockedError(pool: DictPool, name: string, err: unknown): unknown {
+export function afterLockedError(
+  pool: DictPool,
+  name: string,
+  err: unknown,
+  generationAtLock: number,
+): unknown {
   const code = (err as { code?: unknown }).code;
   if (err instanceof ShmzoneError && !isDamage(code)) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (pool.holdsLock()) pool.resetDamaged(`dict "${name}": ${message}`);
+  if (pool.holdsLock() && pool.generation === generationAtLock) {
+    pool.resetDamaged(`dict "${name}": ${message}`);
+  }
   return new DictError(
     'ERR_DICT_CORRUPT',
     `dict "${name}": damaged shared memory (${message}); the zone was reset EMPTY`,

@@ -131,10 +131,11 @@ export class DictSession {
   lockSync(): void {
     this.pool.lock();
     if (this.stale()) {
+      const generation = this.pool.generation;
       try {
         this.syncLocked();
       } catch (err) {
-        const thrown = afterLockedError(this.pool, this.name, err);
+        const thrown = afterLockedError(this.pool, this.name, err, generation);
         this.pool.unlock();
         throw thrown;
       }
@@ -258,11 +259,12 @@ export function locked<A, B, C, D, R>(
   d: D,
 ): R {
   s.lockSync();
+  const generation = s.pool.generation;
   try {
     if (write) s.expireLocked();
     return body(s, a, b, c, d);
   } catch (err) {
-    throw afterLockedError(s.pool, s.name, err);
+    throw afterLockedError(s.pool, s.name, err, generation);
   } finally {
     s.pool.unlock();
   }
