@@ -10,6 +10,7 @@
         "native/addon.cc",
         "native/args.cc",
         "native/barrier.cc",
+        "native/descriptor.cc",
         "native/errors.cc",
         "native/faults.cc",
         "native/file.cc",

@@ -8,14 +8,14 @@
 //                                           with ENOSPC, never SIGBUS on a later page fault
 //   fstat, mmap(MAP_SHARED)                 then the fd is closed; the mapping keeps the file
 // Any failure after open closes the fd and unlinks the path before throwing. Opening checks
-// the descriptor (regular file, owner, mode, size) before a byte is mapped.
+// the descriptor (regular file, then descriptor.cc's owner, mode and size checks) before a
+// byte is mapped.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 
 #include "shmzone.h"
 
@@ -30,22 +30,6 @@ std::string ArgPath(const Napi::CallbackInfo& info, size_t i) {
   if (path.empty() || path[0] != '/' || path.find('\0') != std::string::npos)
     throw Napi::RangeError::New(info.Env(), "The \"path\" argument must be an absolute path (got '" + path + "')");
   return path;
-}
-
-Napi::Object MapFile(Napi::Env env, int fd, const struct stat& st, const std::string& path, bool unlinkOnError) {
-  void* addr = MapShared(fd, static_cast<size_t>(st.st_size));
-  int err = errno;
-  close(fd);
-  if (addr == nullptr) {
-    if (unlinkOnError) unlink(path.c_str());
-    ThrowErrno(env, err, "mmap", path);
-  }
-  Napi::Object obj = Napi::Object::New(env);
-  obj.Set("size", static_cast<double>(st.st_size));
-  obj.Set("uid", static_cast<double>(st.st_uid));
-  obj.Set("mode", static_cast<double>(st.st_mode & 0777));
-  obj.Set("buffer", WrapMapping(env, addr, static_cast<size_t>(st.st_size)));
-  return obj;
 }
 
 }  // namespace
@@ -69,7 +53,7 @@ Napi::Value CreateFileSegment(const Napi::CallbackInfo& info) {
   if (rc != 0) fail(rc, "posix_fallocate");
   struct stat st;
   if (fstat(fd, &st) != 0) fail(errno, "fstat");
-  return MapFile(env, fd, st, path, true);
+  return MapAndClose(env, fd, st, path, unlink);
 }
 
 Napi::Value OpenFileSegment(const Napi::CallbackInfo& info) {
@@ -85,26 +69,12 @@ Napi::Value OpenFileSegment(const Napi::CallbackInfo& info) {
     close(fd);
     ThrowErrno(env, err, "fstat", path);
   }
-  auto refuse = [&](const char* code, const std::string& message) {
+  if (!S_ISREG(st.st_mode)) {
     close(fd);
-    ThrowCoded(env, code, message, "fstat", path);
-  };
-  if (!S_ISREG(st.st_mode)) refuse("ERR_SEGMENT_NOT_FILE", "'" + path + "' is not a regular file; refusing to map it");
-  uid_t euid = geteuid();
-  if (st.st_uid != euid)
-    refuse("ERR_SEGMENT_OWNER", "file '" + path + "' belongs to uid " + std::to_string(st.st_uid) +
-                                    ", not to this process's uid " + std::to_string(euid) + "; refusing to attach");
-  unsigned extra = static_cast<unsigned>(st.st_mode & 0777 & ~static_cast<mode_t>(maxMode));
-  if (extra != 0) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "mode 0%o allows more than 0%o", static_cast<unsigned>(st.st_mode & 0777),
-             static_cast<unsigned>(maxMode));
-    refuse("ERR_SEGMENT_MODE", "file '" + path + "' has " + buf + "; refusing to attach");
+    ThrowCoded(env, "ERR_SEGMENT_NOT_FILE", "'" + path + "' is not a regular file; refusing to map it", "fstat", path);
   }
-  if (st.st_size < minSize || st.st_size <= 0)
-    refuse("ERR_SEGMENT_SIZE", "file '" + path + "' is " + std::to_string(st.st_size) + " bytes, smaller than the " +
-                                   std::to_string(minSize > 0 ? minSize : 1) + " required; refusing to attach");
-  return MapFile(env, fd, st, path, false);
+  CheckBeforeMap(env, fd, st, "file", path, maxMode, minSize);
+  return MapAndClose(env, fd, st, path, nullptr);
 }
 
 // syncMapping(buffer, length): msync(MS_SYNC) of the first `length` bytes of a file mapping

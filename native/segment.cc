@@ -96,29 +96,6 @@ std::string ArgSegmentName(const Napi::CallbackInfo& info, size_t i) {
   return name;
 }
 
-Napi::Object StatObject(Napi::Env env, const struct stat& st) {
-  Napi::Object obj = Napi::Object::New(env);
-  obj.Set("size", static_cast<double>(st.st_size));
-  obj.Set("uid", static_cast<double>(st.st_uid));
-  obj.Set("mode", static_cast<double>(st.st_mode & 0777));
-  return obj;
-}
-
-// Maps the whole segment behind `fd`, closes `fd` in every case, returns the Mapping object.
-// On failure runs `backout` (unlink for a fresh segment) after closing.
-Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std::string& name, bool unlinkOnError) {
-  void* addr = MapShared(fd, static_cast<size_t>(st.st_size));
-  int err = errno;
-  close(fd);  // the mapping keeps the memory; no descriptor outlives this call
-  if (addr == nullptr) {
-    if (unlinkOnError) shm_unlink(name.c_str());
-    ThrowErrno(env, err, "mmap", name);
-  }
-  Napi::Object obj = StatObject(env, st);
-  obj.Set("buffer", WrapMapping(env, addr, static_cast<size_t>(st.st_size)));
-  return obj;
-}
-
 }  // namespace
 
 Napi::Value CreateSegment(const Napi::CallbackInfo& info) {
@@ -141,7 +118,7 @@ Napi::Value CreateSegment(const Napi::CallbackInfo& info) {
   if (int err = DoFallocate(fd, static_cast<off_t>(size))) fail(err, "posix_fallocate");
   struct stat st;
   if (DoFstat(fd, &st) != 0) fail(errno, "fstat");
-  return MapAndClose(env, fd, st, name, true);
+  return MapAndClose(env, fd, st, name, shm_unlink);
 }
 
 Napi::Value OpenSegment(const Napi::CallbackInfo& info) {
@@ -157,31 +134,8 @@ Napi::Value OpenSegment(const Napi::CallbackInfo& info) {
     CloseKeepErrno(fd);
     ThrowErrno(env, errno, "fstat", name);
   }
-  // Every check on the descriptor, before a single byte is mapped: the name may be a squatter's.
-  uid_t euid = geteuid();
-  if (st.st_uid != euid) {
-    close(fd);
-    ThrowCoded(env, "ERR_SEGMENT_OWNER",
-               "segment '" + name + "' belongs to uid " + std::to_string(st.st_uid) + ", not to this process's uid " +
-                   std::to_string(euid) + "; refusing to attach",
-               "fstat", name);
-  }
-  unsigned extra = static_cast<unsigned>(st.st_mode & 0777 & ~static_cast<mode_t>(maxMode));
-  if (extra != 0) {
-    close(fd);
-    char buf[160];
-    snprintf(buf, sizeof buf, "segment '%s' has mode 0%o, which allows more than 0%o (extra bits 0%o); refusing to attach",
-             name.c_str(), static_cast<unsigned>(st.st_mode & 0777), static_cast<unsigned>(maxMode), extra);
-    ThrowCoded(env, "ERR_SEGMENT_MODE", buf, "fstat", name);
-  }
-  if (st.st_size < minSize || st.st_size <= 0) {
-    close(fd);
-    ThrowCoded(env, "ERR_SEGMENT_SIZE",
-               "segment '" + name + "' is " + std::to_string(st.st_size) + " bytes, smaller than the " +
-                   std::to_string(minSize > 0 ? minSize : 1) + " required; refusing to attach",
-               "fstat", name);
-  }
-  return MapAndClose(env, fd, st, name, false);
+  CheckBeforeMap(env, fd, st, "segment", name, maxMode, minSize);
+  return MapAndClose(env, fd, st, name, nullptr);
 }
 
 Napi::Value StatSegment(const Napi::CallbackInfo& info) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <napi.h>
+#include <sys/stat.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,19 @@ Napi::Value WrapMapping(Napi::Env env, void* addr, size_t size);
 // Token bookkeeping: a mapping holding a locked token is never unmapped (see mapping.cc).
 void MappingTokenHeld(const void* addr, int delta);
 Napi::Value ReleasePages(const Napi::CallbackInfo& info);
+
+// ---- descriptor.cc: checking and mapping a named segment's descriptor ----------------------
+// {size, uid, mode} of `st`.
+Napi::Object StatObject(Napi::Env env, const struct stat& st);
+// Closes `fd` and throws ERR_SEGMENT_OWNER / _MODE / _SIZE unless `st` is owned by this euid,
+// has no mode bit outside `maxMode` and is at least `minSize` (and 1) bytes. `kind` names the
+// object in messages ("segment", "file").
+void CheckBeforeMap(Napi::Env env, int fd, const struct stat& st, const char* kind, const std::string& name,
+                    int64_t maxMode, int64_t minSize);
+// Maps all of `fd` shared, closes it, returns {size, uid, mode, buffer}. When mmap fails,
+// `unlinkOnError(name)` (shm_unlink or unlink, for a fresh object; may be null) runs first.
+Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std::string& name,
+                         int (*unlinkOnError)(const char*));
 
 // ---- segment.cc ----------------------------------------------------------------------------
 Napi::Value CreateSegment(const Napi::CallbackInfo& info);
