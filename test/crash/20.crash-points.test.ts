@@ -209,6 +209,68 @@ async function slabPoint(
   }
 }
 
+/** What one run of a dict set killed at its k-th journaled write left behind. */
+interface DictCrashPoint {
+  /** Every key and value before the child ran. */
+  before: Map<string, string>;
+  /** Every key and value after the parent took the lock over (pool and dict verified). */
+  state: Map<string, string>;
+  /** The child's `done` line when it was not killed (k past its last write). */
+  done: { result: number; writes: number } | undefined;
+}
+
+const DICT_SIZE = 128 * 1024;
+
+/**
+ * A fresh owner-mode dict filled by `fill`, then a crash-point-child running `op` with
+ * SHMZONE_CRASH_AT=k. Checks what holds at every crash point: the child either completed or
+ * was SIGKILLed, the parent's next lock took the dead writer's lock over without a reset,
+ * the pool and the dict verify, and the entry count matches the keys.
+ */
+async function dictSetCrashPoint(
+  k: number,
+  fill: (dict: SharedDict) => void,
+  op: { kind: 'dict-set'; key: string; value: string; safe?: boolean },
+): Promise<DictCrashPoint> {
+  const ns = uniqueNamespace('cptd');
+  const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
+  const dict: SharedDict = sharedDict(reg, 'd', DICT_SIZE);
+  await reg.start();
+  try {
+    fill(dict);
+    const before = new Map<string, string>();
+    for (const key of dict.keys(0)) before.set(key, dict.get(key) as string);
+    const pool = dict.core.pool as SlabPool;
+    let report: RecoveryReport | undefined;
+    pool.onRecovery((r) => (report = r));
+    const r = await runFixture('crash-point-child', [JSON.stringify({ ns, size: DICT_SIZE, op })], {
+      timeoutMs: 30_000,
+      env: { ...process.env, SHMZONE_CRASH_AT: String(k) },
+    });
+    const state = new Map<string, string>();
+    for (const key of dict.keys(0)) state.set(key, dict.get(key) as string); // takes the lock: takeover
+    pool.lock();
+    try {
+      pool.verify();
+    } finally {
+      pool.unlock();
+    }
+    dict.verify();
+    expect(dict.stats().entries, `k=${k}: entry count matches the keys`).to.equal(state.size);
+    if (r.signal !== 'SIGKILL') {
+      expect(r.code, r.stderr).to.equal(0);
+      const done = r.lines.find((l) => l.event === 'done')!;
+      expect(done.writes, JSON.stringify(r.lines)).to.be.a('number');
+      return { before, state, done: done as unknown as DictCrashPoint['done'] };
+    }
+    expect(report, `k=${k}: the parent took the lock over`).to.not.equal(undefined);
+    expect(report!.reset, `k=${k}: no reset`).to.equal(false);
+    return { before, state, done: undefined };
+  } finally {
+    reg.stop();
+  }
+}
+
 describe('crash: deterministic crash points after every journaled store', function () {
   this.timeout(180_000);
   afterEach(killAllFixtures);
@@ -273,7 +335,6 @@ describe('crash: deterministic crash points after every journaled store', functi
   });
 
   it('dict set that evicts: every crash point leaves old values, and the new key old-or-new', async function () {
-    const DICT_SIZE = 128 * 1024;
     const value = (i: number): string => `v${String(i).padStart(4, '0')}:` + 'x'.repeat(1000);
     const newValue = 'NEW:' + 'y'.repeat(1002);
     let k = 1;
@@ -282,65 +343,31 @@ describe('crash: deterministic crash points after every journaled store', functi
     let afterKeys = new Set<string>();
     for (; ; k++) {
       expect(k).to.be.at.most(400);
-      const ns = uniqueNamespace('cptd');
-      const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
-      const dict: SharedDict = sharedDict(reg, 'd', DICT_SIZE);
-      await reg.start();
-      try {
-        // Fill until a store had to evict, then top up with safeSet (never evicts) until no
-        // chunk of the class is left: the child's set of one more value must evict.
-        for (let i = 0; i < 1000; i++) if (dict.set(`k${i}`, value(i)) === 2) break;
-        for (let i = 0; i < 1000; i++) if (dict.safeSet(`s${i}`, value(i)) === 0) break;
-        const before = new Map<string, string>();
-        for (const key of dict.keys(0)) before.set(key, dict.get(key) as string);
-        const pool = dict.core.pool as SlabPool;
-        let report: RecoveryReport | undefined;
-        pool.onRecovery((r) => (report = r));
-        const env = { ...process.env, SHMZONE_CRASH_AT: String(k) };
-        const r = await runFixture(
-          'crash-point-child',
-          [
-            JSON.stringify({
-              ns,
-              size: DICT_SIZE,
-              op: { kind: 'dict-set', key: 'target', value: newValue },
-            }),
-          ],
-          { timeoutMs: 30_000, env },
-        );
-        const died = r.signal === 'SIGKILL';
-        const state = new Map<string, string>();
-        for (const key of dict.keys(0)) state.set(key, dict.get(key) as string); // takes the lock: takeover
-        pool.lock();
-        try {
-          pool.verify();
-        } finally {
-          pool.unlock();
-        }
-        expect(dict.stats().entries, `k=${k}: entry count matches the keys`).to.equal(state.size);
-        for (const [key, v] of state) {
-          if (key === 'target')
-            expect(v, `k=${k}: target holds the complete new value`).to.equal(newValue);
-          else expect(v, `k=${k}: ${key} holds its old value`).to.equal(before.get(key));
-        }
-        if (!died) {
-          expect(r.code, r.stderr).to.equal(0);
-          const done = r.lines.find((l) => l.event === 'done')!;
-          expect(done.result, 'the operation evicted (STORED_FORCIBLY)').to.equal(2);
-          expect(state.get('target')).to.equal(newValue);
-          expect(state.size).to.be.below(before.size + 1);
-          completedWrites = done.writes as number;
-          afterKeys = new Set(state.keys());
-          expect(completedWrites, JSON.stringify(r.lines)).to.be.a('number');
-          break;
-        }
-        expect(report, `k=${k}: the parent took the lock over`).to.not.equal(undefined);
-        expect(report!.reset, `k=${k}: no reset`).to.equal(false);
-        expect(state.has('target'), `k=${k}: the killed set is not visible`).to.equal(false);
-        crashedKeys.push(new Set(state.keys()));
-      } finally {
-        reg.stop();
+      const p = await dictSetCrashPoint(
+        k,
+        (dict) => {
+          // Fill until a store had to evict, then top up with safeSet (never evicts) until no
+          // chunk of the class is left: the child's set of one more value must evict.
+          for (let i = 0; i < 1000; i++) if (dict.set(`k${i}`, value(i)) === 2) break;
+          for (let i = 0; i < 1000; i++) if (dict.safeSet(`s${i}`, value(i)) === 0) break;
+        },
+        { kind: 'dict-set', key: 'target', value: newValue },
+      );
+      for (const [key, v] of p.state) {
+        if (key === 'target')
+          expect(v, `k=${k}: target holds the complete new value`).to.equal(newValue);
+        else expect(v, `k=${k}: ${key} holds its old value`).to.equal(p.before.get(key));
       }
+      if (p.done !== undefined) {
+        expect(p.done.result, 'the operation evicted (STORED_FORCIBLY)').to.equal(2);
+        expect(p.state.get('target')).to.equal(newValue);
+        expect(p.state.size).to.be.below(p.before.size + 1);
+        completedWrites = p.done.writes;
+        afterKeys = new Set(p.state.keys());
+        break;
+      }
+      expect(p.state.has('target'), `k=${k}: the killed set is not visible`).to.equal(false);
+      crashedKeys.push(new Set(p.state.keys()));
     }
     expect(completedWrites).to.equal(k - 1);
     // Only what the completed operation evicted may be missing after a crash in it.
@@ -352,67 +379,33 @@ describe('crash: deterministic crash points after every journaled store', functi
   });
 
   it('dict overwrite in place in a full dict: every crash point leaves the key old or new, others kept', async function () {
-    const DICT_SIZE = 128 * 1024;
     const value = (i: number): string => `v${String(i).padStart(4, '0')}:` + 'x'.repeat(100);
     const newValue = 'NEW:' + 'y'.repeat(102); // the same length: the entry's chunk fits it
+    const target = 'k5';
     let k = 1;
     let completedWrites: number | undefined;
     for (; ; k++) {
       expect(k).to.be.at.most(200);
-      const ns = uniqueNamespace('cpti');
-      const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
-      const dict: SharedDict = sharedDict(reg, 'd', DICT_SIZE);
-      await reg.start();
-      try {
-        for (let i = 0; dict.safeSet(`k${i}`, value(i)) !== 0; i++);
-        const before = new Map<string, string>();
-        for (const key of dict.keys(0)) before.set(key, dict.get(key) as string);
-        const target = 'k5';
-        const pool = dict.core.pool as SlabPool;
-        let report: RecoveryReport | undefined;
-        pool.onRecovery((r) => (report = r));
-        const env = { ...process.env, SHMZONE_CRASH_AT: String(k) };
-        const r = await runFixture(
-          'crash-point-child',
-          [
-            JSON.stringify({
-              ns,
-              size: DICT_SIZE,
-              op: { kind: 'dict-set', key: target, value: newValue, safe: true },
-            }),
-          ],
-          { timeoutMs: 30_000, env },
-        );
-        const died = r.signal === 'SIGKILL';
-        const state = new Map<string, string>();
-        for (const key of dict.keys(0)) state.set(key, dict.get(key) as string); // takeover
-        pool.lock();
-        try {
-          pool.verify();
-        } finally {
-          pool.unlock();
-        }
-        dict.verify();
-        expect(state.size, `k=${k}: nothing evicted, nothing lost`).to.equal(before.size);
-        for (const [key, v] of state) {
-          if (key !== target) expect(v, `k=${k}: ${key} kept`).to.equal(before.get(key));
-        }
-        if (!died) {
-          expect(r.code, r.stderr).to.equal(0);
-          const done = r.lines.find((l) => l.event === 'done')!;
-          expect(done.result, 'safeSet stored in place (STORED)').to.equal(1);
-          expect(state.get(target)).to.equal(newValue);
-          completedWrites = done.writes as number;
-          break;
-        }
-        expect(report, `k=${k}: the parent took the lock over`).to.not.equal(undefined);
-        expect(report!.reset, `k=${k}: no reset`).to.equal(false);
-        expect(state.get(target), `k=${k}: the killed overwrite is fully undone`).to.equal(
-          before.get(target),
-        );
-      } finally {
-        reg.stop();
+      const p = await dictSetCrashPoint(
+        k,
+        (dict) => {
+          for (let i = 0; dict.safeSet(`k${i}`, value(i)) !== 0; i++);
+        },
+        { kind: 'dict-set', key: target, value: newValue, safe: true },
+      );
+      expect(p.state.size, `k=${k}: nothing evicted, nothing lost`).to.equal(p.before.size);
+      for (const [key, v] of p.state) {
+        if (key !== target) expect(v, `k=${k}: ${key} kept`).to.equal(p.before.get(key));
       }
+      if (p.done !== undefined) {
+        expect(p.done.result, 'safeSet stored in place (STORED)').to.equal(1);
+        expect(p.state.get(target)).to.equal(newValue);
+        completedWrites = p.done.writes;
+        break;
+      }
+      expect(p.state.get(target), `k=${k}: the killed overwrite is fully undone`).to.equal(
+        p.before.get(target),
+      );
     }
     expect(completedWrites).to.equal(k - 1);
     expect(completedWrites, 'every value word is a journaled store').to.be.greaterThan(26);
