@@ -84,8 +84,30 @@ export class LockingPool extends PoolState {
    * unlock() is written out in alloc() and free(), and every bytecode there counts.
    */
   protected checkedCommit(): void {
-    if (this.debug) verifyPool(this);
+    if (this.debug) {
+      try {
+        verifyPool(this);
+      } catch (err) {
+        this.failedCommitCheck(err);
+      }
+    }
     this.commit();
+  }
+
+  /**
+   * Debug mode's verify found the pool broken as a section ends: handled as damage found on
+   * the way (reset EMPTY, reported), and, since the callers' release code is skipped by the
+   * throw, the lock is released here, so no process waits on a lock nobody will free
+   * (test/fuzz/20.damaged-pool.test.ts runs in debug mode too).
+   */
+  private failedCommitCheck(err: unknown): never {
+    const what = err instanceof Error ? err.message : String(err);
+    const message = this.resetAfterDamage(`verify at commit: ${what}`);
+    this.pendingPoison.length = 0;
+    this.commit();
+    Atomics.store(this.i32, this.lockWord, 0);
+    this.wakeSleeper();
+    throw new SlabCorruptionError(message, { cause: err });
   }
 
   lock(): void {

@@ -29,6 +29,7 @@ import { HeaderView, type HeaderInfo } from './header.js';
 import { HEADER_SIZE, H_CREATOR_PID, ZoneState } from './layout.js';
 import { createZone, joinZone, readZoneHeader, type OpenedZone, type ZoneSpec } from './open.js';
 import { PeerTable, processAlive } from './peers.js';
+import type { SlabPool } from '../slab/pool.js';
 
 /** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
 export type StartRole = 'owner' | 'attach' | 'standalone';
@@ -273,7 +274,7 @@ function joinReady(
       }
     }
   } finally {
-    pool.unlock();
+    unlockLogged(pool, spec);
   }
   if (decision === 'join' && failure === undefined) flush?.(buffer, HEADER_SIZE);
   if (failure !== undefined || decision !== 'join') {
@@ -284,6 +285,21 @@ function joinReady(
     return { kind: 'wait', why: 'the segment under this name is being removed' };
   }
   return { kind: 'opened', zone };
+}
+
+/**
+ * Releases the pool lock taken to join. In debug mode (SHMZONE_DEBUG=1) unlock verifies the
+ * pool first; damage found there has already been reset (the pool is EMPTY and sound, the
+ * lock released) and is thrown as SlabCorruptionError: log it and go on, as the pool's own
+ * recovery listener would once started (test/fuzz/20.damaged-pool.test.ts in debug mode).
+ */
+function unlockLogged(pool: SlabPool, spec: ZoneSpec): void {
+  try {
+    pool.unlock();
+  } catch (err) {
+    if (!(err instanceof SlabCorruptionError)) throw err;
+    spec.log?.(`shmzone: zone "${spec.name}": ${err.message}`);
+  }
 }
 
 /**

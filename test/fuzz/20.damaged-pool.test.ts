@@ -136,12 +136,7 @@ function poolRandomCases(l: PoolLayout, seed: number, n: number): Case[] {
   return cases;
 }
 
-// Not in debug mode: there (verify() after every mutation) the 207 cases ran past the 600 s
-// limit on the loaded 2-core VM on 2026-12-04; whether that is slowness or a hang in a debug-only
-// path is not yet known (see the session's closing note). The normal-mode run is in CI.
-const describeUnlessDebug = process.env.SHMZONE_DEBUG === '1' ? describe.skip : describe;
-
-describeUnlessDebug('fuzz: damaged pool-only zones (zone.pool without a dict)', function () {
+describe('fuzz: damaged pool-only zones (zone.pool without a dict)', function () {
   this.timeout(600_000);
   let cases: Case[] = [];
   const extraSeed = process.env.SHMZONE_FUZZ_SEED;

@@ -175,3 +175,24 @@ describe('slab: damaged metadata on alloc()/free() paths', () => {
     expect(p.alloc(200)).to.be.above(0);
   });
 });
+
+describe('slab: debug mode verify at commit finds damage', () => {
+  it('a wrong prev link on the free list: reset, reported once, and the lock released', () => {
+    const p = makePool(1 * MiB);
+    p.alloc(200); // a partial slab of the 200 B class: the next alloc(200) never walks the free list
+    const first = p.u32[word(p, p.freeSentinel, L.D_NEXT)];
+    p.u32[word(p, first, L.D_PREV)] = first; // only verify() looks at prev links
+    const reports: RecoveryReport[] = [];
+    p.onRecovery((r) => reports.push(r));
+    const generation = p.generation;
+    p.debug = true; // as SHMZONE_DEBUG=1 at creation: verify() before every commit
+    const err = thrown(() => p.alloc(200));
+    expect(err.code, err.message).to.equal('ERR_SLAB_CORRUPT');
+    expect(err.message).to.include('verify at commit');
+    expect(p.lockOwner(), 'the lock is not left held').to.equal(0);
+    expect(p.generation).to.equal(generation + 1);
+    expect(reports).to.have.length(1);
+    p.verify();
+    expect(p.alloc(200)).to.be.above(0);
+  });
+});
