@@ -77,6 +77,14 @@ export interface ResolvedOptions {
   source: SegmentSource;
 }
 
+/** Throws ERR_ZONE_OPTIONS: option `name` must be `must` (nothing was changed). */
+function badOption(name: string, must: string, value: unknown): never {
+  throw new ShmzoneArgumentError(
+    'ERR_ZONE_OPTIONS',
+    `The ${name} option must be ${must}, got ${describeValue(value)}`,
+  );
+}
+
 /** `options` over `base`, each checked. */
 export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
@@ -86,33 +94,21 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
     );
   }
   const out = { ...base };
+  const { mode, persist, onMismatch, segmentMode: m, readyTimeoutMs: t, log } = options;
   if (options.namespace !== undefined) out.namespace = validateNamespace(options.namespace);
-  if (options.mode !== undefined) {
-    if (!['auto', 'owner', 'attach', 'standalone'].includes(options.mode)) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The mode option must be 'auto', 'owner', 'attach' or 'standalone', got ${describeValue(options.mode)}`,
-      );
-    }
-    out.mode = options.mode;
+  if (mode !== undefined) {
+    if (!['auto', 'owner', 'attach', 'standalone'].includes(mode))
+      badOption('mode', `'auto', 'owner', 'attach' or 'standalone'`, mode);
+    out.mode = mode;
   }
-  if (options.persist !== undefined) {
-    if (typeof options.persist !== 'boolean') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The persist option must be a boolean, got ${describeValue(options.persist)}`,
-      );
-    }
-    out.persist = options.persist;
+  if (persist !== undefined) {
+    if (typeof persist !== 'boolean') badOption('persist', 'a boolean', persist);
+    out.persist = persist;
   }
-  if (options.onMismatch !== undefined) {
-    if (options.onMismatch !== 'error' && options.onMismatch !== 'recreate') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The onMismatch option must be 'error' or 'recreate', got ${describeValue(options.onMismatch)}`,
-      );
-    }
-    out.onMismatch = options.onMismatch;
+  if (onMismatch !== undefined) {
+    if (onMismatch !== 'error' && onMismatch !== 'recreate')
+      badOption('onMismatch', `'error' or 'recreate'`, onMismatch);
+    out.onMismatch = onMismatch;
   }
   if (
     options.backend !== undefined ||
@@ -121,35 +117,24 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
   ) {
     out.source = checkBackend(options.backend, options.directory, options.hugePages);
   }
-  if (options.segmentMode !== undefined) {
-    const m = options.segmentMode;
+  if (m !== undefined) {
     if (!Number.isInteger(m) || m < 0o400 || m > 0o777 || (m & 0o600) !== 0o600) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The segmentMode option must be permission bits between 0o600 and 0o777 that include owner ` +
-          `read and write, got ${describeValue(m)}`,
+      badOption(
+        'segmentMode',
+        'permission bits between 0o600 and 0o777 that include owner read and write',
+        m,
       );
     }
     out.segmentMode = m;
   }
-  if (options.readyTimeoutMs !== undefined) {
-    const t = options.readyTimeoutMs;
-    if (!Number.isSafeInteger(t) || t < 0) {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The readyTimeoutMs option must be a whole number of ms >= 0, got ${describeValue(t)}`,
-      );
-    }
+  if (t !== undefined) {
+    if (!Number.isSafeInteger(t) || t < 0)
+      badOption('readyTimeoutMs', 'a whole number of ms >= 0', t);
     out.readyTimeoutMs = t;
   }
-  if (options.log !== undefined) {
-    if (typeof options.log !== 'function') {
-      throw new ShmzoneArgumentError(
-        'ERR_ZONE_OPTIONS',
-        `The log option must be a function, got ${describeValue(options.log)}`,
-      );
-    }
-    out.log = options.log;
+  if (log !== undefined) {
+    if (typeof log !== 'function') badOption('log', 'a function', log);
+    out.log = log;
   }
   return out;
 }
