@@ -6,6 +6,7 @@
 //                    the name may be a squatter's (test/zone/25.squatting, test/zone/96)
 //   MapAndClose      mmap(MAP_SHARED) of the whole object, then close: no descriptor outlives
 //                    the call; a fresh object that cannot be mapped is unlinked again
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,25 @@ Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std
   Napi::Object obj = StatObject(env, st);
   obj.Set("buffer", WrapMapping(env, addr, static_cast<size_t>(st.st_size)));
   return obj;
+}
+
+int PreallocateFile(int fd, off_t size) {
+#ifdef __APPLE__
+  // macOS has no posix_fallocate: reserve the blocks (contiguous if possible), then set the
+  // length; a full disk fails at F_PREALLOCATE, before anything is mapped.
+  fstore_t store = {F_ALLOCATECONTIG | F_ALLOCATEALL, F_PEOFPOSMODE, 0, size, 0};
+  if (fcntl(fd, F_PREALLOCATE, &store) == -1) {
+    store.fst_flags = F_ALLOCATEALL;
+    if (fcntl(fd, F_PREALLOCATE, &store) == -1) return errno;
+  }
+  return ftruncate(fd, size) == 0 ? 0 : errno;
+#else
+  int rc;
+  // A signal during a large allocation interrupts it; it is safe to simply start again.
+  do rc = posix_fallocate(fd, 0, size);
+  while (rc == EINTR);
+  return rc;
+#endif
 }
 
 }  // namespace shmzone

@@ -4,8 +4,9 @@
 // Creation mirrors segment.cc's POSIX path, for the same reasons:
 //   open(O_RDWR|O_CREAT|O_EXCL|O_NOFOLLOW)  never adopt a file or symlink someone planted
 //   fchmod(mode)                            the umask filtered the mode given to open
-//   posix_fallocate(0, size)                every block reserved now: a full disk fails HERE
-//                                           with ENOSPC, never SIGBUS on a later page fault
+//   PreallocateFile(size)                   every block reserved now (posix_fallocate; macOS:
+//                                           F_PREALLOCATE): a full disk fails HERE with
+//                                           ENOSPC, never SIGBUS on a later page fault
 //   fstat, mmap(MAP_SHARED)                 then the fd is closed; the mapping keeps the file
 // Any failure after open closes the fd and unlinks the path before throwing. Opening checks
 // the descriptor (regular file, then descriptor.cc's owner, mode and size checks) before a
@@ -47,10 +48,7 @@ Napi::Value CreateFileSegment(const Napi::CallbackInfo& info) {
     ThrowErrno(env, err, syscall, path);
   };
   if (fchmod(fd, static_cast<mode_t>(mode)) != 0) fail(errno, "fchmod");
-  int rc;
-  do rc = posix_fallocate(fd, 0, static_cast<off_t>(size));
-  while (rc == EINTR);
-  if (rc != 0) fail(rc, "posix_fallocate");
+  if (int err = PreallocateFile(fd, static_cast<off_t>(size))) fail(err, "posix_fallocate");
   struct stat st;
   if (fstat(fd, &st) != 0) fail(errno, "fstat");
   return MapAndClose(env, fd, st, path, unlink);

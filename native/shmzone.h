@@ -64,6 +64,10 @@ void CheckBeforeMap(Napi::Env env, int fd, const struct stat& st, const char* ki
 // `unlinkOnError(name)` (shm_unlink or unlink, for a fresh object; may be null) runs first.
 Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std::string& name,
                          int (*unlinkOnError)(const char*));
+// Reserves every block of a regular file's first `size` bytes and sets its length to at
+// least `size`: a full disk fails here (ENOSPC), never as SIGBUS at a later page fault.
+// posix_fallocate on Linux; F_PREALLOCATE + ftruncate on macOS. Returns 0 or an errno value.
+int PreallocateFile(int fd, off_t size);
 
 // ---- segment.cc ----------------------------------------------------------------------------
 Napi::Value CreateSegment(const Napi::CallbackInfo& info);
