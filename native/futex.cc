@@ -5,18 +5,27 @@
 // the physical page, so a wake in one process reaches a waiter in another that maps the same
 // segment at any address.
 //
-// Other platforms (macOS): a documented fallback that polls the word with short sleeps
-// (about 1 ms), and a wake that wakes nobody explicitly (returns 0): waiters notice the change
-// on their next poll. Correct, but with up to ~1 ms extra latency.
+// macOS: __ulock_wait / __ulock_wake with UL_COMPARE_AND_WAIT_SHARED, the cross-process
+// compare-and-wait of libSystem (what libc++'s std::atomic wait and Go's runtime use; the
+// public os_sync_wait_on_address needs macOS 14.4). Its timeout is 32-bit microseconds, so
+// longer waits loop. Compiled by .ci/macos-cross.sh, never run here.
+//
+// Other platforms: a documented fallback that polls the word with short sleeps (about 1 ms),
+// and a wake that wakes nobody explicitly (returns 0): waiters notice the change on their
+// next poll. Correct, but with up to ~1 ms extra latency.
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 
 #ifdef __linux__
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#elif defined(__APPLE__)
+extern "C" int __ulock_wait(uint32_t operation, void* addr, uint64_t value, uint32_t timeoutUs);
+extern "C" int __ulock_wake(uint32_t operation, void* addr, uint64_t wakeValue);
 #else
 #include <thread>
 #endif
@@ -28,6 +37,11 @@ namespace shmzone {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+#ifdef __APPLE__
+constexpr uint32_t kUlCompareAndWaitShared = 3;  // UL_COMPARE_AND_WAIT_SHARED
+constexpr uint32_t kUlfWakeAll = 0x100;          // ULF_WAKE_ALL
+#endif
 
 }  // namespace
 
@@ -53,6 +67,25 @@ int WaitOnWord(uint32_t* word, uint32_t expected, int64_t timeoutNs) {
     if (errno == EAGAIN) return kFutexNotEqual;
     if (errno == ETIMEDOUT) return kFutexTimedOut;
     if (errno == EINTR) continue;
+    return -errno;
+  }
+#elif defined(__APPLE__)
+  // ulock returns 0 both when woken and when the word already differed: tell them apart first.
+  if (__atomic_load_n(word, __ATOMIC_SEQ_CST) != expected) return kFutexNotEqual;
+  for (;;) {
+    uint32_t us = 0;  // 0: no timeout
+    if (!forever) {
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return kFutexTimedOut;
+      us = left > static_cast<int64_t>(UINT32_MAX) ? UINT32_MAX : static_cast<uint32_t>(left);
+    }
+    int rc = __ulock_wait(kUlCompareAndWaitShared, word, expected, us);
+    if (rc >= 0) return kFutexWoken;  // may be spurious: callers re-check the word
+    if (errno == ETIMEDOUT) {
+      if (!forever && Clock::now() >= deadline) return kFutexTimedOut;
+      continue;  // a wait longer than ~71 minutes: the next slice
+    }
+    if (errno == EINTR || errno == EFAULT) continue;  // EFAULT: the page was not resident yet
     return -errno;
   }
 #else
@@ -93,6 +126,15 @@ Napi::Value FutexWake(const Napi::CallbackInfo& info) {
   long rc = syscall(SYS_futex, word, FUTEX_WAKE, static_cast<int>(count), nullptr, nullptr, 0);
   if (rc < 0) ThrowErrno(env, errno, "futex", "");
   return Napi::Number::New(env, static_cast<double>(rc));
+#elif defined(__APPLE__)
+  // ulock wakes one or all, and does not say how many: report 1 when someone was waiting.
+  if (count == 0) return Napi::Number::New(env, 0);
+  uint32_t op = kUlCompareAndWaitShared | (count > 1 ? kUlfWakeAll : 0);
+  int rc;
+  do rc = __ulock_wake(op, word, 0);
+  while (rc < 0 && errno == EINTR);
+  if (rc < 0 && errno != ENOENT) ThrowErrno(env, errno, "__ulock_wake", "");
+  return Napi::Number::New(env, rc < 0 ? 0 : 1);
 #else
   (void)word;
   (void)count;
