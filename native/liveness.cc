@@ -8,7 +8,8 @@
 // x86-64 and 48 on aarch64, the rest is padding so the layout does not depend on the libc.
 //
 // macOS has no robust mutexes: there a token is a plain process-shared mutex, and a dead
-// holder stays "Alive" forever; callers must rely on pid + start time there.
+// holder stays "Alive" forever; callers must rely on pid + start time there (ProcessStartTime
+// below), which cannot see a dead worker thread of a live process.
 #include <pthread.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 
 #ifdef __linux__
 #include <sys/syscall.h>
+#elif defined(__APPLE__)
+#include <sys/sysctl.h>
 #endif
 
 #include "shmzone.h"
@@ -133,8 +136,10 @@ Napi::Value GetTid(const Napi::CallbackInfo& info) {
 #endif
 }
 
-// /proc/<pid>/stat field 22 (starttime, clock ticks since boot). The command name (field 2)
-// is in parentheses and may itself contain ')' and spaces, so parse after the LAST ')'.
+// When `pid` started, 0 when it does not run: what tells a process from a later one that got
+// its pid. Linux: /proc/<pid>/stat field 22 (starttime, clock ticks since boot); the command
+// name (field 2) is in parentheses and may itself contain ')' and spaces, so parse after the
+// LAST ')'. macOS: sysctl KERN_PROC_PID.
 Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int64_t pid = ArgInteger(info, 0, "pid", 1, INT32_MAX);
@@ -150,6 +155,14 @@ Napi::Value ProcessStartTime(const Napi::CallbackInfo& info) {
   for (int i = 3; i <= 22; i++)
     if (!(fields >> field)) return Napi::Number::New(env, 0);
   return Napi::Number::New(env, std::strtod(field.c_str(), nullptr));
+#elif defined(__APPLE__)
+  // kinfo_proc's start time (microseconds since the epoch: below 2^53, exact as a double).
+  struct kinfo_proc kp;
+  size_t len = sizeof kp;
+  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, static_cast<int>(pid)};
+  if (sysctl(mib, 4, &kp, &len, nullptr, 0) != 0 || len == 0) return Napi::Number::New(env, 0);
+  const struct timeval& tv = kp.kp_proc.p_starttime;
+  return Napi::Number::New(env, static_cast<double>(tv.tv_sec) * 1e6 + static_cast<double>(tv.tv_usec));
 #else
   (void)pid;
   return Napi::Number::New(env, 0);
