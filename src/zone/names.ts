@@ -4,8 +4,10 @@
  * A segment is `/shmzone.<namespace>.<zone>`. Both parts use `[A-Za-z0-9_-]{1,64}`: no dot
  * (so the name splits back unambiguously), no slash (POSIX allows exactly one, the leading
  * one), nothing outside ASCII (portable across shells and `ls /dev/shm`). The longest name,
- * 1 + 7 + 1 + 64 + 1 + 64 = 138 bytes, stays far below NAME_MAX (255).
+ * 1 + 7 + 1 + 64 + 1 + 64 = 138 bytes, stays far below NAME_MAX (255). macOS accepts far
+ * less (PSHMNAMLEN): see {@link shmObjectName}.
  */
+import { createHash } from 'node:crypto';
 import { ZoneError, describeValue } from '../errors.js';
 
 /** Longest zone name and namespace, in characters (= bytes: ASCII only). */
@@ -59,6 +61,24 @@ export function validateNamespace(namespace: unknown): string {
 /** `/shmzone.<namespace>.<zone>`; both parts must already be valid. */
 export function segmentName(namespace: string, zone: string): string {
   return `/${SEGMENT_PREFIX}${namespace}.${zone}`;
+}
+
+/**
+ * macOS's longest POSIX shm name, in bytes without the NUL: PSHMNAMLEN is 31 and xnu counts
+ * the terminating NUL in it (shm_open fails with ENAMETOOLONG beyond).
+ */
+export const MACOS_SHM_NAME_MAX = 30;
+
+/**
+ * The name given to shm_open for `segment`. Linux takes it as it is. On macOS a name longer
+ * than MACOS_SHM_NAME_MAX becomes `/shz.` + the first 25 hex digits of its SHA-256 (100 bits),
+ * the same in every process. A collision cannot make two zones share memory: the zone header
+ * records the full segment name and every attach checks it (readHeader, ERR_ZONE_HEADER).
+ * test/zone/12.shm-object-name.test.ts.
+ */
+export function shmObjectName(segment: string, platform: string = process.platform): string {
+  if (platform !== 'darwin' || segment.length <= MACOS_SHM_NAME_MAX) return segment;
+  return `/shz.${createHash('sha256').update(segment).digest('hex').slice(0, 25)}`;
 }
 
 /**

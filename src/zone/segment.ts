@@ -5,6 +5,7 @@
  */
 import { SegmentError, isErrorCode, type ShmzoneErrorCode } from '../errors.js';
 import { native, type Mapping, type SegmentListing, type SegmentStat } from '../native.js';
+import { shmObjectName } from './names.js';
 
 interface AddonError {
   code?: unknown;
@@ -49,7 +50,7 @@ function call<T>(name: string, fn: () => T): T {
  * on failure nothing is left behind.
  */
 export function createSegment(name: string, size: number, mode: number): Mapping {
-  return call(name, () => native.createSegment(name, size, mode));
+  return call(name, () => native.createSegment(shmObjectName(name), size, mode));
 }
 
 /**
@@ -58,18 +59,18 @@ export function createSegment(name: string, size: number, mode: number): Mapping
  * `maxMode`), `ERR_SEGMENT_SIZE` (smaller than `minSize`).
  */
 export function openSegment(name: string, maxMode: number, minSize: number): Mapping {
-  return call(name, () => native.openSegment(name, maxMode, minSize));
+  return call(name, () => native.openSegment(shmObjectName(name), maxMode, minSize));
 }
 
 /** `fstat` by name; throws SegmentError (`ENOENT`, ...). */
 export function statSegment(name: string): SegmentStat {
-  return call(name, () => native.statSegment(name));
+  return call(name, () => native.statSegment(shmObjectName(name)));
 }
 
 /** Removes a name. Returns false when it was already gone; throws SegmentError otherwise. */
 export function unlinkSegment(name: string): boolean {
   try {
-    native.unlinkSegment(name);
+    native.unlinkSegment(shmObjectName(name));
     return true;
   } catch (err) {
     const e = toSegmentError(err, name);
