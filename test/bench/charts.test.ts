@@ -51,6 +51,7 @@ describe('bench: charts', () => {
     expect(charts.map((c) => c.file).sort()).to.deep.equal([
       'dict-scaling.svg',
       'dict-throughput.svg',
+      'slab-vs-glibc.svg',
       'slab-vs-nginx.svg',
     ]);
     for (const { file, chart } of charts) {

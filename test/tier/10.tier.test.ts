@@ -49,7 +49,11 @@ describe('tier: one process over a real redis-server', function () {
   });
 
   it('serves a hit from L1, a miss from Redis (backfilling L1), and deletes from both', async () => {
+    // Subscribed first: a subscription completing later may flush L1 (a sequence it has not
+    // seen) and move the epoch, which rightly drops a backfill made meanwhile.
+    const subscribed = new Promise((resolve) => tier.once('subscribed', resolve));
     await tier.connect({ url: redis.url });
+    await subscribed;
     await tier.set('k', 'v');
     tier.dict.flushAll(); // only Redis holds k now
     expect(await tier.get('k')).to.equal('v');
