@@ -1,4 +1,5 @@
 /** Command-line parsing of `shmzone` (node:util parseArgs, strict). */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, ExitCode } from './exit-codes.js';
 
@@ -7,6 +8,8 @@ export interface CliArgs {
   command: string;
   positionals: string[];
   namespace?: string;
+  /** `--dir`: directories of file-backed zones (`backend: 'file'`), absolute. */
+  dirs: string[];
   json: boolean;
   all: boolean;
   force: boolean;
@@ -33,11 +36,18 @@ export function parseCli(argv: string[]): CliArgs {
       `--timeout must be a whole number of ms, got ${values.timeout}`,
     );
   }
+  const dirs = values.dir ?? [];
+  for (const dir of dirs) {
+    if (!path.isAbsolute(dir)) {
+      throw new CliError(ExitCode.USAGE, 'ERR_USAGE', `--dir must be an absolute path, got ${dir}`);
+    }
+  }
   const [command = '', ...rest] = positionals;
   return {
     command,
     positionals: rest,
     namespace: values.namespace,
+    dirs,
     json: values.json === true,
     all: values.all === true,
     force: values.force === true,
@@ -55,6 +65,7 @@ function parse(argv: string[]) {
     strict: true,
     options: {
       namespace: { type: 'string', short: 'n' },
+      dir: { type: 'string', multiple: true },
       json: { type: 'boolean' },
       all: { type: 'boolean' },
       force: { type: 'boolean' },

@@ -41,9 +41,9 @@ function requireOne(args: CliArgs, what: string): string {
 }
 
 function open(args: CliArgs, arg: string): InspectedZone {
-  const ref = resolveZone(arg, args.namespace);
+  const ref = resolveZone(arg, args.namespace, args.dirs);
   try {
-    return inspectZone(ref.namespace, ref.zone);
+    return inspectZone(ref.namespace, ref.zone, ref);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') {
       throw new CliError(ExitCode.NOT_FOUND, 'ERR_NOT_FOUND', `Zone "${arg}" was just removed`);
@@ -111,7 +111,7 @@ export function cmdList(args: CliArgs, io: Output): number {
     throw new CliError(ExitCode.USAGE, 'ERR_USAGE', 'ls takes no zone name (use --namespace)');
   }
   const ns = args.namespace === undefined ? undefined : checkNamespace(args.namespace);
-  const summaries = inspectAll(ns).map((z) => z.summary);
+  const summaries = inspectAll(ns, args.dirs).map((z) => z.summary);
   if (args.json) json(io, summaries);
   else io.out(formatList(summaries));
   return ExitCode.OK;
@@ -232,7 +232,10 @@ export function cmdRemove(args: CliArgs, io: Output): number {
   if (arg !== undefined) {
     targets = [open(args, arg)];
   } else {
-    targets = inspectAll(args.namespace === undefined ? undefined : checkNamespace(args.namespace));
+    targets = inspectAll(
+      args.namespace === undefined ? undefined : checkNamespace(args.namespace),
+      args.dirs,
+    );
     if (targets.length === 0 && !args.stale) {
       throw new CliError(
         ExitCode.NOT_FOUND,

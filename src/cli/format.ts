@@ -65,6 +65,7 @@ export function formatList(summaries: readonly ZoneSummary[]): string {
   const rows = summaries.map((s) => [
     s.namespace,
     s.zone,
+    s.backend,
     formatBytes(s.size),
     s.tag === undefined ? '-' : s.tag === '' ? '""' : s.tag,
     stateText(s),
@@ -73,9 +74,9 @@ export function formatList(summaries: readonly ZoneSummary[]): string {
     s.stale ? 'yes' : 'no',
   ]);
   const table = formatTable(
-    ['NAMESPACE', 'ZONE', 'SIZE', 'TAG', 'STATE', 'CREATOR', 'PEERS', 'STALE'],
+    ['NAMESPACE', 'ZONE', 'BACKEND', 'SIZE', 'TAG', 'STATE', 'CREATOR', 'PEERS', 'STALE'],
     rows,
-    ['l', 'l', 'r', 'l', 'l', 'l', 'r', 'l'],
+    ['l', 'l', 'l', 'r', 'l', 'l', 'l', 'r', 'l'],
   );
   // Why a name could not be read (a squatter's file or symlink, damage): one line each.
   const reasons = summaries

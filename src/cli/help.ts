@@ -1,10 +1,12 @@
 /** The text of `shmzone --help`. */
 export const HELP = `Usage: shmzone <command> [options]
 
-Inspect and manage shmzone shared memory zones (segments /dev/shm/shmzone.<namespace>.<zone>).
+Inspect and manage shmzone shared memory zones: POSIX segments /dev/shm/shmzone.<namespace>.<zone>,
+files of the same name in hugetlbfs mounts and in --dir directories, and SysV segments (ipcs -m)
+whose header names their zone.
 
 Commands:
-  ls [--namespace ns]               list segments: namespace, zone, size, tag, state,
+  ls [--namespace ns]               list segments: namespace, zone, backend, size, tag, state,
                                     creator pid (alive/dead), live peers, stale
   stat <zone> [--all]               slab table (per slot size/total/used/reqs/fails), pages,
                                     lock counters, and dict stats for dict zones; read
@@ -26,6 +28,8 @@ A zone is named "zone" (searched in every namespace), "ns.zone", or "zone --name
 
 Options:
   -n, --namespace ns   restrict to one namespace
+      --dir path       also look for file-backed zones (backend: 'file') in this directory
+                       (absolute; may be given more than once)
       --json           machine-readable output on stdout (errors too: {"error":{code,message}})
       --all            stat: every size class, not only used ones
       --force          rm: remove even while live processes use it (they keep their mapping)

@@ -2,14 +2,8 @@
  * Turning what the user typed (`zone`, `ns.zone`, `zone --namespace ns`) into one segment.
  */
 import { parseSegmentName, validateNamespace, validateZoneName } from '../zone/names.js';
-import { listZoneSegments } from '../zone/inspect.js';
+import { findSegments, type FoundSegment } from '../zone/discover.js';
 import { CliError, ExitCode } from './exit-codes.js';
-
-/** One zone's identity. */
-export interface ZoneRef {
-  namespace: string;
-  zone: string;
-}
 
 function checked<T>(fn: () => T): T {
   try {
@@ -25,11 +19,13 @@ export function checkNamespace(namespace: string): string {
 }
 
 /**
- * Finds the zone `arg` names. `ns.zone` and `--namespace` name it exactly; a bare zone name is
- * searched in every namespace. Throws CliError NOT_FOUND, AMBIGUOUS (naming the namespaces),
- * or USAGE for a malformed name or a namespace given twice differently.
+ * Finds the zone `arg` names, on every backend (`dirs`: where file-backed zones live).
+ * `ns.zone` and `--namespace` name it exactly; a bare zone name is searched in every
+ * namespace. Throws CliError NOT_FOUND, AMBIGUOUS (naming the namespaces, or the backends
+ * when one zone name exists on several), or USAGE for a malformed name or a namespace given
+ * twice differently.
  */
-export function resolveZone(arg: string, namespace?: string): ZoneRef {
+export function resolveZone(arg: string, namespace?: string, dirs: string[] = []): FoundSegment {
   let ns = namespace === undefined ? undefined : checkNamespace(namespace);
   let zone = arg;
   if (arg.includes('.')) {
@@ -52,19 +48,22 @@ export function resolveZone(arg: string, namespace?: string): ZoneRef {
     zone = parts.zone;
   }
   checked(() => validateZoneName(zone));
-  const found = listZoneSegments(ns).filter((s) => s.zone === zone);
+  const found = findSegments(ns, dirs).filter((s) => s.zone === zone);
   if (found.length === 0) {
     const where = ns === undefined ? 'in any namespace' : `in namespace "${ns}"`;
     throw new CliError(ExitCode.NOT_FOUND, 'ERR_NOT_FOUND', `No zone "${zone}" ${where}`);
   }
   if (found.length > 1) {
-    const spaces = found.map((s) => s.namespace).join(', ');
+    const spaces = new Set(found.map((s) => s.namespace));
     throw new CliError(
       ExitCode.AMBIGUOUS,
       'ERR_AMBIGUOUS',
-      `Zone "${zone}" exists in ${found.length} namespaces (${spaces}): ` +
-        `give --namespace <ns> or write <ns>.${zone}`,
+      spaces.size > 1
+        ? `Zone "${zone}" exists in ${spaces.size} namespaces (${[...spaces].join(', ')}): ` +
+            `give --namespace <ns> or write <ns>.${zone}`
+        : `Zone "${found[0].namespace}.${zone}" exists on ${found.length} backends ` +
+            `(${found.map((s) => s.source.kind).join(', ')}): remove the one not in use`,
     );
   }
-  return { namespace: found[0].namespace, zone };
+  return found[0];
 }

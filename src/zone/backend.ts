@@ -13,20 +13,21 @@ import type { Zone } from './zone.js';
 /** Size of the huge pages `hugePages: true` uses; zone sizes are rounded up to it. */
 export const HUGE_PAGE_SIZE = 2 * 1024 * 1024;
 
-/** The first hugetlbfs mount of 2 MiB pages in /proc/mounts, or undefined. */
-function hugetlbfsMount(): string | undefined {
+/** The hugetlbfs mounts of 2 MiB pages in /proc/mounts, in its order. */
+export function hugetlbfsMounts(): string[] {
   let text: string;
   try {
     text = fs.readFileSync('/proc/mounts', 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
+  const out: string[] = [];
   for (const line of text.split('\n')) {
     const [, dir, type, opts = ''] = line.split(' ');
     const size = /pagesize=(\w+)/.exec(opts)?.[1];
-    if (type === 'hugetlbfs' && (size === undefined || size === '2M')) return dir;
+    if (type === 'hugetlbfs' && (size === undefined || size === '2M')) out.push(dir);
   }
-  return undefined;
+  return out;
 }
 
 /**
@@ -35,7 +36,7 @@ function hugetlbfsMount(): string | undefined {
  * a shortage fails the start (ENOSPC naming vm.nr_hugepages), never a SIGBUS later.
  */
 function hugePageSource(directory: unknown): SegmentSource {
-  const dir = directory ?? hugetlbfsMount();
+  const dir = directory ?? hugetlbfsMounts()[0];
   if (typeof dir !== 'string' || !path.isAbsolute(dir)) {
     throw new ShmzoneArgumentError(
       'ERR_ZONE_OPTIONS',

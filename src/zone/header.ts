@@ -162,6 +162,28 @@ function bad(expect: HeaderExpectation, what: string): ZoneError {
 }
 
 /**
+ * The zone a mapping's header names, read before anything is known about it (finding SysV
+ * zones, whose keys do not spell their names): undefined unless MAGIC is set and both names
+ * are well-formed. Nothing else is trusted: the caller checks the names against where it
+ * found the mapping, then validates the whole header with {@link readHeader}.
+ */
+export function peekZoneName(
+  buffer: SharedArrayBuffer,
+): { namespace: string; zone: string } | undefined {
+  if (buffer.byteLength < HEADER_SIZE) return undefined;
+  const w = headerWords(buffer);
+  if (Atomics.load(w, H_MAGIC) !== ZONE_MAGIC) return undefined;
+  if (w[H_NAME_LENGTH] > STRING_FIELD_BYTES || w[H_NAMESPACE_LENGTH] > STRING_FIELD_BYTES) {
+    return undefined;
+  }
+  const zone = readString(buffer, NAME_AT, w[H_NAME_LENGTH]);
+  const namespace = readString(buffer, NAMESPACE_AT, w[H_NAMESPACE_LENGTH]);
+  return /^[A-Za-z0-9_-]+$/.test(zone) && /^[A-Za-z0-9_-]+$/.test(namespace)
+    ? { namespace, zone }
+    : undefined;
+}
+
+/**
  * Reads and validates the header of a mapping. Throws ZoneError `ERR_ZONE_HEADER` (garbage,
  * truncated, offsets outside the mapping, wrong name), `ERR_ZONE_VERSION` (another layout
  * version). Tag and size against the declaration are the caller's check.

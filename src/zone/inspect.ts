@@ -17,8 +17,9 @@ import { TokenAcquire, TokenState, type SegmentListing, type SegmentStat } from 
 import type { SlabPool } from '../slab/pool.js';
 import { HeaderView, type HeaderInfo } from './header.js';
 import { HEADER_SIZE, PEER_SLOTS, ZoneState } from './layout.js';
-import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
-import { openPool, posixShm, readZoneHeader } from './open.js';
+import { segmentName } from './names.js';
+import { findSegments } from './discover.js';
+import { openPool, posixShm, readZoneHeader, type SegmentSource } from './open.js';
 import { PeerTable, processAlive, type PeerInfo } from './peers.js';
 import { listSegments, statSegment } from './segment.js';
 
@@ -43,6 +44,8 @@ export interface ZoneSummary {
   segment: string;
   namespace: string;
   zone: string;
+  /** Where the segment lives: `posix`, `file`, `hugetlbfs` or `sysv` (docs/backends.md). */
+  backend: string;
   /** Segment size in bytes (fstat). */
   size: number;
   /** Permission bits of the segment. */
@@ -88,6 +91,8 @@ function inspectionError(code: ShmzoneErrorCode, message: string, cause?: unknow
 /** An opened segment: summary, plus the pool when the header is valid and READY or CREATING. */
 export class InspectedZone {
   readonly summary: ZoneSummary;
+  /** The backend the segment was found on; removal goes through it. */
+  readonly source: SegmentSource;
   /** The validated header, when `summary.health` is `ok`. */
   readonly header: HeaderInfo | undefined;
   private readonly buffer: SharedArrayBuffer | undefined;
@@ -97,11 +102,13 @@ export class InspectedZone {
   /** @internal use {@link inspectZone}. */
   constructor(
     summary: ZoneSummary,
+    source: SegmentSource,
     header?: HeaderInfo,
     buffer?: SharedArrayBuffer,
     peers?: PeerTable,
   ) {
     this.summary = summary;
+    this.source = source;
     this.header = header;
     this.buffer = buffer;
     this.peerTable = peers;
@@ -184,7 +191,7 @@ export class InspectedZone {
     const h = this.header;
     if (h === undefined || this.buffer === undefined || this.peerTable === undefined) {
       if (onlyIfUnused && !this.summary.stale) return false;
-      return posixShm.remove(segment);
+      return this.source.remove(segment);
     }
     const view = new HeaderView(this.buffer);
     const peers = this.peerTable;
@@ -194,14 +201,14 @@ export class InspectedZone {
       if (got === TokenAcquire.Busy && onlyIfUnused) return false;
       try {
         view.state = ZoneState.Corrupt;
-        return posixShm.remove(segment);
+        return this.source.remove(segment);
       } finally {
         if (got !== TokenAcquire.Busy) peers.releaseCreatorToken();
       }
     }
     if (view.state !== ZoneState.Ready) {
       if (onlyIfUnused && livePeerCount(peers) > 0) return false;
-      return posixShm.remove(segment);
+      return this.source.remove(segment);
     }
     let unused = false;
     this.withLock(() => {
@@ -209,7 +216,7 @@ export class InspectedZone {
       if (unused || !onlyIfUnused) view.state = ZoneState.Closing;
     }, timeoutMs);
     if (!unused && onlyIfUnused) return false;
-    return posixShm.remove(segment);
+    return this.source.remove(segment);
   }
 }
 
@@ -260,12 +267,14 @@ function peerStatuses(peers: PeerTable): PeerStatus[] {
 function baseSummary(
   namespace: string,
   zone: string,
+  backend: string,
   stat: SegmentStat & { mtimeMs?: number },
 ): ZoneSummary {
   return {
     segment: segmentName(namespace, zone),
     namespace,
     zone,
+    backend,
     size: stat.size,
     mode: stat.mode,
     uid: stat.uid,
@@ -288,21 +297,23 @@ function errorInfo(err: unknown): { code: string; message: string } {
 }
 
 /**
- * Opens the segment of zone `zone` in `namespace` and validates it. Throws SegmentError
- * `ENOENT` when it does not exist; every other problem (not ours, damaged, another version,
- * too small) is reported in the summary's `health` and `error`, not thrown.
+ * Opens the segment of zone `zone` in `namespace` and validates it: the POSIX one, or the one
+ * `found` on another backend (discover.ts). Throws SegmentError `ENOENT` when it does not
+ * exist; every other problem (not ours, damaged, another version, too small) is reported in
+ * the summary's `health` and `error`, not thrown.
  */
 export function inspectZone(
   namespace: string,
   zone: string,
-  listing?: SegmentListing,
+  found?: { listing: SegmentListing; source: SegmentSource },
 ): InspectedZone {
   const segment = segmentName(namespace, zone);
+  const source = found?.source ?? posixShm;
   const stat: SegmentStat & { mtimeMs?: number } =
-    listing ??
+    found?.listing ??
     listSegments(segment.slice(1)).find((l) => l.name === segment.slice(1)) ??
     statSegment(segment);
-  const summary = baseSummary(namespace, zone, stat);
+  const summary = baseSummary(namespace, zone, source.kind, stat);
   const type = (stat as Partial<SegmentListing>).type;
   if (type !== undefined && type !== 'file') {
     // Planted at a segment name (shm_open refuses symlinks with ELOOP): never opened, shown.
@@ -312,30 +323,30 @@ export function inspectZone(
         `${segment} is ${type === 'symlink' ? 'a symbolic link' : 'not a regular file'} ` +
         `owned by uid ${stat.uid}, not a segment: only that user (or root) can remove it`,
     };
-    return new InspectedZone(summary);
+    return new InspectedZone(summary, source);
   }
   let buffer: SharedArrayBuffer;
   try {
     // Any mode is accepted for reading (the owner check stays): the CLI trusts nothing in it
     // before readHeader has validated every field against the mapping's length.
-    buffer = posixShm.open(segment, 0o777, HEADER_SIZE);
+    buffer = source.open(segment, 0o777, HEADER_SIZE);
   } catch (err) {
     const info = errorInfo(err);
     if (info.code === 'ENOENT') throw err;
     if (info.code === 'ERR_SEGMENT_SIZE') {
       summary.health = 'empty';
       summary.stale = Date.now() - summary.mtimeMs > EMPTY_GRACE_MS;
-      return new InspectedZone(summary);
+      return new InspectedZone(summary, source);
     }
     summary.error = info;
-    return new InspectedZone(summary);
+    return new InspectedZone(summary, source);
   }
   let read: ReturnType<typeof readZoneHeader>;
   try {
     read = readZoneHeader(buffer, namespace, zone);
   } catch (err) {
     summary.error = errorInfo(err);
-    return new InspectedZone(summary);
+    return new InspectedZone(summary, source);
   }
   if (read.kind === 'blank') {
     summary.health = 'blank';
@@ -346,7 +357,7 @@ export function inspectZone(
     summary.stale =
       !summary.creatorAlive &&
       (read.creatorPid !== 0 || Date.now() - summary.mtimeMs > EMPTY_GRACE_MS);
-    return new InspectedZone(summary);
+    return new InspectedZone(summary, source);
   }
   const h = read.header;
   const peers = new PeerTable(buffer, h.geometry);
@@ -365,7 +376,7 @@ export function inspectZone(
     !summary.creatorAlive &&
     summary.livePeers === 0 &&
     !(summary.persist && summary.state === 'ready');
-  const inspected = new InspectedZone(summary, h, buffer, peers);
+  const inspected = new InspectedZone(summary, source, h, buffer, peers);
   try {
     summary.generation = 1 + inspected.pool.generation; // as zone.generation derives it
   } catch {
@@ -374,37 +385,16 @@ export function inspectZone(
   return inspected;
 }
 
-/** Every segment of this library (optionally of one namespace), parsed; foreign names skipped. */
-export function listZoneSegments(namespace?: string): Array<{
-  namespace: string;
-  zone: string;
-  listing: SegmentListing;
-}> {
-  const prefix = namespace === undefined ? SEGMENT_PREFIX : `${SEGMENT_PREFIX}${namespace}.`;
-  const out: Array<{ namespace: string; zone: string; listing: SegmentListing }> = [];
-  for (const listing of listSegments(prefix)) {
-    const parts = parseSegmentName(listing.name);
-    if (parts === undefined) continue;
-    if (namespace !== undefined && parts.namespace !== namespace) continue;
-    out.push({ ...parts, listing });
-  }
-  out.sort((a, b) =>
-    a.namespace === b.namespace
-      ? a.zone.localeCompare(b.zone)
-      : a.namespace.localeCompare(b.namespace),
-  );
-  return out;
-}
-
 /**
- * Summaries of every segment of this library (optionally of one namespace). A segment that
+ * Summaries of every zone segment of this library (optionally of one namespace) on every
+ * backend (discover.ts; `directories`: where file-backed zones live). A segment that
  * vanishes while being listed is left out.
  */
-export function inspectAll(namespace?: string): InspectedZone[] {
+export function inspectAll(namespace?: string, directories: string[] = []): InspectedZone[] {
   const out: InspectedZone[] = [];
-  for (const { namespace: ns, zone, listing } of listZoneSegments(namespace)) {
+  for (const found of findSegments(namespace, directories)) {
     try {
-      out.push(inspectZone(ns, zone, listing));
+      out.push(inspectZone(found.namespace, found.zone, found));
     } catch (err) {
       if (errorInfo(err).code !== 'ENOENT') throw err;
     }

@@ -36,6 +36,7 @@ describe('cli: a live zone', () => {
     expect(cache).to.include({
       namespace: ns,
       segment: `/shmzone.${ns}.cache`,
+      backend: 'posix',
       size: 1024 * 1024,
       tag: 'shmzone.dict',
       state: 'ready',
@@ -49,10 +50,12 @@ describe('cli: a live zone', () => {
     expect(cache.peers[0]).to.include({ pid: holder.pid, threadId: 0, alive: true });
     expect(plain).to.include({ tag: 'cli-test', size: 256 * 1024, stale: false });
     const text = shmzone('ls', '-n', ns).stdout;
-    expect(text).to.match(/NAMESPACE\s+ZONE\s+SIZE\s+TAG\s+STATE\s+CREATOR\s+PEERS\s+STALE/);
+    expect(text).to.match(
+      /NAMESPACE\s+ZONE\s+BACKEND\s+SIZE\s+TAG\s+STATE\s+CREATOR\s+PEERS\s+STALE/,
+    );
     expect(text).to.match(
       new RegExp(
-        `${ns}\\s+cache\\s+1\\.0 MiB\\s+shmzone\\.dict\\s+ready\\s+${holder.pid} \\(alive\\)\\s+1\\s+no`,
+        `${ns}\\s+cache\\s+posix\\s+1\\.0 MiB\\s+shmzone\\.dict\\s+ready\\s+${holder.pid} \\(alive\\)\\s+1\\s+no`,
       ),
     );
   });

@@ -1,0 +1,135 @@
+/**
+ * Where the `shmzone` command finds zones, on every backend (docs/backends.md):
+ * - POSIX shm names (`/dev/shm/shmzone.<ns>.<zone>`), as before;
+ * - files named `shmzone.<ns>.<zone>` in every hugetlbfs mount of /proc/mounts (`hugePages`),
+ *   and in the directories the caller names (`backend: 'file'`: those can be anywhere);
+ * - SysV segments of this user in /proc/sysvipc/shm whose header names a zone whose key
+ *   (sysvKey) is that segment's key. A SysV key does not spell its zone, so each candidate
+ *   is mapped to read the names; a segment whose creator died before writing its header
+ *   cannot be named and is not listed (`ipcs -m` shows it).
+ * Finding never writes. test/cli/60.backends.test.ts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { native, type SegmentListing } from '../native.js';
+import { hugetlbfsMounts } from './backend.js';
+import { fileSource } from './file-source.js';
+import { peekZoneName } from './header.js';
+import { HEADER_SIZE } from './layout.js';
+import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
+import { posixShm, type SegmentSource } from './open.js';
+import { listSegments } from './segment.js';
+import { sysvKey, sysvShm } from './sysv-source.js';
+
+/** One zone's segment, where it was found, and what its name or key showed. */
+export interface FoundSegment {
+  namespace: string;
+  zone: string;
+  source: SegmentSource;
+  listing: SegmentListing;
+}
+
+/** Files `shmzone.*` of `directory` (not followed), as listings; none when it cannot be read. */
+function listDirectory(directory: string, prefix: string): SegmentListing[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(directory);
+  } catch {
+    return [];
+  }
+  const out: SegmentListing[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(directory, name));
+    } catch {
+      continue; // removed while listing
+    }
+    out.push({
+      name,
+      size: st.size,
+      uid: st.uid,
+      mode: st.mode & 0o777,
+      mtimeMs: st.mtimeMs,
+      type: st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : 'other',
+    });
+  }
+  return out;
+}
+
+/** This user's SysV segments whose header names the zone their key belongs to. */
+function listSysv(namespace: string | undefined): FoundSegment[] {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/sysvipc/shm', 'utf8');
+  } catch {
+    return []; // no SysV IPC here (not Linux, or not mounted)
+  }
+  const uid = process.geteuid?.();
+  const out: FoundSegment[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    // key shmid perms size cpid lpid nattch uid gid cuid cgid atime dtime ctime ...
+    const f = line.trim().split(/\s+/);
+    if (f.length < 14 || Number(f[7]) !== uid) continue;
+    const key = Number(f[0]);
+    if (!(key > 0)) continue;
+    let names: { namespace: string; zone: string } | undefined;
+    try {
+      names = peekZoneName(native.openSysvSegment(key, 0o777, HEADER_SIZE).buffer);
+    } catch {
+      continue; // gone, or not one we may map
+    }
+    if (names === undefined || (namespace !== undefined && names.namespace !== namespace)) continue;
+    if (sysvKey(segmentName(names.namespace, names.zone)) !== key) continue; // not its key
+    out.push({
+      ...names,
+      source: sysvShm,
+      listing: {
+        name: segmentName(names.namespace, names.zone).slice(1),
+        size: Number(f[3]),
+        uid: Number(f[7]),
+        mode: parseInt(f[2], 8) & 0o777, // printed in octal
+        mtimeMs: Number(f[13]) * 1000,
+        type: 'file',
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * Every zone segment of this library (optionally of one namespace) on every backend, sorted
+ * by namespace, zone and backend. `directories`: where file-backed zones live.
+ */
+export function findSegments(namespace?: string, directories: string[] = []): FoundSegment[] {
+  const prefix = namespace === undefined ? SEGMENT_PREFIX : `${SEGMENT_PREFIX}${namespace}.`;
+  const places: Array<{ source: SegmentSource; listings: SegmentListing[] }> = [
+    { source: posixShm, listings: listSegments(prefix) },
+  ];
+  const huge = hugetlbfsMounts();
+  for (const dir of huge) {
+    places.push({ source: fileSource(dir, false), listings: listDirectory(dir, prefix) });
+  }
+  for (const dir of new Set(directories.map((d) => path.resolve(d)))) {
+    if (huge.includes(dir)) continue; // listed above, as the huge-page zones they are
+    places.push({ source: fileSource(dir, true), listings: listDirectory(dir, prefix) });
+  }
+  const out: FoundSegment[] = [];
+  for (const { source, listings } of places) {
+    for (const listing of listings) {
+      const parts = parseSegmentName(listing.name);
+      if (parts === undefined) continue;
+      if (namespace !== undefined && parts.namespace !== namespace) continue;
+      out.push({ ...parts, source, listing });
+    }
+  }
+  out.push(...listSysv(namespace));
+  out.sort(
+    (a, b) =>
+      a.namespace.localeCompare(b.namespace) ||
+      a.zone.localeCompare(b.zone) ||
+      a.source.kind.localeCompare(b.source.kind),
+  );
+  return out;
+}
