@@ -43,8 +43,9 @@
  * never do while both are alive) share a bit: when one clears it the other may sleep out its
  * SLEEP_MS bound instead of being woken. Slower, never stuck.
  *
- * Without the addon (not built yet, or unsupported platform) the sleep degrades to a 1 ms
- * timed wait and polling, which still works across processes, just slower; release is atomic.
+ * Without the addon only threads of one process share a pool (threads-only zones), so the
+ * sleep is the engine's Atomics.wait on the lock word and the wake its Atomics.notify; release
+ * is atomic.
  */
 import type { NativeAddon } from '../native.js';
 import type { OwnerIdentity } from './api.js';
@@ -65,7 +66,11 @@ export function setLockSleepMs(ms: number): void {
   sleepMs = ms;
 }
 
-/** Null without the addon: the sleep falls back to timed polling (see above). */
+/**
+ * Null without the addon. Then every sharer of a pool is a thread of this process (a
+ * threads-only zone, src/zone/memory-source.ts, or a test's in-process buffer), so sleeping
+ * and waking use the engine's Atomics.wait/notify on the lock word itself.
+ */
 const nativeAddon: NativeAddon | null = tryNativeAddon();
 
 /**
@@ -97,8 +102,6 @@ export function lockNative(): NativeAddon | null {
   return nativeAddon;
 }
 
-const fallbackCell = new Int32Array(new SharedArrayBuffer(4));
-
 /** Sleeps while i32[word] === expected, at most `ms` (the sleep bound: SLEEP_MS by default). */
 export function sleepOnWord(
   buffer: SharedArrayBuffer,
@@ -107,16 +110,15 @@ export function sleepOnWord(
   expected: number,
   ms = sleepMs,
 ): void {
-  if (nativeAddon !== null) {
-    nativeAddon.futexWait(buffer, word * 4, expected, ms);
-  } else if (Atomics.load(i32, word) === expected) {
-    Atomics.wait(fallbackCell, 0, 0, 1);
-  }
+  if (nativeAddon !== null) nativeAddon.futexWait(buffer, word * 4, expected, ms);
+  else Atomics.wait(i32, word, expected, ms);
 }
 
 /** Wakes one sleeper on the word (any process). Returns how many woke (0 or 1). */
-export function wakeOne(buffer: SharedArrayBuffer, word: number): number {
-  return nativeAddon !== null ? nativeAddon.futexWake(buffer, word * 4, 1) : 0;
+export function wakeOne(buffer: SharedArrayBuffer, i32: Int32Array, word: number): number {
+  return nativeAddon !== null
+    ? nativeAddon.futexWake(buffer, word * 4, 1)
+    : Atomics.notify(i32, word, 1);
 }
 
 /** Wakes in a row that found nobody before unlock looks for bits of vacant slots. */
@@ -213,7 +215,8 @@ export function lockContended(
     Atomics.or(i32, bitWord, bit);
     // ...then make every plain release already made visible before that try (the heavy half
     // of the asymmetric fence, see "Plain release" above).
-    const fenced = nativeAddon !== null && nativeAddon.barrier();
+    // Without the addon every release is an Atomics.store (PLAIN_RELEASE is off): fenced.
+    const fenced = nativeAddon === null || nativeAddon.barrier();
     const seen = Atomics.compareExchange(i32, lockWord, 0, self);
     if (seen === 0) {
       Atomics.and(i32, bitWord, ~bit);

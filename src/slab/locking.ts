@@ -169,7 +169,7 @@ export class LockingPool extends PoolState {
    * nobody reaps would otherwise cost every unlock a system call for good (lock.ts, "Sleepers").
    */
   protected wakeSleeper(): void {
-    if (wakeOne(this.buffer, this.lockWord) !== 0) {
+    if (wakeOne(this.buffer, this.i32, this.lockWord) !== 0) {
       this.idleWakes = 0;
       return;
     }
