@@ -43,7 +43,9 @@ function load(): void {
         `with npm run "npm rebuild shmzone"; with pnpm run "pnpm approve-builds" (pnpm skips ` +
         `dependency build scripts until approved), then "pnpm rebuild shmzone"; with yarn run ` +
         `"yarn rebuild shmzone" (Yarn 1 has no rebuild: "yarn install --force"). Compiling ` +
-        `needs python3, make and a C++ compiler.`,
+        `needs python3, make and a C++ compiler. Sharing between processes needs the addon; ` +
+        `one process and its worker threads can share zones without it: ` +
+        `new ZoneRegistry({ mode: 'threads' }).`,
       { cause: err },
     );
   }

@@ -3,9 +3,37 @@
  * `futexWaitAsync` (a libuv pool thread asleep on the futex, native/futex-async.cc) per JS
  * thread and zone at a time, shared by every caller in the thread that waits on that zone.
  * Sharing is what keeps the pool free for fs and dns: 50 getOrSet calls waiting in one thread
- * hold one pool thread, not 50.
+ * hold one pool thread, not 50. A threads-only zone (no addon; every waiter is a thread of this
+ * process) waits with the engine's `Atomics.waitAsync` and wakes with `Atomics.notify`.
  */
 import { native } from '../native.js';
+
+/** `Atomics.waitAsync` (Node 16+; ES2024, newer than the `lib` this project compiles with). */
+const atomicsWaitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      i32: Int32Array,
+      index: number,
+      value: number,
+      timeoutMs: number,
+    ): { async: boolean; value: Promise<string> | string };
+  }
+).waitAsync;
+
+/** Resolves when i32[index] is woken or no longer `value`, or after `timeoutMs`. */
+function engineWaitAsync(
+  i32: Int32Array,
+  index: number,
+  value: number,
+  timeoutMs: number,
+): Promise<unknown> {
+  const r = atomicsWaitAsync(i32, index, value, timeoutMs);
+  if (!r.async) return Promise.resolve(r.value);
+  // A pending waitAsync does not keep the event loop alive (the addon's wait, a libuv
+  // request, does): a worker awaiting only this would exit. A timer over the wait does.
+  const keepAlive = setTimeout(() => undefined, Math.min(timeoutMs, 2 ** 31 - 1));
+  return (r.value as Promise<string>).finally(() => clearTimeout(keepAlive));
+}
 
 /** One zone's flight word, as this thread waits on it. */
 export class FlightWord {
@@ -13,9 +41,11 @@ export class FlightWord {
   private pending: Promise<unknown> | undefined;
   private pendingFor = 0;
 
+  /** `threadsOnly`: a threads-only zone's word (the engine's waits, not the addon's). */
   constructor(
     private readonly buffer: SharedArrayBuffer,
     private readonly wordIndex: number,
+    private readonly threadsOnly: boolean,
   ) {
     this.i32 = new Int32Array(buffer, 0, wordIndex + 1);
   }
@@ -28,7 +58,8 @@ export class FlightWord {
   /** Bumps the word and wakes every waiter on it, in every process. */
   bump(): void {
     Atomics.add(this.i32, this.wordIndex, 1);
-    native.futexWake(this.buffer, this.wordIndex * 4, Infinity);
+    if (this.threadsOnly) Atomics.notify(this.i32, this.wordIndex);
+    else native.futexWake(this.buffer, this.wordIndex * 4, Infinity);
   }
 
   /**
@@ -38,7 +69,9 @@ export class FlightWord {
   changed(seen: number, timeoutMs: number): Promise<unknown> {
     if (this.read() !== seen) return Promise.resolve();
     if (this.pending !== undefined && this.pendingFor === seen) return this.pending;
-    const wait = native.futexWaitAsync(this.buffer, this.wordIndex * 4, seen, timeoutMs);
+    const wait = this.threadsOnly
+      ? engineWaitAsync(this.i32, this.wordIndex, seen, timeoutMs)
+      : native.futexWaitAsync(this.buffer, this.wordIndex * 4, seen, timeoutMs);
     const settled = wait.finally(() => {
       if (this.pending === settled) this.pending = undefined;
     });
@@ -51,10 +84,14 @@ export class FlightWord {
 const words = new WeakMap<SharedArrayBuffer, FlightWord>();
 
 /** The calling thread's FlightWord of `buffer`'s word `wordIndex` (one per zone buffer). */
-export function flightWordOf(buffer: SharedArrayBuffer, wordIndex: number): FlightWord {
+export function flightWordOf(
+  buffer: SharedArrayBuffer,
+  wordIndex: number,
+  threadsOnly: boolean,
+): FlightWord {
   let word = words.get(buffer);
   if (word === undefined) {
-    word = new FlightWord(buffer, wordIndex);
+    word = new FlightWord(buffer, wordIndex, threadsOnly);
     words.set(buffer, word);
   }
   return word;

@@ -22,6 +22,7 @@
  */
 import { DictError } from '../errors.js';
 import type { OwnerIdentity } from '../slab/api.js';
+import { isThreadsOnlyZone } from '../zone/header.js';
 import { H_FLIGHT_WAKE } from '../zone/layout.js';
 import { flightWordOf, type FlightWord } from './flight-wait.js';
 import { MAX_KEY_BYTES } from './layout.js';
@@ -90,7 +91,8 @@ export function openFlights(dict: FlightDict, host: DictHost): Flights {
       `getOrSet/wrap need a dict in a started zone (dict "${dict.name}")`,
     );
   }
-  return new Flights(dict, flightWordOf(host.buffer, H_FLIGHT_WAKE), owner);
+  const word = flightWordOf(host.buffer, H_FLIGHT_WAKE, isThreadsOnlyZone(host.buffer));
+  return new Flights(dict, word, owner);
 }
 
 /** One dict's getOrSet state in the calling thread. */

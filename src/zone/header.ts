@@ -12,6 +12,7 @@ import { ZoneError } from '../errors.js';
 import {
   CLEAN_MARK,
   FLAG_PERSIST,
+  FLAG_THREADS_ONLY,
   H_CLEAN,
   H_CREATED_AT,
   H_CREATOR_PID,
@@ -61,6 +62,8 @@ export interface HeaderInit {
   creatorStart: number;
   geometry: ZoneGeometry;
   tokenSize: number;
+  /** A threads-only zone (FLAG_THREADS_ONLY): its peer tokens are Atomics words. */
+  threadsOnly?: boolean;
 }
 
 /** A validated header. */
@@ -131,7 +134,7 @@ export function writeHeader(buffer: SharedArrayBuffer, init: HeaderInit): void {
   w[H_SIZE_LO] = init.size % TWO_32;
   w[H_SIZE_HI] = Math.floor(init.size / TWO_32);
   w[H_ROOT] = 0;
-  w[H_FLAGS] = init.persist ? FLAG_PERSIST : 0;
+  w[H_FLAGS] = (init.persist ? FLAG_PERSIST : 0) | (init.threadsOnly ? FLAG_THREADS_ONLY : 0);
   w[H_CREATED_AT] = Math.floor(Date.now() / 1000);
   w[H_PEER_SLOTS] = PEER_SLOTS;
   w[H_PEER_SLOT_SIZE] = init.geometry.slotSize;
@@ -159,6 +162,11 @@ function bad(expect: HeaderExpectation, what: string): ZoneError {
     `The segment ${expect.segment} does not hold a valid shmzone header (${what}); ` +
       `it was not created by this version of shmzone, or it is damaged. Refusing to use it.`,
   );
+}
+
+/** Whether the zone in `buffer` is threads-only (FLAG_THREADS_ONLY, `mode: 'threads'`). */
+export function isThreadsOnlyZone(buffer: SharedArrayBuffer): boolean {
+  return (headerWords(buffer)[H_FLAGS] & FLAG_THREADS_ONLY) !== 0;
 }
 
 /**

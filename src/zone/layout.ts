@@ -101,6 +101,17 @@ export const HEADER_SIZE = 512;
 
 /** FLAGS bit: the zone outlives its processes (`persist: true`). */
 export const FLAG_PERSIST = 0x1;
+/**
+ * FLAGS bit: a threads-only zone (`mode: 'threads'`): an ordinary SharedArrayBuffer of one
+ * process, whose peer tokens are Atomics words rather than the addon's mutexes (liveness.ts).
+ */
+export const FLAG_THREADS_ONLY = 0x2;
+
+/**
+ * Bytes of a peer slot's liveness token: the addon's kTokenSize (native/shmzone.h; the loader
+ * checks that the addon agrees), fixed so that the geometry is known without the addon.
+ */
+export const TOKEN_SIZE = 64;
 
 /** Values of the STATE word. */
 export const enum ZoneState {

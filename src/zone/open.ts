@@ -8,7 +8,6 @@
  * for threads only) plug in by implementing the same five calls. Everything above a source
  * sees only a zero-filled `SharedArrayBuffer` and a name.
  */
-import { native } from '../native.js';
 import { SlabPool } from '../slab/pool.js';
 import {
   HeaderView,
@@ -19,7 +18,8 @@ import {
   type HeaderInfo,
   type HeaderRead,
 } from './header.js';
-import { ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
+import { TOKEN_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
+import { nativeLiveness, threadsLiveness } from './liveness.js';
 import { segmentName } from './names.js';
 import { PeerTable } from './peers.js';
 import { createSegment, openSegment, releasePages, statSegment, unlinkSegment } from './segment.js';
@@ -49,6 +49,11 @@ export interface SegmentSource {
   remove(segment: string): boolean;
   /** Frees the pages of a removed segment's last mapping now; false when nothing was freed. */
   release(buffer: SharedArrayBuffer): boolean;
+  /**
+   * True for memory of this process only (`mode: 'threads'`, memory-source.ts): zones get
+   * threads-only peer tokens (liveness.ts) and never touch the addon.
+   */
+  readonly threadsOnly?: boolean;
   /**
    * Only for durable sources, whose memory outlives a reboot (files): writes the first `bytes`
    * of the mapping (0: all) back to storage before returning. Its presence makes zones of
@@ -116,7 +121,7 @@ export interface OpenedZone {
 
 /** This build's geometry (depends on the addon's token size). */
 export function currentGeometry(): ZoneGeometry {
-  return zoneGeometry(native.tokenSize);
+  return zoneGeometry(TOKEN_SIZE);
 }
 
 /** What a valid header of zone `name` in `namespace` must say, for this build. */
@@ -125,7 +130,7 @@ export function expectedHeader(namespace: string, name: string): HeaderExpectati
     name,
     namespace,
     geometry: currentGeometry(),
-    tokenSize: native.tokenSize,
+    tokenSize: TOKEN_SIZE,
     segment: segmentName(namespace, name),
   };
 }
@@ -185,7 +190,9 @@ export function joinZone(
 export function createZone(spec: ZoneSpec): OpenedZone {
   const buffer = spec.source.create(spec.segment, spec.size, spec.segmentMode);
   const geometry = currentGeometry();
-  const peers = new PeerTable(buffer, geometry);
+  const threadsOnly = spec.source.threadsOnly === true;
+  const liveness = threadsOnly ? threadsLiveness : nativeLiveness;
+  const peers = new PeerTable(buffer, geometry, liveness);
   try {
     writeHeader(buffer, {
       size: spec.size,
@@ -194,9 +201,10 @@ export function createZone(spec: ZoneSpec): OpenedZone {
       namespace: spec.namespace,
       persist: spec.persist,
       creatorPid: process.pid,
-      creatorStart: native.processStartTime(process.pid),
+      creatorStart: liveness.startTime(process.pid),
       geometry,
-      tokenSize: native.tokenSize,
+      tokenSize: TOKEN_SIZE,
+      threadsOnly,
     });
     peers.initTokens();
     // Slot 0 is taken BEFORE the header is published: whoever sees MAGIC and finds slot 0's

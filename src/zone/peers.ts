@@ -17,6 +17,8 @@
 import { threadId } from 'node:worker_threads';
 import { ZoneError } from '../errors.js';
 import { native, TokenAcquire, TokenState } from '../native.js';
+import { nativeLiveness, threadsLiveness, type Liveness } from './liveness.js';
+import { isThreadsOnlyZone } from './header.js';
 import type { OwnerIdentity } from '../slab/api.js';
 import {
   OWNER_GENERATIONS,
@@ -77,9 +79,15 @@ export function processAlive(pid: number, startTime: number): boolean {
 }
 
 let cachedStart = 0;
-function ownStartTime(): number {
-  if (cachedStart === 0) cachedStart = native.processStartTime(process.pid);
+function ownStartTime(liveness: Liveness): number {
+  if (liveness.kind !== 'native') return 0;
+  if (cachedStart === 0) cachedStart = liveness.startTime(process.pid);
   return cachedStart;
+}
+
+/** The tokens a zone's header says it has: a threads-only zone's, or the addon's. */
+export function livenessOf(buffer: SharedArrayBuffer): Liveness {
+  return isThreadsOnlyZone(buffer) ? threadsLiveness : nativeLiveness;
 }
 
 /** A thread's view of one zone's peer table; implements the pool's {@link OwnerIdentity}. */
@@ -88,9 +96,14 @@ export class PeerTable implements OwnerIdentity {
   selfId = 0;
   private readonly words: Uint32Array;
 
+  /**
+   * `liveness`: the creator passes its zone's kind (the header is not written yet); everyone
+   * else gets what the header's flags say.
+   */
   constructor(
     private readonly buffer: SharedArrayBuffer,
     private readonly geometry: ZoneGeometry,
+    private readonly liveness: Liveness = livenessOf(buffer),
   ) {
     this.words = new Uint32Array(buffer, 0, geometry.poolOffset / 4);
   }
@@ -116,7 +129,8 @@ export class PeerTable implements OwnerIdentity {
 
   /** Creator only, on zero-filled memory before the header is published: makes every token. */
   initTokens(): void {
-    for (let slot = 0; slot < PEER_SLOTS; slot++) native.tokenInit(this.buffer, this.tokenAt(slot));
+    for (let slot = 0; slot < PEER_SLOTS; slot++)
+      this.liveness.init(this.buffer, this.tokenAt(slot));
   }
 
   /** Reads a slot's fields (whatever their state). */
@@ -140,7 +154,7 @@ export class PeerTable implements OwnerIdentity {
 
   /** Asks the slot's token (addon call). A dead holder's token is freed by the probe. */
   probe(slot: number): TokenState {
-    return tokenCall(slot, () => native.tokenProbe(this.buffer, this.tokenAt(slot)));
+    return tokenCall(slot, () => this.liveness.probe(this.buffer, this.tokenAt(slot)));
   }
 
   /**
@@ -160,7 +174,7 @@ export class PeerTable implements OwnerIdentity {
     const lockedByDead: number[] = [];
     try {
       for (let slot = first; slot <= last; slot++) {
-        const got = tokenCall(slot, () => native.tokenAcquire(this.buffer, this.tokenAt(slot)));
+        const got = tokenCall(slot, () => this.liveness.acquire(this.buffer, this.tokenAt(slot)));
         if (got === TokenAcquire.Busy) continue;
         // A prober may have freed a dead holder's token already: a stale STATE word means the
         // same as AcquiredFromDead.
@@ -193,10 +207,10 @@ export class PeerTable implements OwnerIdentity {
 
   private fill(slot: number): void {
     const w = this.wordAt(slot);
-    const start = ownStartTime();
+    const start = ownStartTime(this.liveness);
     this.words[w + P_PID] = process.pid;
     this.words[w + P_THREAD_ID] = threadId;
-    this.words[w + P_TID] = native.gettid();
+    this.words[w + P_TID] = this.liveness.tid();
     this.words[w + P_START_LO] = start % TWO_32;
     this.words[w + P_START_HI] = Math.floor(start / TWO_32);
     this.words[w + P_ATTACHED_AT] = Math.floor(Date.now() / 1000);
@@ -213,7 +227,7 @@ export class PeerTable implements OwnerIdentity {
     pool?.forgetSleeper(this.ownerIdOf(slot));
     this.clear(slot);
     this.nextGeneration(slot);
-    tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
+    tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
   }
 
   /** STATE free, then the holder's fields zeroed; the generation stays (see nextGeneration). */
@@ -302,17 +316,17 @@ export class PeerTable implements OwnerIdentity {
       if (pid !== undefined && info.pid !== pid) continue;
       // Taking the token makes the slot ours for the moment: a newcomer cannot claim it while
       // we clear it, and a live holder makes the acquire answer Busy.
-      const got = tokenCall(slot, () => native.tokenAcquire(this.buffer, this.tokenAt(slot)));
+      const got = tokenCall(slot, () => this.liveness.acquire(this.buffer, this.tokenAt(slot)));
       if (got === TokenAcquire.Busy) continue;
       if (!this.occupied(slot)) {
-        tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
+        tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
         continue;
       }
       const dead = this.ownerIdOf(slot);
       if (pool !== undefined && pool.lockOwner() === dead) {
         // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
         if (this.selfId === 0) {
-          tokenCall(slot, () => native.tokenRelease(this.buffer, this.tokenAt(slot)));
+          tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
           continue;
         }
         if (pool.recoverFrom(dead)) recovered.push(dead);
@@ -325,12 +339,12 @@ export class PeerTable implements OwnerIdentity {
 
   /** The first slot's token (the creator's while the zone is being created). */
   acquireCreatorToken(): TokenAcquire {
-    return tokenCall(0, () => native.tokenAcquire(this.buffer, this.tokenAt(0)));
+    return tokenCall(0, () => this.liveness.acquire(this.buffer, this.tokenAt(0)));
   }
 
   /** Releases the first slot's token taken with {@link acquireCreatorToken}. */
   releaseCreatorToken(): void {
-    tokenCall(0, () => native.tokenRelease(this.buffer, this.tokenAt(0)));
+    tokenCall(0, () => this.liveness.release(this.buffer, this.tokenAt(0)));
   }
 }
 

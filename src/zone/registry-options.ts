@@ -8,7 +8,7 @@ import { validateNamespace } from './names.js';
 import { posixShm, type SegmentSource } from './open.js';
 
 /** How this process takes part in its zones. */
-export type ZoneMode = 'auto' | 'owner' | 'attach' | 'standalone';
+export type ZoneMode = 'auto' | 'owner' | 'attach' | 'standalone' | 'threads';
 
 /** Options of a registry (constructor or `configure()`, before start). */
 export interface ZoneRegistryOptions {
@@ -31,6 +31,11 @@ export interface ZoneRegistryOptions {
    * - `standalone`: no primary (PM2, independent services): the first process creates, the
    *   others attach; a creator that died before ready is taken over; the last one out removes
    *   the zone unless `persist`.
+   * - `threads`: one process and its worker threads only, without the addon: zones are
+   *   ordinary SharedArrayBuffers (memory-source.ts), shared with workers through
+   *   `zone.transfer()`; no other process can see them. A thread terminated while it holds
+   *   a zone's lock is not detected in this mode (liveness.ts). `backend`, `directory` and
+   *   `hugePages` do not apply.
    * - `auto` (default): `attach` in a cluster worker whose primary exported a namespace;
    *   `standalone` under PM2 (its `pm_id` and `name` in the environment: src/zone/pm2.ts);
    *   otherwise `owner`.
@@ -97,8 +102,8 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
   const { mode, persist, onMismatch, segmentMode: m, readyTimeoutMs: t, log } = options;
   if (options.namespace !== undefined) out.namespace = validateNamespace(options.namespace);
   if (mode !== undefined) {
-    if (!['auto', 'owner', 'attach', 'standalone'].includes(mode))
-      badOption('mode', `'auto', 'owner', 'attach' or 'standalone'`, mode);
+    if (!['auto', 'owner', 'attach', 'standalone', 'threads'].includes(mode))
+      badOption('mode', `'auto', 'owner', 'attach', 'standalone' or 'threads'`, mode);
     out.mode = mode;
   }
   if (persist !== undefined) {
@@ -131,6 +136,12 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
     if (!Number.isSafeInteger(t) || t < 0)
       badOption('readyTimeoutMs', 'a whole number of ms >= 0', t);
     out.readyTimeoutMs = t;
+  }
+  if (out.mode === 'threads' && out.source !== posixShm) {
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_OPTIONS',
+      `mode: 'threads' keeps zones in this process's memory: the backend, directory and hugePages options do not apply`,
+    );
   }
   if (log !== undefined) {
     if (typeof log !== 'function') badOption('log', 'a function', log);

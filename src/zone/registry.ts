@@ -36,6 +36,7 @@ import {
   type ZoneRegistryOptions,
 } from './registry-options.js';
 import { startZone, type StartRole } from './startup.js';
+import { memorySource } from './memory-source.js';
 import { Zone, type ZoneDeclaration } from './zone.js';
 
 /** What `recoverProcess()` did in one zone. */
@@ -195,7 +196,7 @@ export class ZoneRegistry {
 
   private resolveNamespace(role: StartRole): string {
     if (this.options.namespace !== undefined) return this.options.namespace;
-    if (role === 'owner') return this.ownerDefault;
+    if (role === 'owner' || role === 'threads') return this.ownerDefault;
     const inherited = inheritedNamespace();
     if (inherited !== undefined) return validateNamespace(inherited);
     if (role === 'standalone') {
@@ -263,17 +264,18 @@ export class ZoneRegistry {
 
   private async startOne(zone: Zone, role: StartRole, namespace: string): Promise<void> {
     const o = this.options;
-    if (o.source.kind === 'hugetlbfs') {
+    const source = role === 'threads' ? memorySource : o.source;
+    if (source.kind === 'hugetlbfs') {
       zone._setSize(Math.ceil(zone.size / HUGE_PAGE_SIZE) * HUGE_PAGE_SIZE);
     }
     const spec: ZoneSpec = {
       name: zone.name,
       namespace,
       segment: segmentName(namespace, zone.name),
-      source: o.source,
+      source,
       size: zone.size,
       tag: zone.tag,
-      persist: o.persist || o.source.flush !== undefined,
+      persist: o.persist || source.flush !== undefined,
       segmentMode: o.segmentMode,
       readyTimeoutMs: o.readyTimeoutMs,
       onMismatch: o.onMismatch,
@@ -289,7 +291,10 @@ export class ZoneRegistry {
       throw err;
     }
     const persist = opened.persist || o.persist;
-    zone._open(opened, persist ? 'keep' : role === 'owner' ? 'owner' : 'last-out');
+    zone._open(
+      opened,
+      persist ? 'keep' : role === 'owner' || role === 'threads' ? 'owner' : 'last-out',
+    );
     opened.pool.onRecovery((report) => {
       // recoverProcess() logs its own line (with the pid); this one covers takeovers by a
       // waiter of this process.

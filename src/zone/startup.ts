@@ -32,7 +32,7 @@ import { PeerTable, processAlive } from './peers.js';
 import type { SlabPool } from '../slab/pool.js';
 
 /** How a process takes part in a zone (see `ZoneRegistryOptions.mode`). */
-export type StartRole = 'owner' | 'attach' | 'standalone';
+export type StartRole = 'owner' | 'attach' | 'standalone' | 'threads';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,6 +2,7 @@
  * Liveness tokens (robust process-shared mutexes): a holder that dies, as a process (SIGKILL)
  * or as a worker thread (terminate), is reported Dead; a live one Alive; nobody Free.
  */
+import { TOKEN_SIZE } from '../../src/zone/layout.js';
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
 import { native, TokenAcquire, TokenState } from '../../src/native.js';
@@ -22,8 +23,9 @@ describe('native liveness tokens', () => {
   });
   afterEach(() => native.unlinkSegment(name));
 
-  it('is 64 bytes', () => {
+  it('is 64 bytes, the TOKEN_SIZE the zone geometry assumes without asking the addon', () => {
     expect(native.tokenSize).to.equal(64);
+    expect(native.tokenSize).to.equal(TOKEN_SIZE);
   });
 
   it('acquire / probe / release in one thread', () => {
