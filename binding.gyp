@@ -18,6 +18,7 @@
         "native/futex-async.cc",
         "native/liveness.cc",
         "native/mapping.cc",
+        "native/memfd.cc",
         "native/segment.cc",
         "native/sysv.cc"
       ],

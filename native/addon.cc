@@ -16,6 +16,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openSysvSegment", Napi::Function::New(env, OpenSysvSegment, "openSysvSegment"));
   exports.Set("statSysvSegment", Napi::Function::New(env, StatSysvSegment, "statSysvSegment"));
   exports.Set("removeSysvSegment", Napi::Function::New(env, RemoveSysvSegment, "removeSysvSegment"));
+  exports.Set("createMemfd", Napi::Function::New(env, CreateMemfd, "createMemfd"));
+  exports.Set("openMemfd", Napi::Function::New(env, OpenMemfd, "openMemfd"));
   exports.Set("releasePages", Napi::Function::New(env, ReleasePages, "releasePages"));
 
   exports.Set("futexWait", Napi::Function::New(env, FutexWait, "futexWait"));

@@ -69,6 +69,10 @@ Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std
 // posix_fallocate on Linux; F_PREALLOCATE + ftruncate on macOS. Returns 0 or an errno value.
 int PreallocateFile(int fd, off_t size);
 
+// ---- memfd.cc: memfd zones (Linux) ----------------------------------------------------------
+Napi::Value CreateMemfd(const Napi::CallbackInfo& info);
+Napi::Value OpenMemfd(const Napi::CallbackInfo& info);
+
 // ---- segment.cc ----------------------------------------------------------------------------
 Napi::Value CreateSegment(const Napi::CallbackInfo& info);
 Napi::Value OpenSegment(const Napi::CallbackInfo& info);

@@ -124,6 +124,17 @@ export interface NativeAddon {
   /** Every segment whose name (without `/`) starts with `prefix` (Linux: reads /dev/shm). */
   listSegments(prefix: string): SegmentListing[];
   /**
+   * memfd zones (Linux; ENOSYS elsewhere): a sealed anonymous file of `size` bytes, fully
+   * reserved, mapped; `fd` stays open in this process for others to open through
+   * /proc/<pid>/fd/<fd>.
+   */
+  createMemfd(name: string, size: number, mode: number): Mapping & { fd: number };
+  /**
+   * Maps the memfd behind `path` (/proc/<pid>/fd/<n>) after checking it is a sealed regular
+   * file of this uid, within `maxMode`, at least `minSize` bytes; closes its own descriptor.
+   */
+  openMemfd(path: string, maxMode: number, minSize: number): Mapping;
+  /**
    * Frees the shared pages behind `buffer` (one of this addon's mappings) now: MADV_REMOVE.
    * The mapping stays and reads zeros. False for a buffer that is not a mapping of ours, or
    * one holding a liveness token of this process. Only for the last user of an unlinked zone.

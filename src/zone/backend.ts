@@ -7,6 +7,7 @@ import path from 'node:path';
 import { SegmentError, ShmzoneArgumentError, describeValue } from '../errors.js';
 import { fileSource } from './file-source.js';
 import { sysvShm } from './sysv-source.js';
+import { memfdSource } from './memfd-source.js';
 import { posixShm, type OpenedZone, type SegmentSource } from './open.js';
 import type { Zone } from './zone.js';
 
@@ -98,12 +99,13 @@ export function checkBackend(
     return posixShm;
   }
   if (backend === 'sysv' && directory === undefined) return sysvShm;
+  if (backend === 'memfd' && directory === undefined) return memfdSource;
   if (backend !== 'file') {
     throw new ShmzoneArgumentError(
       'ERR_ZONE_OPTIONS',
-      backend === 'sysv'
-        ? `The directory option is only for backend: 'file' (backend is 'sysv')`
-        : `The backend option must be 'posix', 'file' or 'sysv', got ${describeValue(backend)}`,
+      backend === 'sysv' || backend === 'memfd'
+        ? `The directory option is only for backend: 'file' (backend is '${backend}')`
+        : `The backend option must be 'posix', 'file', 'sysv' or 'memfd', got ${describeValue(backend)}`,
     );
   }
   if (typeof directory !== 'string' || !path.isAbsolute(directory) || directory.includes('\0')) {

@@ -7,7 +7,10 @@
  *   (sysvKey) is that segment's key. A SysV key does not spell its zone, so each candidate
  *   is mapped to read the names; a segment whose creator died before writing its header
  *   cannot be named and is not listed (`ipcs -m` shows it).
- * Finding never writes. test/cli/60.backends.test.ts.
+ * - memfd zones (`backend: 'memfd'`): descriptors in /proc/<pid>/fd whose link reads
+ *   `/memfd:shmzone.<ns>.<zone> (deleted)`, in every process this user may look into; found
+ *   while any process holds one (its primary, usually), opened through that link.
+ * Finding never writes. test/cli/60.backends.test.ts, test/zone/94.memfd.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +22,7 @@ import { HEADER_SIZE } from './layout.js';
 import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
 import { posixShm, type SegmentSource } from './open.js';
 import { listSegments } from './segment.js';
+import { memfdAt } from './memfd-source.js';
 import { sysvKey, sysvShm } from './sysv-source.js';
 
 /** One zone's segment, where it was found, and what its name or key showed. */
@@ -98,6 +102,56 @@ function listSysv(namespace: string | undefined): FoundSegment[] {
   return out;
 }
 
+/** memfd zones held open by a process of this user, one per zone (the first holder found). */
+function listMemfd(prefix: string): Array<{ source: SegmentSource; listing: SegmentListing }> {
+  let pids: string[];
+  try {
+    pids = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  } catch {
+    return []; // no /proc: no memfd zones to find
+  }
+  const seen = new Set<string>();
+  const out: Array<{ source: SegmentSource; listing: SegmentListing }> = [];
+  for (const pid of pids) {
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue; // another user's process, or gone
+    }
+    for (const fd of fds) {
+      const link = `/proc/${pid}/fd/${fd}`;
+      let target: string;
+      try {
+        target = fs.readlinkSync(link);
+      } catch {
+        continue;
+      }
+      const m = /^\/memfd:(.+) \(deleted\)$/.exec(target);
+      if (m === null || !m[1].startsWith(prefix) || seen.has(m[1])) continue;
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(link);
+      } catch {
+        continue;
+      }
+      seen.add(m[1]);
+      out.push({
+        source: memfdAt(link),
+        listing: {
+          name: m[1],
+          size: st.size,
+          uid: st.uid,
+          mode: st.mode & 0o777,
+          mtimeMs: st.mtimeMs,
+          type: 'file',
+        },
+      });
+    }
+  }
+  return out;
+}
+
 /**
  * Every zone segment of this library (optionally of one namespace) on every backend, sorted
  * by namespace, zone and backend. `directories`: where file-backed zones live.
@@ -115,6 +169,7 @@ export function findSegments(namespace?: string, directories: string[] = []): Fo
     if (huge.includes(dir)) continue; // listed above, as the huge-page zones they are
     places.push({ source: fileSource(dir, true), listings: listDirectory(dir, prefix) });
   }
+  for (const { source, listing } of listMemfd(prefix)) places.push({ source, listings: [listing] });
   const out: FoundSegment[] = [];
   for (const { source, listings } of places) {
     for (const listing of listings) {

@@ -55,9 +55,11 @@ export interface ZoneRegistryOptions {
    * Where the zones' memory lives (docs/backends.md): `'posix'` (default), POSIX shared
    * memory in /dev/shm; `'file'`, a preallocated file per zone in `directory`, which keeps
    * its entries across a stop and start of every process (zones are persistent); `'sysv'`,
-   * SysV shared memory keyed by zone (listed by `ipcs -m`).
+   * SysV shared memory keyed by zone (listed by `ipcs -m`); `'memfd'` (Linux, cluster mode:
+   * a primary in owner mode and the workers it forks), nameless sealed memory that nothing
+   * can squat and nothing leaves behind (memfd-source.ts).
    */
-  backend?: 'posix' | 'file' | 'sysv';
+  backend?: 'posix' | 'file' | 'sysv' | 'memfd';
   /**
    * For `backend: 'file'`: an absolute path to an existing directory of this user. With
    * `hugePages`: the hugetlbfs mount to use (default: the first in /proc/mounts).
@@ -136,6 +138,13 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
     if (!Number.isSafeInteger(t) || t < 0)
       badOption('readyTimeoutMs', 'a whole number of ms >= 0', t);
     out.readyTimeoutMs = t;
+  }
+  if (out.source.kind === 'memfd' && (out.mode === 'standalone' || out.mode === 'threads')) {
+    throw new ShmzoneArgumentError(
+      'ERR_ZONE_OPTIONS',
+      `backend: 'memfd' is for cluster mode (a primary in owner mode and its workers): ` +
+        `nameless memory cannot be found by independent processes; got mode '${out.mode}'`,
+    );
   }
   if (out.mode === 'threads' && out.source !== posixShm) {
     throw new ShmzoneArgumentError(
