@@ -17,6 +17,7 @@
         "native/futex.cc",
         "native/futex-async.cc",
         "native/liveness.cc",
+        "native/lockfile.cc",
         "native/mapping.cc",
         "native/memfd.cc",
         "native/segment.cc",

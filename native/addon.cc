@@ -31,6 +31,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tokenAcquire", Napi::Function::New(env, TokenAcquire, "tokenAcquire"));
   exports.Set("tokenRelease", Napi::Function::New(env, TokenRelease, "tokenRelease"));
   exports.Set("tokenProbe", Napi::Function::New(env, TokenProbe, "tokenProbe"));
+  exports.Set("lockFileOpen", Napi::Function::New(env, LockFileOpen, "lockFileOpen"));
+  exports.Set("lockSlot", Napi::Function::New(env, LockSlot, "lockSlot"));
+  exports.Set("unlockSlot", Napi::Function::New(env, UnlockSlot, "unlockSlot"));
+  exports.Set("probeSlot", Napi::Function::New(env, ProbeSlot, "probeSlot"));
+  exports.Set("lockFileClose", Napi::Function::New(env, LockFileClose, "lockFileClose"));
   exports.Set("gettid", Napi::Function::New(env, GetTid, "gettid"));
   exports.Set("processStartTime", Napi::Function::New(env, ProcessStartTime, "processStartTime"));
 

@@ -69,6 +69,13 @@ Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std
 // posix_fallocate on Linux; F_PREALLOCATE + ftruncate on macOS. Returns 0 or an errno value.
 int PreallocateFile(int fd, off_t size);
 
+// ---- lockfile.cc: lock-file liveness (byte-range locks) ------------------------------------
+Napi::Value LockFileOpen(const Napi::CallbackInfo& info);
+Napi::Value LockSlot(const Napi::CallbackInfo& info);
+Napi::Value UnlockSlot(const Napi::CallbackInfo& info);
+Napi::Value ProbeSlot(const Napi::CallbackInfo& info);
+Napi::Value LockFileClose(const Napi::CallbackInfo& info);
+
 // ---- memfd.cc: memfd zones (Linux) ----------------------------------------------------------
 Napi::Value CreateMemfd(const Napi::CallbackInfo& info);
 Napi::Value OpenMemfd(const Napi::CallbackInfo& info);

@@ -135,6 +135,19 @@ export interface NativeAddon {
    */
   openMemfd(path: string, maxMode: number, minSize: number): Mapping;
   /**
+   * Lock-file liveness (native/lockfile.cc): this process's descriptor of the lock file at
+   * `path` (created with `mode`; refused unless a regular file of this uid within `mode`).
+   */
+  lockFileOpen(path: string, mode: number): number;
+  /** Write-locks byte `slot` for the calling thread; false when anyone holds it. */
+  lockSlot(file: number, slot: number): boolean;
+  /** Unlocks byte `slot` held by this process. */
+  unlockSlot(file: number, slot: number): void;
+  /** Whether a live thread (of any process) holds byte `slot`. */
+  probeSlot(file: number, slot: number): boolean;
+  /** Closes this process's descriptor of `path` unless it holds a slot there; true if closed. */
+  lockFileClose(path: string): boolean;
+  /**
    * Frees the shared pages behind `buffer` (one of this addon's mappings) now: MADV_REMOVE.
    * The mapping stays and reads zeros. False for a buffer that is not a mapping of ours, or
    * one holding a liveness token of this process. Only for the last user of an unlinked zone.

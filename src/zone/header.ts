@@ -12,6 +12,7 @@ import { ZoneError } from '../errors.js';
 import {
   CLEAN_MARK,
   FLAG_PERSIST,
+  FLAG_LOCKFILE_LIVENESS,
   FLAG_THREADS_ONLY,
   H_CLEAN,
   H_CREATED_AT,
@@ -64,6 +65,8 @@ export interface HeaderInit {
   tokenSize: number;
   /** A threads-only zone (FLAG_THREADS_ONLY): its peer tokens are Atomics words. */
   threadsOnly?: boolean;
+  /** Peer tokens in a lock file (FLAG_LOCKFILE_LIVENESS). */
+  lockFileLiveness?: boolean;
 }
 
 /** A validated header. */
@@ -134,7 +137,10 @@ export function writeHeader(buffer: SharedArrayBuffer, init: HeaderInit): void {
   w[H_SIZE_LO] = init.size % TWO_32;
   w[H_SIZE_HI] = Math.floor(init.size / TWO_32);
   w[H_ROOT] = 0;
-  w[H_FLAGS] = (init.persist ? FLAG_PERSIST : 0) | (init.threadsOnly ? FLAG_THREADS_ONLY : 0);
+  w[H_FLAGS] =
+    (init.persist ? FLAG_PERSIST : 0) |
+    (init.threadsOnly ? FLAG_THREADS_ONLY : 0) |
+    (init.lockFileLiveness ? FLAG_LOCKFILE_LIVENESS : 0);
   w[H_CREATED_AT] = Math.floor(Date.now() / 1000);
   w[H_PEER_SLOTS] = PEER_SLOTS;
   w[H_PEER_SLOT_SIZE] = init.geometry.slotSize;
@@ -170,6 +176,24 @@ export function isThreadsOnlyZone(buffer: SharedArrayBuffer): boolean {
 }
 
 /**
+ * For a zone with lock-file liveness (FLAG_LOCKFILE_LIVENESS): what names its lock file (the
+ * segment, the creator's pid and the creation second); undefined for other zones.
+ */
+export function lockFileIdentity(
+  buffer: SharedArrayBuffer,
+): { segment: string; creatorPid: number; createdAt: number } | undefined {
+  const w = headerWords(buffer);
+  if ((w[H_FLAGS] & FLAG_LOCKFILE_LIVENESS) === 0) return undefined;
+  const names = writtenNames(buffer); // the creator asks before it publishes the header
+  if (names === undefined) return undefined;
+  return {
+    segment: `/shmzone.${names.namespace}.${names.zone}`,
+    creatorPid: w[H_CREATOR_PID],
+    createdAt: w[H_CREATED_AT],
+  };
+}
+
+/**
  * The zone a mapping's header names, read before anything is known about it (finding SysV
  * zones, whose keys do not spell their names): undefined unless MAGIC is set and both names
  * are well-formed. Nothing else is trusted: the caller checks the names against where it
@@ -179,8 +203,13 @@ export function peekZoneName(
   buffer: SharedArrayBuffer,
 ): { namespace: string; zone: string } | undefined {
   if (buffer.byteLength < HEADER_SIZE) return undefined;
+  if (Atomics.load(headerWords(buffer), H_MAGIC) !== ZONE_MAGIC) return undefined;
+  return writtenNames(buffer);
+}
+
+/** The names a written header holds (published or not), when well-formed. */
+function writtenNames(buffer: SharedArrayBuffer): { namespace: string; zone: string } | undefined {
   const w = headerWords(buffer);
-  if (Atomics.load(w, H_MAGIC) !== ZONE_MAGIC) return undefined;
   if (w[H_NAME_LENGTH] > STRING_FIELD_BYTES || w[H_NAMESPACE_LENGTH] > STRING_FIELD_BYTES) {
     return undefined;
   }

@@ -106,6 +106,11 @@ export const FLAG_PERSIST = 0x1;
  * process, whose peer tokens are Atomics words rather than the addon's mutexes (liveness.ts).
  */
 export const FLAG_THREADS_ONLY = 0x2;
+/**
+ * FLAGS bit: peer tokens are bytes of a lock file (`liveness: 'lockfile'`, the only kind on
+ * macOS; liveness.ts, lock-files.ts), not the addon's robust mutexes.
+ */
+export const FLAG_LOCKFILE_LIVENESS = 0x4;
 
 /**
  * Bytes of a peer slot's liveness token: the addon's kTokenSize (native/shmzone.h; the loader

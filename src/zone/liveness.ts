@@ -5,6 +5,10 @@
  * - {@link nativeLiveness}: the addon's robust process-shared mutex per slot (native/liveness.cc):
  *   the kernel marks it owner-dead when its thread or process dies, so any process sees the
  *   death. Every zone but a threads-only one.
+ * - {@link lockFileLiveness}: byte `slot` of a lock file per zone, fcntl-locked by the
+ *   holder's process (native/lockfile.cc): the kernel drops it when the process dies; a
+ *   worker thread's slots are released when its environment is torn down (terminate()
+ *   included). The only kind on macOS (no robust mutexes); `liveness: 'lockfile'` elsewhere.
  * - {@link threadsLiveness}: `mode: 'threads'`, no addon (src/zone/memory-source.ts). The token
  *   is an Int32 word: 0 free, else the holder's thread tag, taken with a compare-exchange. A
  *   thread of this process that exits normally or closes its zone releases it; one that is
@@ -17,15 +21,15 @@ import { native, TokenAcquire, TokenState } from '../native.js';
 
 /** The token and identity calls a peer table makes. */
 export interface Liveness {
-  readonly kind: 'native' | 'threads';
-  /** Makes a free token at byte `offset` (creator, on zero-filled memory). */
-  init(buffer: SharedArrayBuffer, offset: number): void;
+  readonly kind: 'native' | 'threads' | 'lockfile';
+  /** Makes slot `slot`'s free token at byte `offset` (creator, on zero-filled memory). */
+  init(buffer: SharedArrayBuffer, offset: number, slot: number): void;
   /** Takes the token for the calling thread: Acquired, AcquiredFromDead, or Busy. */
-  acquire(buffer: SharedArrayBuffer, offset: number): TokenAcquire;
+  acquire(buffer: SharedArrayBuffer, offset: number, slot: number): TokenAcquire;
   /** Gives back a token the calling thread holds. */
-  release(buffer: SharedArrayBuffer, offset: number): void;
+  release(buffer: SharedArrayBuffer, offset: number, slot: number): void;
   /** Alive (held), Dead (its holder died; now free) or Free. */
-  probe(buffer: SharedArrayBuffer, offset: number): TokenState;
+  probe(buffer: SharedArrayBuffer, offset: number, slot: number): TokenState;
   /** When `pid` started (0: not running, or unknown). */
   startTime(pid: number): number;
   /** The kernel's id of the calling thread (0: unknown). */
@@ -62,3 +66,24 @@ export const threadsLiveness: Liveness = {
   startTime: () => 0,
   tid: () => 0,
 };
+
+/**
+ * Slot tokens as bytes of the lock file at `path` (lock-files.ts names it): the process opens
+ * it once, at first use, and keeps it open (closing would drop its locks).
+ */
+export function lockFileLiveness(path: string): Liveness {
+  let file: number | undefined;
+  const open = (): number => (file ??= native.lockFileOpen(path, 0o600));
+  return {
+    kind: 'lockfile',
+    init: () => void open(),
+    acquire: (_buffer, _offset, slot) =>
+      native.lockSlot(open(), slot) ? TokenAcquire.Acquired : TokenAcquire.Busy,
+    release: (_buffer, _offset, slot) => native.unlockSlot(open(), slot),
+    // A dead holder's lock is gone already: its slot reads free (occupied + free = dead).
+    probe: (_buffer, _offset, slot) =>
+      native.probeSlot(open(), slot) ? TokenState.Alive : TokenState.Free,
+    startTime: (pid) => native.processStartTime(pid),
+    tid: () => native.gettid(),
+  };
+}

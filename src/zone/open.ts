@@ -19,7 +19,7 @@ import {
   type HeaderRead,
 } from './header.js';
 import { TOKEN_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
-import { nativeLiveness, threadsLiveness } from './liveness.js';
+import { nativeLiveness } from './liveness.js';
 import { segmentName } from './names.js';
 import { PeerTable } from './peers.js';
 import { createSegment, openSegment, releasePages, statSegment, unlinkSegment } from './segment.js';
@@ -90,6 +90,8 @@ export interface ZoneSpec {
   onMismatch: 'error' | 'recreate';
   /** Passed to `SlabPool.create`. */
   poolOptions?: Parameters<typeof SlabPool.create>[4];
+  /** Peer tokens in a lock file rather than robust mutexes (`liveness: 'lockfile'`). */
+  lockFileLiveness?: boolean;
   /** The registry's log, for notices (a durable zone found damaged and re-created). */
   log?: (line: string) => void;
 }
@@ -191,8 +193,7 @@ export function createZone(spec: ZoneSpec): OpenedZone {
   const buffer = spec.source.create(spec.segment, spec.size, spec.segmentMode);
   const geometry = currentGeometry();
   const threadsOnly = spec.source.threadsOnly === true;
-  const liveness = threadsOnly ? threadsLiveness : nativeLiveness;
-  const peers = new PeerTable(buffer, geometry, liveness);
+  let peers: PeerTable | undefined;
   try {
     writeHeader(buffer, {
       size: spec.size,
@@ -201,11 +202,15 @@ export function createZone(spec: ZoneSpec): OpenedZone {
       namespace: spec.namespace,
       persist: spec.persist,
       creatorPid: process.pid,
-      creatorStart: liveness.startTime(process.pid),
+      creatorStart: threadsOnly ? 0 : nativeLiveness.startTime(process.pid),
       geometry,
       tokenSize: TOKEN_SIZE,
       threadsOnly,
+      lockFileLiveness: !threadsOnly && spec.lockFileLiveness === true,
     });
+    // The header (not yet published) now says which tokens the zone has; the lock file's
+    // name comes from it (lock-files.ts).
+    peers = new PeerTable(buffer, geometry);
     peers.initTokens();
     // Slot 0 is taken BEFORE the header is published: whoever sees MAGIC and finds slot 0's
     // token not alive knows for certain that the creator is gone.
@@ -231,7 +236,7 @@ export function createZone(spec: ZoneSpec): OpenedZone {
     };
   } catch (err) {
     new HeaderView(buffer).state = ZoneState.Corrupt;
-    if (peers.selfId !== 0) peers.release();
+    if (peers !== undefined && peers.selfId !== 0) peers.release();
     spec.source.remove(spec.segment);
     throw err;
   }

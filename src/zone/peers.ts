@@ -17,8 +17,9 @@
 import { threadId } from 'node:worker_threads';
 import { ZoneError } from '../errors.js';
 import { native, TokenAcquire, TokenState } from '../native.js';
-import { nativeLiveness, threadsLiveness, type Liveness } from './liveness.js';
-import { isThreadsOnlyZone } from './header.js';
+import { lockFileLiveness, nativeLiveness, threadsLiveness, type Liveness } from './liveness.js';
+import { isThreadsOnlyZone, lockFileIdentity } from './header.js';
+import { lockFilePath } from './lock-files.js';
 import type { OwnerIdentity } from '../slab/api.js';
 import {
   OWNER_GENERATIONS,
@@ -85,9 +86,13 @@ function ownStartTime(liveness: Liveness): number {
   return cachedStart;
 }
 
-/** The tokens a zone's header says it has: a threads-only zone's, or the addon's. */
+/** The tokens a zone's header says it has: threads-only, lock-file, or the addon's mutexes. */
 export function livenessOf(buffer: SharedArrayBuffer): Liveness {
-  return isThreadsOnlyZone(buffer) ? threadsLiveness : nativeLiveness;
+  if (isThreadsOnlyZone(buffer)) return threadsLiveness;
+  const id = lockFileIdentity(buffer);
+  if (id !== undefined)
+    return lockFileLiveness(lockFilePath(id.segment, id.creatorPid, id.createdAt));
+  return nativeLiveness;
 }
 
 /** A thread's view of one zone's peer table; implements the pool's {@link OwnerIdentity}. */
@@ -96,10 +101,7 @@ export class PeerTable implements OwnerIdentity {
   selfId = 0;
   private readonly words: Uint32Array;
 
-  /**
-   * `liveness`: the creator passes its zone's kind (the header is not written yet); everyone
-   * else gets what the header's flags say.
-   */
+  /** `liveness`: what the header's flags say, unless the caller knows better. */
   constructor(
     private readonly buffer: SharedArrayBuffer,
     private readonly geometry: ZoneGeometry,
@@ -130,7 +132,7 @@ export class PeerTable implements OwnerIdentity {
   /** Creator only, on zero-filled memory before the header is published: makes every token. */
   initTokens(): void {
     for (let slot = 0; slot < PEER_SLOTS; slot++)
-      this.liveness.init(this.buffer, this.tokenAt(slot));
+      this.liveness.init(this.buffer, this.tokenAt(slot), slot);
   }
 
   /** Reads a slot's fields (whatever their state). */
@@ -154,7 +156,7 @@ export class PeerTable implements OwnerIdentity {
 
   /** Asks the slot's token (addon call). A dead holder's token is freed by the probe. */
   probe(slot: number): TokenState {
-    return tokenCall(slot, () => this.liveness.probe(this.buffer, this.tokenAt(slot)));
+    return tokenCall(slot, () => this.liveness.probe(this.buffer, this.tokenAt(slot), slot));
   }
 
   /**
@@ -174,7 +176,9 @@ export class PeerTable implements OwnerIdentity {
     const lockedByDead: number[] = [];
     try {
       for (let slot = first; slot <= last; slot++) {
-        const got = tokenCall(slot, () => this.liveness.acquire(this.buffer, this.tokenAt(slot)));
+        const got = tokenCall(slot, () =>
+          this.liveness.acquire(this.buffer, this.tokenAt(slot), slot),
+        );
         if (got === TokenAcquire.Busy) continue;
         // A prober may have freed a dead holder's token already: a stale STATE word means the
         // same as AcquiredFromDead.
@@ -227,7 +231,7 @@ export class PeerTable implements OwnerIdentity {
     pool?.forgetSleeper(this.ownerIdOf(slot));
     this.clear(slot);
     this.nextGeneration(slot);
-    tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
+    tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot), slot));
   }
 
   /** STATE free, then the holder's fields zeroed; the generation stays (see nextGeneration). */
@@ -316,17 +320,19 @@ export class PeerTable implements OwnerIdentity {
       if (pid !== undefined && info.pid !== pid) continue;
       // Taking the token makes the slot ours for the moment: a newcomer cannot claim it while
       // we clear it, and a live holder makes the acquire answer Busy.
-      const got = tokenCall(slot, () => this.liveness.acquire(this.buffer, this.tokenAt(slot)));
+      const got = tokenCall(slot, () =>
+        this.liveness.acquire(this.buffer, this.tokenAt(slot), slot),
+      );
       if (got === TokenAcquire.Busy) continue;
       if (!this.occupied(slot)) {
-        tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
+        tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot), slot));
         continue;
       }
       const dead = this.ownerIdOf(slot);
       if (pool !== undefined && pool.lockOwner() === dead) {
         // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
         if (this.selfId === 0) {
-          tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot)));
+          tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot), slot));
           continue;
         }
         if (pool.recoverFrom(dead)) recovered.push(dead);
@@ -339,12 +345,12 @@ export class PeerTable implements OwnerIdentity {
 
   /** The first slot's token (the creator's while the zone is being created). */
   acquireCreatorToken(): TokenAcquire {
-    return tokenCall(0, () => this.liveness.acquire(this.buffer, this.tokenAt(0)));
+    return tokenCall(0, () => this.liveness.acquire(this.buffer, this.tokenAt(0), 0));
   }
 
   /** Releases the first slot's token taken with {@link acquireCreatorToken}. */
   releaseCreatorToken(): void {
-    tokenCall(0, () => this.liveness.release(this.buffer, this.tokenAt(0)));
+    tokenCall(0, () => this.liveness.release(this.buffer, this.tokenAt(0), 0));
   }
 }
 

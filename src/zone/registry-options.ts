@@ -66,6 +66,15 @@ export interface ZoneRegistryOptions {
    */
   directory?: string;
   /**
+   * How a dead peer is recognised (src/zone/liveness.ts): `'robust'`, a robust process-shared
+   * mutex per peer slot that the kernel marks owner-dead when its thread or process dies
+   * (Linux; the default there); `'lockfile'`, a byte-range lock per slot in a lock file of
+   * this user (`<tmpdir>/shmzone-<uid>/`), which the kernel drops when the process dies and a
+   * worker thread's end releases (the only kind on macOS, which has no robust mutexes).
+   * Every process of a zone follows what its creator chose.
+   */
+  liveness?: 'robust' | 'lockfile';
+  /**
    * Back the zones with 2 MiB huge pages (hugetlbfs; sizes rounded up to 2 MiB), reserved at
    * start: too few free pages fail it with ENOSPC naming `vm.nr_hugepages`. Default false.
    */
@@ -82,6 +91,8 @@ export interface ResolvedOptions {
   readyTimeoutMs: number;
   log: (line: string) => void;
   source: SegmentSource;
+  /** `liveness: 'lockfile'` (the default on macOS). */
+  lockFileLiveness: boolean;
 }
 
 /** Throws ERR_ZONE_OPTIONS: option `name` must be `must` (nothing was changed). */
@@ -152,6 +163,13 @@ export function checkOptions(options: ZoneRegistryOptions, base: ResolvedOptions
       `mode: 'threads' keeps zones in this process's memory: the backend, directory and hugePages options do not apply`,
     );
   }
+  if (options.liveness !== undefined) {
+    if (options.liveness !== 'robust' && options.liveness !== 'lockfile')
+      badOption('liveness', `'robust' or 'lockfile'`, options.liveness);
+    if (options.liveness === 'robust' && process.platform === 'darwin')
+      badOption('liveness', `'lockfile' on macOS, which has no robust mutexes`, options.liveness);
+    out.lockFileLiveness = options.liveness === 'lockfile';
+  }
   if (log !== undefined) {
     if (typeof log !== 'function') badOption('log', 'a function', log);
     out.log = log;
@@ -166,6 +184,7 @@ export const DEFAULT_OPTIONS: ResolvedOptions = {
   onMismatch: 'error',
   segmentMode: 0o600,
   source: posixShm,
+  lockFileLiveness: process.platform === 'darwin',
   readyTimeoutMs: 10_000,
   log: (line) => console.warn(line),
 };

@@ -280,6 +280,7 @@ export class ZoneRegistry {
       readyTimeoutMs: o.readyTimeoutMs,
       onMismatch: o.onMismatch,
       poolOptions: zone._poolOptions,
+      lockFileLiveness: o.lockFileLiveness,
       log: o.log,
     };
     zone._beginStart(namespace);

@@ -25,7 +25,8 @@
  */
 import { SegmentError, ShmzoneError, SlabCorruptionError, ZoneError } from '../errors.js';
 import { TokenAcquire } from '../native.js';
-import { HeaderView, type HeaderInfo } from './header.js';
+import { HeaderView, lockFileIdentity, type HeaderInfo } from './header.js';
+import { lockFilePath, removeLockFile } from './lock-files.js';
 import { HEADER_SIZE, H_CREATOR_PID, ZoneState } from './layout.js';
 import { createZone, joinZone, readZoneHeader, type OpenedZone, type ZoneSpec } from './open.js';
 import { PeerTable, processAlive } from './peers.js';
@@ -356,9 +357,14 @@ export function leaveZone(zone: OpenedZone, mode: 'owner' | 'last-out' | 'keep')
     // when it is ours to remove; the error follows.
     tokenError = err;
   }
+  // Read before the pages go: the header names the zone's lock file (lock-file liveness).
+  const lockFile = alone ? lockFileIdentity(zone.buffer) : undefined;
   if (remove) source?.remove(segment);
   // After the unlink nobody new can open it by name: the tmpfs pages go now, not at GC.
   if (alone) source?.release(zone.buffer);
+  if (lockFile !== undefined) {
+    removeLockFile(lockFilePath(lockFile.segment, lockFile.creatorPid, lockFile.createdAt));
+  }
   if (tokenError !== undefined) {
     throw new ZoneError(
       'ERR_ZONE_HEADER',
