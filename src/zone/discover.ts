@@ -10,6 +10,8 @@
  * - memfd zones (`backend: 'memfd'`): descriptors in /proc/<pid>/fd whose link reads
  *   `/memfd:shmzone.<ns>.<zone> (deleted)`, in every process this user may look into; found
  *   while any process holds one (its primary, usually), opened through that link.
+ * - POSIX zones with lock-file liveness, by their lock files (lock-files.ts): the only way
+ *   on macOS, which cannot list POSIX shm; on Linux they are in /dev/shm anyway.
  * Finding never writes. test/cli/60.backends.test.ts, test/zone/94.memfd.test.ts.
  */
 import fs from 'node:fs';
@@ -21,7 +23,8 @@ import { peekZoneName } from './header.js';
 import { HEADER_SIZE } from './layout.js';
 import { parseSegmentName, segmentName, SEGMENT_PREFIX } from './names.js';
 import { posixShm, type SegmentSource } from './open.js';
-import { listSegments } from './segment.js';
+import { listSegments, statSegment } from './segment.js';
+import { lockDirectoryPath } from './lock-files.js';
 import { memfdAt } from './memfd-source.js';
 import { sysvKey, sysvShm } from './sysv-source.js';
 
@@ -153,13 +156,44 @@ function listMemfd(prefix: string): Array<{ source: SegmentSource; listing: Segm
 }
 
 /**
+ * POSIX zones named by the lock files in this user's lock-file directory (zones with
+ * `liveness: 'lockfile'`, the macOS default), that still exist under their segment name.
+ */
+export function lockFileZones(prefix: string): SegmentListing[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(lockDirectoryPath()); // only names: each is opened with every check
+  } catch {
+    return [];
+  }
+  const seen = new Set<string>();
+  const out: SegmentListing[] = [];
+  for (const file of names) {
+    // shmzone.<ns>.<zone>.<creator pid>.<created at>.peers
+    const m = /^(shmzone\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)\.\d+\.\d+\.peers$/.exec(file);
+    if (m === null || !m[1].startsWith(prefix) || seen.has(m[1])) continue;
+    seen.add(m[1]);
+    try {
+      const st = statSegment(`/${m[1]}`);
+      out.push({ name: m[1], ...st, mtimeMs: 0, type: 'file' });
+    } catch {
+      // its zone is gone: a lock file left by processes that all died
+    }
+  }
+  return out;
+}
+
+/**
  * Every zone segment of this library (optionally of one namespace) on every backend, sorted
  * by namespace, zone and backend. `directories`: where file-backed zones live.
  */
 export function findSegments(namespace?: string, directories: string[] = []): FoundSegment[] {
   const prefix = namespace === undefined ? SEGMENT_PREFIX : `${SEGMENT_PREFIX}${namespace}.`;
+  const posix = listSegments(prefix);
+  const listed = new Set(posix.map((l) => l.name));
   const places: Array<{ source: SegmentSource; listings: SegmentListing[] }> = [
-    { source: posixShm, listings: listSegments(prefix) },
+    { source: posixShm, listings: posix },
+    { source: posixShm, listings: lockFileZones(prefix).filter((l) => !listed.has(l.name)) },
   ];
   const huge = hugetlbfsMounts();
   for (const dir of huge) {

@@ -13,10 +13,15 @@ import path from 'node:path';
 import { SegmentError } from '../errors.js';
 import { native } from '../native.js';
 
+/** Where this user's lock files live (it may not exist yet). */
+export function lockDirectoryPath(): string {
+  return path.join(os.tmpdir(), `shmzone-${process.geteuid?.() ?? 0}`);
+}
+
 /** This user's lock-file directory, created if absent and checked. */
 export function lockDirectory(): string {
   const uid = process.geteuid?.() ?? 0;
-  const dir = path.join(os.tmpdir(), `shmzone-${uid}`);
+  const dir = lockDirectoryPath();
   try {
     fs.mkdirSync(dir, { mode: 0o700 });
   } catch (err) {

@@ -14,6 +14,7 @@ import { ZoneRegistry } from '../../src/index.js';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { spawnFixture } from '../helpers/processes.js';
+import { lockFileZones } from '../../src/zone/discover.js';
 
 const lockDir = path.join(os.tmpdir(), `shmzone-${process.geteuid?.() ?? 0}`);
 const lockFilesOf = (ns: string): string[] =>
@@ -98,5 +99,25 @@ describe("lock-file liveness (liveness: 'lockfile')", function () {
       code = (err as { code?: string }).code;
     }
     expect(code).to.equal('ERR_ZONE_OPTIONS');
+  });
+});
+
+describe('finding zones by their lock files (how macOS lists them)', () => {
+  it('lockFileZones names a live lock-file zone, and nothing once it is gone', async () => {
+    const ns = uniqueNamespace('lkl');
+    const registry = new ZoneRegistry({ namespace: ns, mode: 'owner', liveness: 'lockfile' });
+    registry.add('z', '256k');
+    registry.add('y', '128k');
+    await registry.start();
+    try {
+      const found = lockFileZones(`shmzone.${ns}.`);
+      expect(found.map((l) => [l.name, l.size]).sort()).to.deep.equal([
+        [`shmzone.${ns}.y`, 128 * 1024],
+        [`shmzone.${ns}.z`, 256 * 1024],
+      ]);
+    } finally {
+      registry.stop();
+    }
+    expect(lockFileZones(`shmzone.${ns}.`)).to.deep.equal([]);
   });
 });
