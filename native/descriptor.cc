@@ -62,6 +62,21 @@ Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std
   return obj;
 }
 
+int OpenRegularFile(Napi::Env env, const std::string& path, int flags, mode_t mode, struct stat* st) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) ThrowErrno(env, errno, "open", path);
+  if (fstat(fd, st) != 0) {
+    int err = errno;
+    close(fd);
+    ThrowErrno(env, err, "fstat", path);
+  }
+  if (!S_ISREG(st->st_mode)) {
+    close(fd);
+    ThrowCoded(env, "ERR_SEGMENT_NOT_FILE", "'" + path + "' is not a regular file; refusing it", "fstat", path);
+  }
+  return fd;
+}
+
 int PreallocateFile(int fd, off_t size) {
 #ifdef __APPLE__
   // macOS has no posix_fallocate: reserve the blocks (contiguous if possible), then set the

@@ -59,18 +59,8 @@ Napi::Value OpenFileSegment(const Napi::CallbackInfo& info) {
   std::string path = ArgPath(info, 0);
   int64_t maxMode = ArgInteger(info, 1, "maxMode", 0, 0777);
   int64_t minSize = ArgInteger(info, 2, "minSize", 0, kMaxFileSize);
-  int fd = open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) ThrowErrno(env, errno, "open", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    ThrowErrno(env, err, "fstat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    ThrowCoded(env, "ERR_SEGMENT_NOT_FILE", "'" + path + "' is not a regular file; refusing to map it", "fstat", path);
-  }
+  int fd = OpenRegularFile(env, path, O_RDWR | O_NOFOLLOW, 0, &st);
   CheckBeforeMap(env, fd, st, "file", path, maxMode, minSize);
   return MapAndClose(env, fd, st, path, nullptr);
 }

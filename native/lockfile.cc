@@ -88,18 +88,8 @@ Napi::Value LockFileOpen(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(filesMutex);
   auto found = files->find(path);
   if (found != files->end()) return Napi::Number::New(env, found->second);
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) ThrowErrno(env, errno, "open", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    ThrowErrno(env, err, "fstat", path);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
-    ThrowCoded(env, "ERR_SEGMENT_NOT_FILE", "'" + path + "' is not a regular file; refusing it", "fstat", path);
-  }
+  int fd = OpenRegularFile(env, path, O_RDWR | O_CREAT | O_NOFOLLOW, static_cast<mode_t>(mode), &st);
   if (st.st_uid != geteuid() || (st.st_mode & 0777 & ~static_cast<mode_t>(mode)) != 0) {
     close(fd);
     ThrowCoded(env, st.st_uid != geteuid() ? "ERR_SEGMENT_OWNER" : "ERR_SEGMENT_MODE",

@@ -67,16 +67,10 @@ Napi::Value OpenMemfd(const Napi::CallbackInfo& info) {
 #ifdef __linux__
   int64_t maxMode = ArgInteger(info, 1, "maxMode", 0, 0777);
   int64_t minSize = ArgInteger(info, 2, "minSize", 0, kMaxMemfdSize);
-  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) ThrowErrno(env, errno, "open", path);
   struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    ThrowErrno(env, err, "fstat", path);
-  }
+  int fd = OpenRegularFile(env, path, O_RDWR, 0, &st);  // follows the /proc link
   int seals = fcntl(fd, F_GET_SEALS);
-  if (!S_ISREG(st.st_mode) || seals < 0 || (seals & kZoneSeals) != kZoneSeals) {
+  if (seals < 0 || (seals & kZoneSeals) != kZoneSeals) {
     close(fd);
     ThrowCoded(env, "ERR_SEGMENT_NOT_FILE",
                "'" + path + "' is not a sealed memfd of a zone; refusing to map it", "fcntl", path);

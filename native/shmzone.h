@@ -64,6 +64,9 @@ void CheckBeforeMap(Napi::Env env, int fd, const struct stat& st, const char* ki
 // `unlinkOnError(name)` (shm_unlink or unlink, for a fresh object; may be null) runs first.
 Napi::Object MapAndClose(Napi::Env env, int fd, const struct stat& st, const std::string& name,
                          int (*unlinkOnError)(const char*));
+// Opens `path` (`flags` | O_CLOEXEC, `mode` if created) and fstats it into `st`; refuses
+// (ERR_SEGMENT_NOT_FILE) anything but a regular file. Every failure closes and throws.
+int OpenRegularFile(Napi::Env env, const std::string& path, int flags, mode_t mode, struct stat* st);
 // Reserves every block of a regular file's first `size` bytes and sets its length to at
 // least `size`: a full disk fails here (ENOSPC), never as SIGBUS at a later page fault.
 // posix_fallocate on Linux; F_PREALLOCATE + ftruncate on macOS. Returns 0 or an errno value.

@@ -5,6 +5,7 @@
  * without it), and SIGKILL whatever is still running in an after hook (`killAllFixtures`), so
  * no test leaves a process behind.
  */
+import fs from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 /** How a fixture ended. */
@@ -131,4 +132,13 @@ export async function killAllFixtures(): Promise<void> {
   const left = [...running];
   for (const c of left) c.kill('SIGKILL');
   await Promise.all(left.map((c) => new Promise<void>((r) => c.once('close', () => r()))));
+}
+
+/** Whether `pid` still runs (a zombie, dead but not yet reaped, does not count). */
+export function stillRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }

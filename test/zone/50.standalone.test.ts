@@ -4,7 +4,6 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import { native } from '../../src/native.js';
 import { H_CREATOR_PID } from '../../src/zone/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
@@ -13,6 +12,7 @@ import {
   spawnFixture,
   runFixture,
   type FixtureProcess,
+  stillRunning,
 } from '../helpers/processes.js';
 import { removeSegment, segmentExists } from './segments.js';
 
@@ -158,14 +158,7 @@ describe('zone standalone (PM2, independent services)', () => {
     const pids = [...out.matchAll(/"pid":(\d+),"event":"ready"/g)].map((m) => Number(m[1]));
     process.kill(-group.pid!, 'SIGKILL');
     // The shell's exit comes first; wait until every holder is dead too (gone or a zombie).
-    const running = (pid: number): boolean => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    while (pids.some(running)) await new Promise((r) => setTimeout(r, 10));
+    while (pids.some(stillRunning)) await new Promise((r) => setTimeout(r, 10));
     expect(segmentExists(segment), 'left behind by the killed group').to.equal(true);
     // Two new processes start at the same moment: one replaces the stale segment, the other
     // joins the new zone (or replaces it first and is joined): never the old contents.

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { ZoneRegistry } from '../../src/index.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { runFixture } from '../helpers/processes.js';
+import { runFixture, stillRunning } from '../helpers/processes.js';
 import { shmzoneJson } from '../cli/util.js';
 import type { ZoneSummary } from '../../src/zone/inspect.js';
 
@@ -90,14 +90,7 @@ describe("memfd zones (backend: 'memfd', cluster mode)", function () {
     expect(listed.map((z) => [z.zone, z.backend, z.livePeers])).to.deep.equal([['d', 'memfd', 3]]);
     expect(memfdLinks(ns).length, 'held by the primary').to.be.at.least(1);
     process.kill(-group.pid!, 'SIGKILL');
-    const running = (pid: number): boolean => {
-      try {
-        return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      } catch {
-        return false;
-      }
-    };
-    while (ready.pids.some(running)) await new Promise((r) => setTimeout(r, 10));
+    while (ready.pids.some(stillRunning)) await new Promise((r) => setTimeout(r, 10));
     expect(shmNames(ns), 'no name in /dev/shm').to.deep.equal([]);
     expect(memfdLinks(ns), 'no descriptor in any process').to.deep.equal([]);
     expect(shmzoneJson<ZoneSummary[]>('ls', '-n', ns).json).to.deep.equal([]);
