@@ -29,10 +29,17 @@ function engineWaitAsync(
 ): Promise<unknown> {
   const r = atomicsWaitAsync(i32, index, value, timeoutMs);
   if (!r.async) return Promise.resolve(r.value);
-  // A pending waitAsync does not keep the event loop alive (the addon's wait, a libuv
-  // request, does): a worker awaiting only this would exit. A timer over the wait does.
-  const keepAlive = setTimeout(() => undefined, Math.min(timeoutMs, 2 ** 31 - 1));
-  return (r.value as Promise<string>).finally(() => clearTimeout(keepAlive));
+  // A pending waitAsync does not keep the event loop alive, and its own timeout is a V8
+  // task that Node (24 at least) does not wait for: a worker awaiting only this could exit
+  // with its await unsettled. So our own timer bounds the wait and keeps the loop alive;
+  // whichever comes first settles it (a timeout is a spurious wake: callers re-check).
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, Math.min(timeoutMs, 2 ** 31 - 1), 'timed-out');
+    void (r.value as Promise<string>).then((outcome) => {
+      clearTimeout(timer);
+      resolve(outcome);
+    });
+  });
 }
 
 /** One zone's flight word, as this thread waits on it. */
