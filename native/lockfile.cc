@@ -77,6 +77,11 @@ int ArgFd(const Napi::CallbackInfo& info) {
   throw Napi::RangeError::New(info.Env(), "The \"file\" argument is not a lock file of lockFileOpen()");
 }
 
+// Arguments (file, slot) of the slot calls: a descriptor lockFileOpen() returned, a slot.
+std::pair<int, int64_t> ArgSlot(const Napi::CallbackInfo& info) {
+  return {ArgFd(info), ArgInteger(info, 1, "slot", 0, INT32_MAX)};
+}
+
 }  // namespace
 
 // lockFileOpen(path, mode) -> the process's descriptor for `path` (created `mode` if absent;
@@ -104,8 +109,7 @@ Napi::Value LockFileOpen(const Napi::CallbackInfo& info) {
 // lockSlot(file, slot) -> true when the calling thread now holds the slot.
 Napi::Value LockSlot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = ArgFd(info);
-  int64_t slot = ArgInteger(info, 1, "slot", 0, INT32_MAX);
+  auto [fd, slot] = ArgSlot(info);
   std::lock_guard<std::mutex> lock(filesMutex);
   if (held->count({fd, slot}) != 0) return Napi::Boolean::New(env, false);  // another thread here
   if (!LockByte(fd, slot, F_WRLCK, F_SETLK)) {
@@ -122,8 +126,7 @@ Napi::Value LockSlot(const Napi::CallbackInfo& info) {
 // unlockSlot(file, slot): gives back a slot this process holds.
 Napi::Value UnlockSlot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = ArgFd(info);
-  int64_t slot = ArgInteger(info, 1, "slot", 0, INT32_MAX);
+  auto [fd, slot] = ArgSlot(info);
   std::lock_guard<std::mutex> lock(filesMutex);
   auto it = hooks->find({fd, slot});
   if (it != hooks->end()) napi_remove_env_cleanup_hook(env, ReleaseAtCleanup, it->second);
@@ -150,8 +153,7 @@ Napi::Value LockFileClose(const Napi::CallbackInfo& info) {
 // probeSlot(file, slot) -> true when a live thread (of this or another process) holds it.
 Napi::Value ProbeSlot(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int fd = ArgFd(info);
-  int64_t slot = ArgInteger(info, 1, "slot", 0, INT32_MAX);
+  auto [fd, slot] = ArgSlot(info);
   std::lock_guard<std::mutex> lock(filesMutex);
   if (held->count({fd, slot}) != 0) return Napi::Boolean::New(env, true);
   struct flock fl = {};
