@@ -155,6 +155,12 @@ export const PEER_FIELDS_SIZE = 32;
 export const enum PeerState {
   Free = 0,
   Live = 1,
+  /**
+   * Claimed by a starting process that has not yet decided, under the pool lock, to use the
+   * zone: it does not count as a user, so two processes starting at once over a stale zone do
+   * not each keep it alive for the other (test/zone/50, "two racing starts").
+   */
+  Joining = 2,
 }
 
 /** Geometry derived from the addon's token size; recorded in the header and checked on attach. */

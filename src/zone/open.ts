@@ -18,7 +18,7 @@ import {
   type HeaderInfo,
   type HeaderRead,
 } from './header.js';
-import { TOKEN_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
+import { PeerState, TOKEN_SIZE, ZoneState, zoneGeometry, type ZoneGeometry } from './layout.js';
 import { nativeLiveness } from './liveness.js';
 import { segmentName } from './names.js';
 import { PeerTable } from './peers.js';
@@ -160,17 +160,18 @@ export function openPool(
 
 /**
  * Opens the pool of a zone whose header was validated and claims a peer slot for the calling
- * thread. Throws ZoneError `ERR_ZONE_PEERS_FULL`, SlabCorruptionError.
+ * thread (`state`: see PeerTable.claim). Throws ZoneError `ERR_ZONE_PEERS_FULL`, SlabCorruptionError.
  */
 export function joinZone(
   buffer: SharedArrayBuffer,
   header: HeaderInfo,
   segment: string,
   source: SegmentSource | undefined,
+  state: PeerState.Live | PeerState.Joining = PeerState.Live,
 ): OpenedZone {
   const peers = new PeerTable(buffer, header.geometry);
   const pool = openPool(buffer, header, peers);
-  peers.claim(pool);
+  peers.claim(pool, undefined, state);
   return {
     buffer,
     header: new HeaderView(buffer),

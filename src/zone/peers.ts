@@ -151,6 +151,11 @@ export class PeerTable implements OwnerIdentity {
 
   /** True when the slot's STATE word says someone registered there (alive or not). */
   occupied(slot: number): boolean {
+    return Atomics.load(this.words, this.wordAt(slot) + P_STATE) !== PeerState.Free;
+  }
+
+  /** True when the slot's holder uses the zone (not a starter still deciding whether to). */
+  private joined(slot: number): boolean {
     return Atomics.load(this.words, this.wordAt(slot) + P_STATE) === PeerState.Live;
   }
 
@@ -166,10 +171,15 @@ export class PeerTable implements OwnerIdentity {
    * and with that new id the lock is taken over and rolled back (`recoverFrom`), then the dead
    * slot is cleared and released. (Recovering under the dead id itself would let a waiter's
    * takeover CAS succeed at the same time.) `only` restricts the search to one slot (the
-   * creator takes slot 0). Throws ZoneError `ERR_ZONE_PEERS_FULL` when every slot is held by
-   * a live thread.
+   * creator takes slot 0). `state` Joining: a starter that decides later, under the pool lock,
+   * whether it uses the zone ({@link markJoined}). Throws ZoneError `ERR_ZONE_PEERS_FULL` when
+   * every slot is held by a live thread.
    */
-  claim(pool: LockRecovery | undefined, only?: number): number {
+  claim(
+    pool: LockRecovery | undefined,
+    only?: number,
+    state: PeerState.Live | PeerState.Joining = PeerState.Live,
+  ): number {
     if (this.selfId !== 0) return this.selfId;
     const first = only ?? 0;
     const last = only ?? PEER_SLOTS - 1;
@@ -191,7 +201,7 @@ export class PeerTable implements OwnerIdentity {
           pool?.forgetSleeper(this.ownerIdOf(slot)); // it may have died asleep on the lock
           this.nextGeneration(slot); // the dead holder's id is not ours to reuse
         }
-        this.fill(slot);
+        this.fill(slot, state);
         this.selfId = this.ownerIdOf(slot);
         return this.selfId;
       }
@@ -209,7 +219,7 @@ export class PeerTable implements OwnerIdentity {
     }
   }
 
-  private fill(slot: number): void {
+  private fill(slot: number, state: PeerState): void {
     const w = this.wordAt(slot);
     const start = ownStartTime(this.liveness);
     this.words[w + P_PID] = process.pid;
@@ -218,8 +228,14 @@ export class PeerTable implements OwnerIdentity {
     this.words[w + P_START_LO] = start % TWO_32;
     this.words[w + P_START_HI] = Math.floor(start / TWO_32);
     this.words[w + P_ATTACHED_AT] = Math.floor(Date.now() / 1000);
-    // Published last: readers (livePeers, the CLI) that see Live see the fields above.
-    Atomics.store(this.words, w + P_STATE, PeerState.Live);
+    // Published last: readers (livePeers, the CLI) that see it occupied see the fields above.
+    Atomics.store(this.words, w + P_STATE, state);
+  }
+
+  /** A Joining starter has decided, under the pool lock, to use the zone: it counts from now. */
+  markJoined(): void {
+    if (this.selfId !== 0)
+      Atomics.store(this.words, this.wordAt(slotOfOwner(this.selfId)) + P_STATE, PeerState.Live);
   }
 
   /**
@@ -297,9 +313,17 @@ export class PeerTable implements OwnerIdentity {
     return out;
   }
 
-  /** Live peers other than the calling thread's own slot. */
+  /**
+   * Live users other than the calling thread: threads of live processes that joined the zone
+   * (starters still deciding do not count; one addon call per joined slot).
+   */
   liveOthers(): number {
-    return this.livePeers().filter((p) => p.id !== this.selfId).length;
+    let n = 0;
+    for (let slot = 0; slot < PEER_SLOTS; slot++) {
+      if (this.ownerIdOf(slot) === this.selfId || !this.joined(slot)) continue;
+      if (this.probe(slot) === TokenState.Alive) n++;
+    }
+    return n;
   }
 
   /**

@@ -27,7 +27,7 @@ import { SegmentError, ShmzoneError, SlabCorruptionError, ZoneError } from '../e
 import { TokenAcquire } from '../native.js';
 import { HeaderView, lockFileIdentity, type HeaderInfo } from './header.js';
 import { lockFilePath, removeLockFile } from './lock-files.js';
-import { HEADER_SIZE, H_CREATOR_PID, ZoneState } from './layout.js';
+import { HEADER_SIZE, H_CREATOR_PID, PeerState, ZoneState } from './layout.js';
 import { createZone, joinZone, readZoneHeader, type OpenedZone, type ZoneSpec } from './open.js';
 import { PeerTable, processAlive } from './peers.js';
 import type { SlabPool } from '../slab/pool.js';
@@ -222,7 +222,7 @@ function joinReady(
   const flush = spec.source.flush;
   let zone: OpenedZone;
   try {
-    zone = joinZone(buffer, header, spec.segment, spec.source);
+    zone = joinZone(buffer, header, spec.segment, spec.source, PeerState.Joining);
   } catch (err) {
     // A durable zone whose pool header was damaged between runs, and that nobody uses: as
     // for a damaged zone header (tryExisting), start it afresh.
@@ -242,7 +242,9 @@ function joinReady(
   pool.lock();
   try {
     // Decided under the pool lock: a last user removing the zone marks CLOSING under the
-    // same lock, so either it sees our slot (and keeps the zone) or we see its mark.
+    // same lock, so either it saw us joined (and kept the zone) or we see its mark. Our slot
+    // is Joining until we decide, so two starters over a stale zone do not each count the
+    // other as its user (test/zone/50, "two racing starts").
     if (view.state !== ZoneState.Ready) {
       decision = 'retry';
     } else {
@@ -267,6 +269,7 @@ function joinReady(
         decision = 'close';
       }
       if (decision === 'close') view.state = ZoneState.Closing;
+      if (decision === 'join' && failure === undefined) peers.markJoined();
       if (decision === 'join' && failure === undefined && flush !== undefined) {
         // The first user of a durable zone adopts what the last one left; every joiner clears
         // the clean mark, so a crash from now on is never taken for a clean stop.

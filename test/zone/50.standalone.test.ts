@@ -5,7 +5,9 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { native } from '../../src/native.js';
-import { H_CREATOR_PID } from '../../src/zone/layout.js';
+import { HEADER_SIZE, H_CREATOR_PID, PeerState, ZoneState } from '../../src/zone/layout.js';
+import { joinZone, readZoneHeader } from '../../src/zone/open.js';
+import { openSegment } from '../../src/zone/segment.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import {
   killAllFixtures,
@@ -126,6 +128,27 @@ describe('zone standalone (PM2, independent services)', () => {
     const r = await runFixture('zone-proc', cfg({ ns, action: 'incr' }));
     expect(r.lines.find((l) => l.event === 'ready')).to.include({ created: true, counter: 1 });
     expect(segmentExists(segment)).to.equal(false);
+  });
+
+  it('a starter still deciding (its slot Joining) is no user: the stale zone is replaced under it', async () => {
+    // What one of two racing starters sees of the other: a claimed slot, alive, not yet joined.
+    const a = spawnFixture('zone-proc', cfg({ ns, action: 'hold' }));
+    await a.waitFor('ready');
+    a.child.kill('SIGKILL');
+    await a.exited;
+    const stale = openSegment(segment, 0o600, HEADER_SIZE).buffer;
+    const read = readZoneHeader(stale, ns, 'z');
+    if (read.kind !== 'valid') throw new Error(`expected a valid header, got ${read.kind}`);
+    const deciding = joinZone(stale, read.header, segment, undefined, PeerState.Joining);
+    try {
+      const r = await runFixture('zone-proc', cfg({ ns, action: 'incr' }));
+      expect(r.lines.find((l) => l.event === 'ready')).to.include({ created: true, counter: 1 });
+      expect(deciding.header.state, 'the stale zone was marked for removal').to.equal(
+        ZoneState.Closing,
+      );
+    } finally {
+      deciding.peers.release();
+    }
   });
 
   it('a whole process group SIGKILLed at once (kill -9 -pgid), then two racing starts: one fresh zone', async () => {
