@@ -1,6 +1,7 @@
 /**
  * The contenders: the slab pool (pow2 and fine classes; a lock per call, or the Locked variants
- * under one held lock with a commit() per call, which is what a dict operation pays) and
+ * under one held lock with a commit() per call, which is what a dict operation pays; and fine
+ * with thread caches, `-tcache`: a lock only to refill or flush a cache) and
  * @thi.ng/malloc over an ArrayBuffer (first fit, no lock) as the in-run peer.
  */
 import { MemPool } from '@thi.ng/malloc';
@@ -13,6 +14,7 @@ export const CONTENDERS = [
   'slab-pow2-locked',
   'slab-fine',
   'slab-fine-locked',
+  'slab-fine-tcache',
   'thi.ng-malloc',
 ] as const;
 export type ContenderName = (typeof CONTENDERS)[number];
@@ -61,6 +63,7 @@ export function makeContender(name: ContenderName, bytes: number): Allocator {
   const mode: SizeClassMode = name.startsWith('slab-pow2') ? 'pow2' : 'fine';
   const pool = SlabPool.create(new SharedArrayBuffer(bytes), 0, bytes, IDENTITY, {
     sizeClasses: mode,
+    threadCache: name.endsWith('-tcache'),
   });
   return name.endsWith('-locked') ? new UnderOneLock(pool) : new PerCall(pool);
 }

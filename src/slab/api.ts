@@ -37,8 +37,10 @@ export interface SlotStats {
   size: number;
   /** Usable chunks in pages currently owned by this class. */
   total: number;
-  /** Chunks allocated now. */
+  /** Chunks allocated now (to callers: not those parked in thread caches). */
   used: number;
+  /** Free chunks parked in the threads' caches (allocated as far as the pages go). */
+  cached: number;
   /** Allocation requests routed to this class, failed ones included. */
   reqs: number;
   /** Requests that failed because no page could be had. */
@@ -68,8 +70,11 @@ export interface PoolStats {
   pageSize: number;
   pagesTotal: number;
   pagesFree: number;
-  /** Requests larger than the largest class, served as runs of whole pages. */
-  pageAllocs: { reqs: number; fails: number };
+  /**
+   * Requests larger than the largest class, served as runs of whole pages; `cachedPages`:
+   * pages of free runs parked in the threads' caches.
+   */
+  pageAllocs: { reqs: number; fails: number; cachedPages: number };
   slots: SlotStats[];
   lock: LockStats;
   /** Incremented each time the pool was re-initialised empty after a failed repair. */

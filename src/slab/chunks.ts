@@ -14,6 +14,7 @@ import { jw } from './journal.js';
 import { allocPages, freePages, pushFront, unlink, unlinkFull } from './pages.js';
 import { checkPoison, deferPoison } from './poison.js';
 import { K } from './sizeclass.js';
+import { isCached, tagOf } from './cache-layout.js';
 import type { PoolState } from './state.js';
 
 /**
@@ -210,6 +211,8 @@ export function locate(s: PoolState, offset: number): number {
     const word =
       ct[k + K.K_BITMAP_WORDS] === 0 ? D + d * L.DESC_WORDS + L.D_MAP : (start >>> 2) + (idx >>> 5);
     if ((u32[word] & (1 << (idx & 31))) === 0) break chunk;
+    // Thread caches exist: a tagged chunk may be a cached one (cache-layout.ts).
+    if (u32[s.base + L.H_CACHE_DIR] !== 0 && u32[o >>> 2] === tagOf(o)) break chunk;
     s.locDesc = d;
     s.locClass = c;
     s.locIndex = idx;
@@ -253,6 +256,7 @@ function locateAny(s: PoolState, offset: unknown): number {
   const word =
     ct[k + K.K_BITMAP_WORDS] === 0 ? D + d * L.DESC_WORDS + L.D_MAP : (start >>> 2) + (idx >>> 5);
   if ((u32[word] & (1 << (idx & 31))) === 0) chunkFree(s, offset, c);
+  if (isCached(s, o)) chunkFree(s, offset, c);
   s.locDesc = d;
   s.locClass = c;
   s.locIndex = idx;
@@ -263,6 +267,7 @@ function locateAny(s: PoolState, offset: unknown): number {
 /** locate() of an offset in a page-run head page: it must be the run's first byte. */
 function locateRun(s: PoolState, o: number, d: number): number {
   if (((o - s.dataStart) & (L.PAGE_SIZE - 1)) !== 0) notRunStart(o);
+  if ((s.u32[s.descWord + d * L.DESC_WORDS + L.D_INFO] & L.RUN_CACHED) !== 0) runCached(o);
   s.locDesc = d;
   return LOC_RUN;
 }
@@ -361,6 +366,14 @@ function notChunkStart(s: PoolState, offset: number, c: number): never {
   throw new SlabError(
     'ERR_SLAB_WRONG_CHUNK',
     `slab free: offset ${offset} is not the start of a ${s.classes.size[c]} B chunk`,
+    offset,
+  );
+}
+
+function runCached(offset: number): never {
+  throw new SlabError(
+    'ERR_SLAB_CHUNK_FREE',
+    `slab free: the page run at ${offset} is already free (in a thread cache)`,
     offset,
   );
 }

@@ -20,6 +20,7 @@ export function formatPool(s: PoolState, generation: number): void {
   u32[b + L.H_N_CLASSES] = s.classes.n;
   u32[b + L.H_PAGE_REQS] = 0;
   u32[b + L.H_PAGE_FAILS] = 0;
+  u32[b + L.H_CACHE_DIR] = 0; // every cache block was in the pages now free
   u32[s.journalCountWord] = 0;
   u32.fill(0, s.statsWord, s.statsWord + s.classes.n * L.STAT_WORDS);
   u32.fill(0, D, D + (s.firstDesc + s.pagesTotal) * L.DESC_WORDS);

@@ -54,8 +54,11 @@
 /* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
 export const enum L {
   POOL_MAGIC = 0x534c4142, // 'SLAB'
-  /** 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the `fine` classes. */
-  POOL_VERSION = 2,
+  /**
+   * 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the `fine` classes.
+   * 3: thread caches (H_CACHE_DIR, cache.ts): a version-2 process would free cached chunks.
+   */
+  POOL_VERSION = 3,
 
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,
@@ -104,6 +107,8 @@ export const enum L {
   SLEEPER_WORDS = 4,
   /** Owner slots the sleeper bits distinguish: the zone's peer slots map one to one. */
   SLEEPER_SLOTS = SLEEPER_WORDS * 32,
+  /** Byte offset of the thread caches' directory page (cache.ts), 0 = none. Journaled. */
+  H_CACHE_DIR = 28,
   HEADER_WORDS = 32,
 
   /** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
@@ -151,6 +156,8 @@ export const enum L {
   CLASS_MASK = 0xff,
   USED_SHIFT = 12,
   USED_ONE = 1 << USED_SHIFT,
+  /** A RUN head's INFO bit: the run is parked in a thread cache (cache-layout.ts). */
+  RUN_CACHED = 1 << CLASS_SHIFT,
   /** INFO's type and class bits: what a slab head holds besides its used count. */
   INFO_KIND_MASK = USED_ONE - 1,
 }

@@ -20,6 +20,16 @@ import {
   locatedSize,
   LOC_CHUNK,
 } from './chunks.js';
+import {
+  attachLocked,
+  binCaps,
+  drainLocked,
+  flushLocked,
+  popLocked,
+  reclaimLocked,
+  refillLocked,
+} from './cache.js';
+import { C, cacheBinOf, popRun, pushRun } from './cache-layout.js';
 import { formatPool } from './format.js';
 import { journalOverflow, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
@@ -32,6 +42,14 @@ import { verifyPool } from './verify.js';
 export interface SlabPoolOptions {
   /** Size-class scheme; default `fine` (see sizeclass.ts for the measurement). */
   sizeClasses?: SizeClassMode;
+  /**
+   * Per-thread caches of free chunks and short runs for `alloc()` and `free()`
+   * (cache-layout.ts): most calls then take no lock. Default false: opt-in while zones do not
+   * yet turn it on (see docs/performance.md, "Thread caches"). Ignored in debug mode
+   * (SHMZONE_DEBUG=1) and in poisoned pools. A thread that leaves the pool calls
+   * `releaseThreadCache()`; a dead thread's cache is given back by `reclaimCache(slot)`.
+   */
+  threadCache?: boolean;
 }
 
 const FOUR_GIB = 2 ** 32;
@@ -69,6 +87,7 @@ export class SlabPool extends LockingPool {
     length: number,
     mode: SizeClassMode,
     owner: OwnerIdentity,
+    threadCache: boolean,
   ) {
     const classes = sizeClasses(mode);
     const g = computeGeometry(byteOffset, length, classes.n);
@@ -80,6 +99,8 @@ export class SlabPool extends LockingPool {
     }
     super(buffer, g, classes, owner);
     this.debug = process.env.SHMZONE_DEBUG === '1';
+    this.cacheCaps = binCaps(this);
+    this.cacheAttach = threadCache && !this.debug;
   }
 
   /**
@@ -114,7 +135,14 @@ export class SlabPool extends LockingPool {
         `slab pool: sizeClasses must be 'pow2' or 'fine', got ${describeValue(mode)}`,
       );
     }
-    const pool = new SlabPool(buffer, byteOffset, Math.min(byteLength, FOUR_GIB - 8), mode, owner);
+    const pool = new SlabPool(
+      buffer,
+      byteOffset,
+      Math.min(byteLength, FOUR_GIB - 8),
+      mode,
+      owner,
+      options.threadCache === true,
+    );
     const u32 = pool.u32;
     const b = pool.base;
     u32.fill(0, b, b + L.HEADER_WORDS);
@@ -123,6 +151,7 @@ export class SlabPool extends LockingPool {
     u32[b + L.H_MODE] = MODE_CODES[mode];
     u32[b + L.H_POISON] = pool.debug ? 1 : 0;
     formatPool(pool, 0);
+    if (pool.poison) pool.cacheAttach = false;
     u32[b + L.H_MAGIC] = L.POOL_MAGIC; // last: a half-built header never validates
     return pool;
   }
@@ -132,7 +161,12 @@ export class SlabPool extends LockingPool {
    * every region lies inside the buffer and matches the geometry recomputed here; throws
    * SlabCorruptionError rather than reading out of bounds.
    */
-  static open(buffer: SharedArrayBuffer, byteOffset: number, owner: OwnerIdentity): SlabPool {
+  static open(
+    buffer: SharedArrayBuffer,
+    byteOffset: number,
+    owner: OwnerIdentity,
+    options: Pick<SlabPoolOptions, 'threadCache'> = {},
+  ): SlabPool {
     checkRegion(buffer, byteOffset);
     if (byteOffset + L.HEADER_WORDS * 4 > buffer.byteLength)
       throw new SlabCorruptionError(`slab open: no room for a pool header at ${byteOffset}`);
@@ -153,7 +187,7 @@ export class SlabPool extends LockingPool {
       throw new SlabCorruptionError(`slab open: unknown size-class mode ${head[L.H_MODE]}`);
     let pool: SlabPool;
     try {
-      pool = new SlabPool(buffer, byteOffset, length, mode, owner);
+      pool = new SlabPool(buffer, byteOffset, length, mode, owner, options.threadCache === true);
     } catch {
       throw new SlabCorruptionError(`slab open: pool length ${length} cannot hold a pool`);
     }
@@ -170,6 +204,7 @@ export class SlabPool extends LockingPool {
       );
     }
     pool.poison = u32[b + L.H_POISON] === 1;
+    if (pool.poison) pool.cacheAttach = false;
     return pool;
   }
 
@@ -214,6 +249,36 @@ export class SlabPool extends LockingPool {
    * Throws ShmzoneArgumentError ERR_SLAB_SIZE for a size that is not a non-negative integer.
    */
   alloc(size: number): number {
+    const cw = this.cacheWord;
+    if (cw !== 0) {
+      // The thread cache's pop of a chunk (cache-layout.ts): no lock, no journal; PENDING
+      // names the chunk while it moves, for a reclaimer should this thread die in between.
+      const t = this.classes;
+      if (typeof size === 'number' && size >>> 0 === size && size <= t.maxSize) {
+        const bin = t.byEighth[(size + 7) >>> 3];
+        const u32 = this.u32;
+        const w = cw + C.B_BINS + bin * C.BIN_WORDS;
+        const n = u32[w];
+        if (n !== 0 && n <= C.CAP_MAX && u32[this.base + L.H_GENERATION] === this.cacheGen) {
+          const o = u32[w + C.BIN_ENTRIES - 1 + n];
+          if (
+            o >= this.dataStart &&
+            o < this.dataEnd &&
+            u32[o >>> 2] === ((C.TAG ^ o) >>> 0) &&
+            u32[(o >>> 2) + 1] === this.owner.selfId
+          ) {
+            u32[cw + C.B_PENDING] = o;
+            u32[w] = n - 1;
+            u32[w + C.BIN_HITS]++;
+            u32[o >>> 2] = 0;
+            u32[cw + C.B_PENDING] = 0;
+            return o;
+          }
+        }
+      }
+      return this.allocUncached(size);
+    }
+    if (this.cacheAttach) return this.allocCaching(size);
     const self = this.owner.selfId; // lock(), written out (see above)
     if (Atomics.compareExchange(this.i32, this.lockWord, 0, self) !== 0) this.lockSlow(self);
     else {
@@ -262,6 +327,44 @@ export class SlabPool extends LockingPool {
 
   /** Frees an offset alloc() returned. Throws SlabError (codes in chunks.ts) and changes nothing if it is not one. */
   free(offset: number): void {
+    const cw = this.cacheWord;
+    if (cw !== 0) {
+      // The thread cache's push of a chunk (cache-layout.ts): no lock, no journal; PENDING
+      // names the chunk while it moves, for a reclaimer should this thread die in between.
+      if (typeof offset === 'number') {
+        const o = offset >>> 0;
+        const u32 = this.u32;
+        if (
+          o === offset &&
+          o >= this.dataStart &&
+          o < this.dataEnd &&
+          u32[this.base + L.H_GENERATION] === this.cacheGen
+        ) {
+          const bin = cacheBinOf(this, o);
+          const w = cw + C.B_BINS + bin * C.BIN_WORDS;
+          // A tagged chunk may be cached already (a double free): the locked path decides.
+          if (bin >= 0 && bin < this.nClasses && u32[o >>> 2] !== ((C.TAG ^ o) >>> 0)) {
+            const n = u32[w];
+            if (n < this.cacheCaps[bin]) {
+              u32[cw + C.B_PENDING] = o;
+              u32[o >>> 2] = (C.TAG ^ o) >>> 0;
+              u32[(o >>> 2) + 1] = this.owner.selfId;
+              u32[w + C.BIN_ENTRIES + n] = o;
+              u32[w] = n + 1;
+              u32[cw + C.B_PENDING] = 0;
+              return;
+            }
+          }
+          if (bin >= this.nClasses && pushRun(this, cw, o, bin)) return;
+        }
+      }
+      this.freeCaching(offset);
+      return;
+    }
+    if (this.cacheAttach) {
+      this.freeCaching(offset);
+      return;
+    }
     const self = this.owner.selfId; // lock(), written out (see above alloc())
     if (Atomics.compareExchange(this.i32, this.lockWord, 0, self) !== 0) this.lockSlow(self);
     else {
@@ -283,7 +386,7 @@ export class SlabPool extends LockingPool {
         const type = info & L.TYPE_MASK;
         const rel = (o - ds) & (L.PAGE_SIZE - 1); // from the start of the page
         if (type === L.T_RUN) {
-          if (rel !== 0) break common;
+          if (rel !== 0 || info !== L.T_RUN) break common; // RUN_CACHED: freeLocked() says so
           freePages(this, d, u32[w + L.D_MAP]); // freeRun()
           return;
         }
@@ -297,6 +400,9 @@ export class SlabPool extends LockingPool {
         const idx = (rel * ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
         if (idx * ct[k + K.K_SIZE] !== rel || idx >= ct[k + K.K_COUNT]) break common;
         if ((u32[w + L.D_MAP] & (1 << idx)) === 0) break common; // already free: freeLocked() says so
+        // Another thread's cache may hold it (a double free): freeLocked() looks it up.
+        if (u32[this.base + L.H_CACHE_DIR] !== 0 && u32[o >>> 2] === ((C.TAG ^ o) >>> 0))
+          break common;
         freeInMap(this, d, c, idx);
         return;
       }
@@ -312,6 +418,139 @@ export class SlabPool extends LockingPool {
       else Atomics.store(i32, this.lockWord, 0);
       const sw = this.sleepersWord;
       if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0) this.wakeSleeper();
+    }
+  }
+
+  /** alloc() of what the inlined pop did not serve: a cached run, or the locked path. */
+  private allocUncached(size: number): number {
+    if (typeof size === 'number' && size >>> 0 === size && size > this.classes.maxSize) {
+      const o = popRun(this, this.cacheWord, size);
+      if (o !== 0) return o;
+    }
+    return this.allocCaching(size);
+  }
+
+  /**
+   * alloc() through the thread cache, under the lock: attaches the caller's block first if it
+   * has none (once per pool generation), allocates, and refills the bin with half its
+   * capacity in the same lock hold; an allocation that fails drains the caller's own block
+   * and tries once more.
+   */
+  private allocCaching(size: number): number {
+    this.lock();
+    try {
+      const bin = this.cacheBinOfSize(size);
+      let bw = this.currentBlock();
+      // Entries the lock-free pop did not take (a block adopted just now, or a damaged top
+      // entry, which popLocked() reports) go first.
+      if (bw !== 0 && bin >= 0 && this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] !== 0)
+        return popLocked(this, bw, bin);
+      let off = this.allocLocked(size); // throws for a bad size before anything is attached
+      if (bw === 0) bw = this.cacheBlock();
+      if (bw === 0) return off;
+      if (off !== 0) {
+        if (bin >= 0) refillLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
+      } else if (drainLocked(this, bw) !== 0) {
+        off = this.allocLocked(size);
+      }
+      return off;
+    } catch (err) {
+      throw this.foreign(err);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /**
+   * free() through the thread cache, under the lock: checks the offset (a cached one
+   * included), attaches the caller's block if it has none, frees, and when the offset's bin
+   * is full, flushes it to half in the same lock hold.
+   */
+  private freeCaching(offset: number): void {
+    this.lock();
+    try {
+      const o = typeof offset === 'number' ? offset >>> 0 : 0;
+      const bin = o === offset && o >= this.dataStart && o < this.dataEnd ? cacheBinOf(this, o) : -1;
+      // Attach only for a valid free (locate() throws, reading only), and before it: attached
+      // after, the block would take the pages just freed, and a double free would free it.
+      locate(this, offset);
+      const bw = this.cacheBlock();
+      this.freeLocked(offset);
+      if (bw !== 0 && bin >= 0 && this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] >= this.cacheCaps[bin])
+        flushLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
+    } catch (err) {
+      throw this.foreign(err);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Under the lock: the caller's block if it is of this pool generation, else 0. */
+  private currentBlock(): number {
+    if (this.cacheWord !== 0 && this.cacheGen !== this.u32[this.base + L.H_GENERATION]) {
+      // The pool was reset: every block went with it. Attach a new one when due.
+      this.cacheWord = 0;
+      this.cacheAttach = true;
+    }
+    return this.cacheWord;
+  }
+
+  /** Under the lock: the caller's cache block (word index), attaching it if due; 0 = none. */
+  private cacheBlock(): number {
+    const gen = this.u32[this.base + L.H_GENERATION];
+    if (this.cacheWord !== 0 && this.cacheGen !== gen) {
+      // The pool was reset: every block went with it. Attach a new one.
+      this.cacheWord = 0;
+      this.cacheAttach = true;
+    }
+    if (this.cacheWord === 0 && this.cacheAttach) {
+      this.cacheAttach = false;
+      this.cacheWord = attachLocked(this);
+      this.cacheGen = gen;
+    }
+    return this.cacheWord;
+  }
+
+  private cacheBinOfSize(size: number): number {
+    if (typeof size !== 'number' || size >>> 0 !== size) return -1;
+    const t = this.classes;
+    const bin = size <= t.maxSize ? t.byEighth[(size + 7) >>> 3] : this.nClasses + ((size - 1) >>> 12);
+    return bin < this.cacheCaps.length && this.cacheCaps[bin] !== 0 ? bin : -1;
+  }
+
+  /**
+   * Gives the calling thread's cached chunks and its cache block back to the pool (a zone
+   * does it when the thread leaves). Takes the lock; the thread caches again on its next
+   * alloc() or free() only if `keepCaching`.
+   */
+  releaseThreadCache(keepCaching = false): void {
+    const had = this.cacheWord !== 0;
+    this.cacheAttach = keepCaching && this.cacheCaps.length !== 0 && !this.debug && !this.poison;
+    if (!had) return;
+    this.lock();
+    try {
+      if (this.cacheGen === this.generation) reclaimLocked(this, (this.owner.selfId - 1) % C.DIR_SLOTS);
+    } catch (err) {
+      throw this.foreign(err);
+    } finally {
+      this.cacheWord = 0;
+      this.unlock();
+    }
+  }
+
+  /**
+   * Gives what the cache block of owner slot `slot` holds back to the pool: its thread is
+   * dead (the zone's reaper calls it). Takes the lock; needs an owner id of its own.
+   */
+  reclaimCache(slot: number): void {
+    if (this.owner.selfId === 0 || this.u32[this.base + L.H_CACHE_DIR] === 0) return;
+    this.lock();
+    try {
+      reclaimLocked(this, slot);
+    } catch (err) {
+      throw this.foreign(err);
+    } finally {
+      this.unlock();
     }
   }
 

@@ -66,6 +66,15 @@ export class PoolState {
   /** @internal crashpoint.ts's CRASH_HOOK, read by jw() as a field (an imported binding costs a load and a hole check per use). */
   readonly crashHook: boolean = CRASH_HOOK;
 
+  /** @internal Word index of this thread's cache block (cache.ts), 0 = none. */
+  cacheWord = 0;
+  /** @internal The pool generation `cacheWord` belongs to: a reset frees every block. */
+  cacheGen = 0;
+  /** @internal True while this thread may still attach a cache block (once per generation). */
+  cacheAttach = false;
+  /** @internal cache.ts `binCaps()`: entries each bin may hold, 0 = not cached. */
+  cacheCaps: Uint8Array = new Uint8Array(0);
+
   /** @internal Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
   locDesc = 0;
   /** @internal */

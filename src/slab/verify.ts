@@ -15,11 +15,14 @@
  *   slabs of <= 32 chunks, whose INFO then holds no count) equals its bitmap's set bits
  *   (padding bits set), 1 <= used <= count, and it is in its class list exactly when
  *   used < count (the list walk checks both directions; a full slab's own links are stale);
- * - free pages and per-class total/used equal the counters.
+ * - free pages and per-class total/used equal the counters;
+ * - the thread caches' directory and blocks are one-page runs and their entries lie in the
+ *   data pages (cache-inspect.ts).
  */
 import { SlabCorruptionError } from '../errors.js';
 import { L } from './layout.js';
 import type { PoolState } from './state.js';
+import { verifyCaches } from './cache-inspect.js';
 
 function fail(msg: string): never {
   throw new SlabCorruptionError(`slab verify: ${msg}`);
@@ -39,11 +42,13 @@ function mapUsed(s: PoolState, c: number, map: number): number {
 /** Throws SlabCorruptionError at the first broken invariant. */
 export function verifyPool(s: PoolState): void {
   walk(s, false);
+  verifyCaches(s, fail);
 }
 
 /** Rebuilds the derived counters from the descriptors, checking structure on the way. */
 export function recount(s: PoolState): void {
   walk(s, true);
+  verifyCaches(s, fail);
 }
 
 function walk(s: PoolState, fix: boolean): void {
@@ -117,7 +122,8 @@ function walk(s: PoolState, fix: boolean): void {
       p += len;
     } else if (type === L.T_RUN) {
       const len = u32[w + L.D_MAP];
-      if (info !== L.T_RUN) fail(`page run at page ${p} has stray INFO bits`);
+      if (info !== L.T_RUN && info !== (L.T_RUN | L.RUN_CACHED))
+        fail(`page run at page ${p} has stray INFO bits`);
       if (len < 1 || len > P - p) fail(`page run at page ${p} has bad length ${len}`);
       if (u32[w + L.D_NEXT] !== 0 || u32[w + L.D_PREV] !== 0)
         fail(`page run at page ${p} is linked in a list`);

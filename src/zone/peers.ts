@@ -53,6 +53,8 @@ export interface LockRecovery {
   recoverFrom(id: number): boolean;
   /** Clears dead owner `id`'s sleeper bit (it may have died asleep on the lock). */
   forgetSleeper(id: number): boolean;
+  /** Gives a dead slot's thread cache back to the pool (slab/cache-layout.ts). Takes the lock. */
+  reclaimCache(slot: number): void;
 }
 
 /** One occupied slot, as `livePeers()` and the CLI report it. */
@@ -245,6 +247,13 @@ export class PeerTable implements OwnerIdentity {
    */
   private vacate(slot: number, pool: LockRecovery | undefined): void {
     pool?.forgetSleeper(this.ownerIdOf(slot));
+    if (pool !== undefined && this.selfId !== 0) {
+      try {
+        pool.reclaimCache(slot);
+      } catch {
+        // Damage in the dead thread's cache: the pool has reset itself and reported it.
+      }
+    }
     this.clear(slot);
     this.nextGeneration(slot);
     tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot), slot));

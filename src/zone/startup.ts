@@ -322,6 +322,15 @@ export function leaveZone(zone: OpenedZone, mode: 'owner' | 'last-out' | 'keep')
   // A transferred zone (no source) is never removed from here: its mapping thread does that.
   if (source === undefined) mode = 'keep';
   let remove = false;
+  if (mode !== 'owner' && zone.peers.selfId !== 0) {
+    // The thread's cached chunks go back to the pool (slab/cache-layout.ts); a zone that is
+    // removed anyway (owner mode) skips the lock.
+    try {
+      zone.pool.releaseThreadCache();
+    } catch {
+      // Damage found on the way was reset and reported by the pool; leaving goes on.
+    }
+  }
   if (mode === 'owner') {
     remove = true;
     // The owner is the authority for its zones; no lock: a dead worker's lock must not

@@ -68,7 +68,7 @@ describe('cli: a live zone', () => {
     expect(pool.pagesFree).to.be.within(1, pool.pagesTotal - 1);
     expect(pool.slots.length).to.be.greaterThan(5);
     for (const s of pool.slots)
-      expect(s).to.have.all.keys('size', 'total', 'used', 'reqs', 'fails');
+      expect(s).to.have.all.keys('size', 'total', 'used', 'cached', 'reqs', 'fails');
     expect(pool.lock.acquisitions).to.be.greaterThan(50);
     expect(dict).to.deep.include({ entries: 50, hits: 30, misses: 7, evictions: 0 });
     const text = shmzone('stat', 'cache', '--namespace', ns).stdout;

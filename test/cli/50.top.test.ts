@@ -342,6 +342,7 @@ describe('cli: shmzone top', () => {
         size: 8 * (i + 1),
         total: 100,
         used: i,
+        cached: 0,
         reqs: i,
         fails: 0,
       }));

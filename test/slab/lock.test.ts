@@ -84,7 +84,9 @@ describe('slab lock (single process)', () => {
         isOwnerDead: () => false,
         isSlotVacant: (slot: number) => (asked.push(slot), slot === last),
       };
-      const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity);
+      const pool = SlabPool.create(new SharedArrayBuffer(1 << 20), 0, 1 << 20, identity, {
+        threadCache: false,
+      });
       // Chunks for free() to release, taken before any bit is set (those releases wake nobody).
       const chunks: number[] = [];
       if (via === 'free()')
@@ -132,8 +134,8 @@ describe('slab lock (single process)', () => {
       // Someone cleared a dead owner's lock word without repairing (the journal still holds
       // its half-done section): whoever takes the lock next must roll it back first.
       const sab = new SharedArrayBuffer(1 << 20);
-      const a = SlabPool.create(sab, 0, sab.byteLength, owner(1));
-      const b = SlabPool.open(sab, 0, owner(2));
+      const a = SlabPool.create(sab, 0, sab.byteLength, owner(1), { threadCache: false });
+      const b = SlabPool.open(sab, 0, owner(2), { threadCache: false });
       const x = a.alloc(64);
       const y = a.alloc(64);
       b.lock();

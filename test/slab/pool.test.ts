@@ -98,7 +98,7 @@ for (const mode of ['pow2', 'fine'] as const) {
     it('the largest possible run succeeds, one byte more fails and is counted', () => {
       const all = pool.pagesTotal * L.PAGE_SIZE;
       expect(pool.alloc(all + 1)).to.equal(0);
-      expect(pool.stats().pageAllocs).to.deep.equal({ reqs: 1, fails: 1 });
+      expect(pool.stats().pageAllocs).to.deep.equal({ reqs: 1, fails: 1, cachedPages: 0 });
       const a = pool.alloc(all);
       expect(a).to.equal(pool.dataStart);
       expect(pool.freeSpace()).to.equal(0);
@@ -107,7 +107,7 @@ for (const mode of ['pow2', 'fine'] as const) {
       pool.free(a);
       expect(pool.alloc(2 ** 32)).to.equal(0);
       expect(pool.alloc(2 ** 40)).to.equal(0);
-      expect(pool.stats().pageAllocs).to.deep.equal({ reqs: 4, fails: 3 });
+      expect(pool.stats().pageAllocs).to.deep.equal({ reqs: 4, fails: 3, cachedPages: 0 });
     });
 
     it('rejects sizes that are not non-negative integers with ERR_SLAB_SIZE', () => {
@@ -159,16 +159,16 @@ for (const mode of ['pow2', 'fine'] as const) {
       const count = pool.classes.count[c];
       const x = pool.alloc(100);
       let st = pool.stats();
-      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 1, reqs: 1, fails: 0 });
+      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 1, cached: 0, reqs: 1, fails: 0 });
       expect(st.pagesFree).to.equal(pool.pagesTotal - pool.classes.span[c]);
       const y = pool.alloc(100);
       st = pool.stats();
-      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 2, reqs: 2, fails: 0 });
+      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 2, cached: 0, reqs: 2, fails: 0 });
       pool.free(x);
       expect(pool.stats().slots[c].used).to.equal(1);
       pool.free(y);
       st = pool.stats();
-      expect(st.slots[c]).to.deep.equal({ size, total: 0, used: 0, reqs: 2, fails: 0 });
+      expect(st.slots[c]).to.deep.equal({ size, total: 0, used: 0, cached: 0, reqs: 2, fails: 0 });
       expect(st.pagesFree).to.equal(pool.pagesTotal);
       expect(st.lock.acquisitions).to.equal(4);
       expect(st.generation).to.equal(0);
@@ -179,7 +179,7 @@ for (const mode of ['pow2', 'fine'] as const) {
 describe('SlabPool create/open', () => {
   it('works at a non-zero, non-page-aligned offset of the zone and keeps data pages zone-aligned', () => {
     const sab = new SharedArrayBuffer(600 * 1024);
-    const pool = SlabPool.create(sab, 1000, 500 * 1024, owner());
+    const pool = SlabPool.create(sab, 1000, 500 * 1024, owner(), { threadCache: false });
     expect(pool.dataStart % L.PAGE_SIZE).to.equal(0);
     expect(pool.dataEnd).to.be.at.most(1000 + 500 * 1024);
     const a = pool.alloc(10);
@@ -189,6 +189,7 @@ describe('SlabPool create/open', () => {
     expect(other.usableSize(a)).to.equal(pool.usableSize(a));
     other.free(b);
     other.free(a);
+    other.releaseThreadCache(); // its thread cache held them
     pool.verify();
     expect(pool.freeSpace()).to.equal(pool.pagesTotal * L.PAGE_SIZE);
   });

@@ -10,9 +10,19 @@ export function owner(selfId = 1, dead: (id: number) => boolean = () => false): 
   return { selfId, isOwnerDead: dead };
 }
 
-export function makePool(bytes = 1 * MiB, mode: SizeClassMode = 'fine', byteOffset = 0): SlabPool {
+/**
+ * A pool over a fresh buffer. Thread caches off unless asked for: these tests pin what the
+ * allocator itself does (which chunk, which page, which counter); test/slab/thread-cache.test.ts
+ * and the crash and multi-process tests run with them.
+ */
+export function makePool(
+  bytes = 1 * MiB,
+  mode: SizeClassMode = 'fine',
+  byteOffset = 0,
+  threadCache = false,
+): SlabPool {
   const sab = new SharedArrayBuffer(byteOffset + bytes);
-  return SlabPool.create(sab, byteOffset, bytes, owner(), { sizeClasses: mode });
+  return SlabPool.create(sab, byteOffset, bytes, owner(), { sizeClasses: mode, threadCache });
 }
 
 /**
@@ -29,8 +39,9 @@ export function survivorAndVictim(
     0,
     poolBytes,
     owner(1, (id) => id === 2),
+    { threadCache: false },
   );
-  const victim = SlabPool.open(sab, 0, owner(2));
+  const victim = SlabPool.open(sab, 0, owner(2), { threadCache: false });
   return { sab, survivor, victim };
 }
 

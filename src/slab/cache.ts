@@ -1,0 +1,261 @@
+/**
+ * Thread caches, the operations under the lock: attach a block, refill and flush a bin in a
+ * batch, drain a block under memory pressure, reclaim a dead owner's block. The layout, the
+ * lock-free push and pop (pool.ts, cache-layout.ts) and the invariants are described in
+ * cache-layout.ts; what stats() and verify() read of them is cache-inspect.ts. Every write
+ * here is journaled.
+ */
+import { allocChunk, allocRun, freeChunk, freeRun, locate, LOC_CHUNK } from './chunks.js';
+import { jw } from './journal.js';
+import {
+  binCount,
+  binWord,
+  C,
+  cacheBinOf,
+  isOnePageRun,
+  tagOf,
+} from './cache-layout.js';
+import { L } from './layout.js';
+import type { PoolState } from './state.js';
+
+/** What the cache operations under the lock need besides the pool's state. */
+export interface CachingPool extends PoolState {
+  readonly owner: { readonly selfId: number };
+  commit(): void;
+}
+
+/** Per-bin capacity for a pool of `length` bytes: 0 disables the bin. */
+export function binCaps(s: PoolState): Uint8Array {
+  const n = binCount(s.nClasses);
+  const caps = new Uint8Array(n);
+  const budget = s.length / C.BIN_BUDGET_DIVISOR;
+  for (let bin = 0; bin < n; bin++) {
+    const cap = Math.min(C.CAP_MAX, Math.floor(budget / binBytes(s, bin)));
+    caps[bin] = cap >= 2 ? cap : 0;
+  }
+  return caps;
+}
+
+function binBytes(s: PoolState, bin: number): number {
+  return bin < s.nClasses ? s.classes.size[bin] : (bin - s.nClasses + 1) * L.PAGE_SIZE;
+}
+
+/** The directory's byte offset, checked (0 when there is none). Damage: SlabCorruptionError. */
+function directory(s: PoolState): number {
+  const dir = s.u32[s.base + L.H_CACHE_DIR];
+  if (dir !== 0 && !isOnePageRun(s, dir)) s.damaged(`thread-cache directory at ${dir}`);
+  return dir;
+}
+
+/** The block of `slot` (byte offset, 0 = none), checked. */
+function blockOf(s: PoolState, dir: number, slot: number): number {
+  const blk = s.u32[(dir >>> 2) + slot];
+  if (blk !== 0 && (blk === dir || !isOnePageRun(s, blk)))
+    s.damaged(`thread-cache block of slot ${slot} at ${blk}`);
+  return blk;
+}
+
+/**
+ * Under the lock: finds or makes the calling thread's block. A block left in its slot by an
+ * earlier holder (another owner id: a dead thread) is reclaimed first. Returns the block's
+ * word index, or 0 when there is no page for it. Journaled; commits.
+ */
+export function attachLocked(s: CachingPool): number {
+  const self = s.owner.selfId;
+  const u32 = s.u32;
+  const slot = (self - 1) % C.DIR_SLOTS;
+  let dir = directory(s);
+  if (dir !== 0) {
+    const blk = blockOf(s, dir, slot);
+    if (blk !== 0 && u32[(blk >>> 2) + C.B_OWNER] === self) return blk >>> 2;
+    // An earlier holder's block (it may free the directory with it): checked again below.
+    if (blk !== 0) reclaimLocked(s, slot);
+    dir = directory(s);
+  }
+  if (dir === 0) {
+    dir = allocRun(s, L.PAGE_SIZE);
+    if (dir === 0) return 0;
+    u32.fill(0, dir >>> 2, (dir >>> 2) + L.PAGE_SIZE / 4);
+    jw(s, s.base + L.H_CACHE_DIR, dir);
+  }
+  const blk = allocRun(s, L.PAGE_SIZE);
+  if (blk === 0) {
+    s.commit();
+    return 0;
+  }
+  u32.fill(0, blk >>> 2, (blk >>> 2) + L.PAGE_SIZE / 4);
+  u32[(blk >>> 2) + C.B_OWNER] = self;
+  jw(s, (dir >>> 2) + slot, blk);
+  s.commit();
+  return blk >>> 2;
+}
+
+/**
+ * Under the lock, after an allocation of `bin` returned a block to the caller: puts up to
+ * `want` more of the same bin on the caller's stack (`size` says what to allocate). Journaled;
+ * the caller commits.
+ */
+export function refillLocked(s: CachingPool, bw: number, bin: number, want: number): void {
+  const u32 = s.u32;
+  const w = binWord(bw, bin);
+  let n = u32[w + C.BIN_COUNT];
+  const self = s.owner.selfId;
+  for (let i = 0; i < want && n < C.CAP_MAX; i++) {
+    let o: number;
+    if (bin < s.nClasses) {
+      o = allocChunk(s, bin);
+      if (o === 0) break;
+      u32[s.statsWord + bin * L.STAT_WORDS + L.S_REQS]--; // a refill is no request
+      // The tag need not be journaled: rolled back, the chunk is free and its bytes are junk.
+      u32[o >>> 2] = tagOf(o);
+      u32[(o >>> 2) + 1] = self;
+    } else {
+      o = allocRun(s, (bin - s.nClasses + 1) * L.PAGE_SIZE);
+      if (o === 0) break;
+      u32[s.base + L.H_PAGE_REQS]--; // a refill is no request
+      jw(s, runInfoWord(s, o), L.T_RUN | L.RUN_CACHED);
+    }
+    jw(s, w + C.BIN_ENTRIES + n, o);
+    n++;
+  }
+  jw(s, w + C.BIN_COUNT, n);
+}
+
+/** Word index of the INFO word of the run starting at `o`. */
+function runInfoWord(s: PoolState, o: number): number {
+  return s.descWord + (s.firstDesc + ((o - s.dataStart) >>> L.PAGE_SHIFT)) * L.DESC_WORDS + L.D_INFO;
+}
+
+/** True when `o` is a block of `bin` marked cached (a chunk: by `owner`). */
+function isCachedEntry(s: PoolState, o: number, bin: number, owner: number): boolean {
+  if (o < s.dataStart || o >= s.dataEnd || (o & 7) !== 0) return false;
+  if (bin >= s.nClasses) return cacheBinOf(s, o, true) === bin;
+  return s.u32[o >>> 2] === tagOf(o) && s.u32[(o >>> 2) + 1] === owner && cacheBinOf(s, o) === bin;
+}
+
+/** Clears the cached mark of `o` (a block of `bin`) through the journal. */
+function unmarkLocked(s: PoolState, o: number, bin: number): void {
+  if (bin < s.nClasses) jw(s, o >>> 2, 0);
+  else jw(s, runInfoWord(s, o), L.T_RUN);
+}
+
+/**
+ * Under the lock: takes the top entry of the caller's `bin`, checked as a live block of that
+ * bin carrying the caller's tag (or the block is damaged). Journaled.
+ */
+export function popLocked(s: CachingPool, bw: number, bin: number): number {
+  const u32 = s.u32;
+  const w = binWord(bw, bin);
+  const n = u32[w + C.BIN_COUNT];
+  if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
+  const o = u32[w + C.BIN_ENTRIES + n - 1];
+  if (!isCachedEntry(s, o, bin, s.owner.selfId))
+    s.damaged(`thread-cache entry ${o} of bin ${bin} is not a cached block of that bin`);
+  jw(s, w + C.BIN_COUNT, n - 1);
+  unmarkLocked(s, o, bin);
+  return o;
+}
+
+/** Under the lock: frees the entries of `bin` above `keep` (newest first). Journaled. */
+export function flushLocked(s: CachingPool, bw: number, bin: number, keep: number): void {
+  const u32 = s.u32;
+  const w = binWord(bw, bin);
+  const n = u32[w + C.BIN_COUNT];
+  if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
+  for (let i = n - 1; i >= keep; i--) {
+    freeCached(s, u32[w + C.BIN_ENTRIES + i], bin, u32[bw + C.B_OWNER]);
+    jw(s, w + C.BIN_COUNT, i);
+  }
+}
+
+/**
+ * Frees one entry taken off a stack: it must be a block of `bin` marked cached (a chunk: by
+ * `owner`), or the block is damaged. The mark is cleared through the journal first (so that
+ * a rollback puts back a marked entry), which also keeps locate() from calling it cached.
+ */
+function freeCached(s: CachingPool, o: number, bin: number, owner: number): void {
+  if (!isCachedEntry(s, o, bin, owner))
+    s.damaged(`thread-cache entry ${o} of bin ${bin} is not a cached block of that bin`);
+  unmarkLocked(s, o, bin);
+  const kind = locate(s, o);
+  if (kind === LOC_CHUNK) freeChunk(s);
+  else freeRun(s);
+}
+
+/**
+ * Under the lock: empties every bin of the block at word `bw`, one bin per commit (each
+ * flush is all-or-nothing). Returns the number of entries freed.
+ */
+export function drainLocked(s: CachingPool, bw: number): number {
+  const u32 = s.u32;
+  let freed = 0;
+  for (let bin = 0; bin < binCount(s.nClasses); bin++) {
+    const w = binWord(bw, bin);
+    const n = u32[w + C.BIN_COUNT];
+    if (n === 0) continue;
+    foldHits(s, w, bin);
+    flushLocked(s, bw, bin, 0);
+    s.commit();
+    freed += n;
+  }
+  return freed;
+}
+
+/** A bin's lock-free hits become pool requests (stats), before its block goes away. */
+function foldHits(s: PoolState, w: number, bin: number): void {
+  const hits = s.u32[w + C.BIN_HITS];
+  if (hits === 0) return;
+  s.u32[w + C.BIN_HITS] = 0;
+  if (bin < s.nClasses) s.u32[s.statsWord + bin * L.STAT_WORDS + L.S_REQS] += hits;
+  else s.u32[s.base + L.H_PAGE_REQS] += hits;
+}
+
+/**
+ * Under the lock: gives everything in slot `slot`'s block back to the pool (its holder is
+ * dead, or is the caller leaving), resolves a push or pop the holder died in (module
+ * comment, "Crashes"), frees the block and clears its directory word. Commits.
+ */
+export function reclaimLocked(s: CachingPool, slot: number): void {
+  const dir = directory(s);
+  if (dir === 0) return;
+  const blk = blockOf(s, dir, slot);
+  if (blk === 0) return;
+  const u32 = s.u32;
+  const bw = blk >>> 2;
+  const pending = u32[bw + C.B_PENDING];
+  let listed = false;
+  for (let bin = 0; bin < binCount(s.nClasses); bin++) {
+    const w = binWord(bw, bin);
+    const n = u32[w + C.BIN_COUNT];
+    if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
+    for (let i = 0; i < n && !listed; i++) listed = u32[w + C.BIN_ENTRIES + i] === pending;
+    foldHits(s, w, bin);
+    flushLocked(s, bw, bin, 0);
+    s.commit();
+  }
+  // A push or pop the owner died in: the block it was moving is its alone, listed or not.
+  if (pending !== 0 && !listed) freePending(s, pending);
+  jw(s, bw + C.B_PENDING, 0);
+  jw(s, (dir >>> 2) + slot, 0);
+  if (locate(s, blk) !== LOC_CHUNK) freeRun(s);
+  // The last block gone: the directory goes too, so an idle pool is all free pages again.
+  let empty = true;
+  for (let i = 0; i < C.DIR_SLOTS && empty; i++) empty = u32[(dir >>> 2) + i] === 0;
+  if (empty) {
+    jw(s, s.base + L.H_CACHE_DIR, 0);
+    if (locate(s, dir) !== LOC_CHUNK) freeRun(s);
+  }
+  s.commit();
+}
+
+/** Frees `o`, a dead owner's PENDING block, if it is still allocated (marked or not). */
+function freePending(s: CachingPool, o: number): void {
+  if (o < s.dataStart || o >= s.dataEnd || (o & 7) !== 0) return;
+  let bin = cacheBinOf(s, o, true);
+  if (bin >= 0) unmarkLocked(s, o, bin);
+  else bin = cacheBinOf(s, o);
+  if (bin < 0) return;
+  const kind = locate(s, o);
+  if (kind === LOC_CHUNK) freeChunk(s);
+  else freeRun(s);
+}

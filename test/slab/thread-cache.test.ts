@@ -1,0 +1,241 @@
+/**
+ * Thread caches (src/slab/cache-layout.ts): lock-free alloc()/free() over per-owner stacks.
+ * What a cached block is to the API (free, not used), double frees of cached blocks, memory
+ * pressure, a dead owner's block given back (including a push or pop it died in), a pool
+ * reset, and damaged cache words.
+ */
+import { expect } from 'chai';
+import { SlabPool } from '../../src/slab/pool.js';
+import { L } from '../../src/slab/layout.js';
+import { C } from '../../src/slab/cache-layout.js';
+import { MiB, owner, thrown, xorshift32 } from './util.js';
+
+/** Two owners of one pool with caches: `a` (id 1) sees `b` (id 2) as dead when asked. */
+function twoOwners(bytes = 16 * MiB): { a: SlabPool; b: SlabPool } {
+  const sab = new SharedArrayBuffer(bytes);
+  const a = SlabPool.create(sab, 0, bytes, owner(1, (id) => id === 2), { threadCache: true });
+  const b = SlabPool.open(sab, 0, owner(2), { threadCache: true });
+  return { a, b };
+}
+
+const allFree = (p: SlabPool): boolean => p.freeSpace() === p.pagesTotal * L.PAGE_SIZE;
+
+function binCountOf(p: SlabPool, bin: number): number {
+  return p.u32[p.cacheWord + C.B_BINS + bin * C.BIN_WORDS + C.BIN_COUNT];
+}
+
+// Debug mode verifies at every commit through the locked path: the caches are off there.
+(process.env.SHMZONE_DEBUG === '1' ? describe.skip : describe)('slab thread caches', () => {
+  it('a freed chunk is reused by the next alloc() of its class without the lock', () => {
+    const { a } = twoOwners();
+    const x = a.alloc(100);
+    a.free(x);
+    const acquisitions = a.stats().lock.acquisitions;
+    expect(a.alloc(100)).to.equal(x);
+    const y = a.alloc(4096 * 3);
+    a.free(y);
+    const locked = a.stats().lock.acquisitions;
+    expect(a.alloc(4096 * 3 - 5)).to.equal(y); // a run of 3 pages, from the cache
+    expect(a.stats().lock.acquisitions).to.equal(locked);
+    expect(locked).to.be.at.most(acquisitions + 2); // the first run alloc and its free's refill
+    a.verify();
+  });
+
+  it('stats(): cached chunks are not used; requests served by the cache are counted', () => {
+    const { a } = twoOwners();
+    const offs = Array.from({ length: 10 }, () => a.alloc(64));
+    for (const o of offs) a.free(o);
+    const c64 = a.stats().slots.find((s) => s.size === 64)!;
+    expect(c64.used).to.equal(0);
+    expect(c64.cached).to.be.greaterThan(0);
+    expect(c64.reqs).to.equal(10);
+    a.alloc(64);
+    expect(a.stats().slots.find((s) => s.size === 64)!.reqs).to.equal(11);
+    a.free(a.alloc(2 * L.PAGE_SIZE));
+    expect(a.stats().pageAllocs.cachedPages).to.be.greaterThan(0);
+  });
+
+  it('a double free of a cached chunk or run is ERR_SLAB_CHUNK_FREE, by any path, and changes nothing', () => {
+    const { a, b } = twoOwners();
+    const chunk = a.alloc(200);
+    const run = a.alloc(2 * L.PAGE_SIZE);
+    a.free(chunk);
+    a.free(run);
+    for (const off of [chunk, run]) {
+      const before = a.u8.slice();
+      expect(thrown(() => a.free(off)).code, 'free() again').to.equal('ERR_SLAB_CHUNK_FREE');
+      expect(thrown(() => b.free(off)).code, 'free() in another owner').to.equal(
+        'ERR_SLAB_CHUNK_FREE',
+      );
+      expect(thrown(() => a.usableSize(off)).code).to.equal('ERR_SLAB_CHUNK_FREE');
+      a.lock();
+      try {
+        expect(thrown(() => a.freeLocked(off)).code, 'freeLocked()').to.equal('ERR_SLAB_CHUNK_FREE');
+      } finally {
+        a.unlock();
+      }
+      // Only the lock counters moved.
+      const after = a.u8.slice();
+      const counters = (a.base + L.H_LOCK_ACQUISITIONS) * 4;
+      after.fill(0, counters, counters + 4);
+      before.fill(0, counters, counters + 4);
+      expect(Buffer.compare(before, after)).to.equal(0);
+    }
+    a.verify();
+  });
+
+  it('user data that looks like a tag does not make a live chunk "cached"', () => {
+    const { a } = twoOwners();
+    const x = a.alloc(64);
+    a.free(x);
+    const y = a.alloc(64); // x again, from the cache
+    // Write the very words the cache would write: tag and owner id.
+    a.u32[y >>> 2] = (C.TAG ^ y) >>> 0;
+    a.u32[(y >>> 2) + 1] = 1;
+    a.free(y); // not listed anywhere: a normal free
+    expect(a.stats().slots.find((s) => s.size === 64)!.used).to.equal(0);
+    a.verify();
+  });
+
+  it('bins are bounded: a full bin is flushed to half under one lock', () => {
+    const { a } = twoOwners();
+    const offs = Array.from({ length: 100 }, () => a.alloc(48));
+    for (const o of offs) a.free(o);
+    const bin = a.classes.byEighth[48 / 8];
+    expect(binCountOf(a, bin)).to.be.at.most(a.cacheCaps[bin]);
+    expect(a.cacheCaps[bin]).to.be.at.most(C.CAP_MAX);
+    a.verify();
+  });
+
+  it('an allocation that would fail drains the caller\u2019s cache first (W4 keeps its ratio)', () => {
+    const { a } = twoOwners(1 * MiB);
+    const rand = xorshift32(7);
+    const live: number[] = [];
+    for (;;) {
+      const o = a.alloc(8 + (rand() % 4089));
+      if (o === 0) break;
+      live.push(o);
+    }
+    // Free every other block: they go to the cache (up to its bounds) or the pool.
+    for (let i = 0; i < live.length; i += 2) a.free(live[i]);
+    const free = a.freeSpace();
+    // A request only whole free pages can serve: it must see the cached runs and chunks too.
+    const big = a.alloc(free + 2 * L.PAGE_SIZE);
+    expect(big === 0 || a.freeSpace() < free).to.equal(true);
+    for (let i = 1; i < live.length; i += 2) a.free(live[i]);
+    if (big !== 0) a.free(big);
+    a.releaseThreadCache();
+    expect(allFree(a), 'everything back').to.equal(true);
+    a.verify();
+  });
+
+  it('a dead owner\u2019s cache goes back to the pool when its slot is reclaimed', () => {
+    const { a, b } = twoOwners();
+    const offs = Array.from({ length: 50 }, (_, i) => b.alloc(i % 2 ? 300 : 5 * L.PAGE_SIZE));
+    for (const o of offs) b.free(o);
+    expect(allFree(a)).to.equal(false);
+    a.reclaimCache(1); // slot of owner id 2
+    expect(allFree(a)).to.equal(true);
+    a.verify();
+  });
+
+  for (const where of ['push', 'pop'] as const) {
+    for (const kind of ['chunk', 'run'] as const) {
+      it(`a thread that died mid-${where} of a ${kind}: its block is freed once, nothing leaks`, () => {
+        const { a, b } = twoOwners();
+        const size = kind === 'chunk' ? 256 : 2 * L.PAGE_SIZE;
+        const keep = b.alloc(size);
+        const o = b.alloc(size);
+        b.free(keep); // b has a block, with `keep` cached
+        const bw = b.cacheWord;
+        const bin =
+          kind === 'chunk' ? b.classes.byEighth[size / 8] : b.nClasses + size / L.PAGE_SIZE - 1;
+        const w = bw + C.B_BINS + bin * C.BIN_WORDS;
+        const n = b.u32[w + C.BIN_COUNT];
+        if (where === 'push') {
+          // Died after PENDING and the entry, before COUNT: `o` is listed nowhere.
+          b.u32[bw + C.B_PENDING] = o;
+          b.u32[w + C.BIN_ENTRIES + n] = o;
+        } else {
+          // Push `o` for real, then die after PENDING and COUNT - 1, before unmarking.
+          b.free(o);
+          expect(b.u32[w + C.BIN_COUNT]).to.equal(n + 1);
+          b.u32[bw + C.B_PENDING] = o;
+          b.u32[w + C.BIN_COUNT] = n;
+        }
+        a.reclaimCache(1);
+        expect(allFree(a), 'all pages free again').to.equal(true);
+        a.verify();
+      });
+    }
+  }
+
+  it('a reset pool (new generation) drops the old blocks; the cache works again after it', () => {
+    const { a } = twoOwners();
+    a.free(a.alloc(64));
+    const before = a.cacheWord;
+    expect(before).to.not.equal(0);
+    a.lock();
+    a.resetDamaged('test');
+    a.unlock();
+    const x = a.alloc(64);
+    expect(x).to.not.equal(0);
+    a.free(x);
+    expect(a.cacheWord).to.not.equal(0);
+    a.verify();
+    a.releaseThreadCache();
+    expect(allFree(a)).to.equal(true);
+  });
+
+  it('a damaged cache entry is a SlabCorruptionError with a reset, never a bogus offset', () => {
+    const { a } = twoOwners();
+    a.free(a.alloc(64));
+    const bin = a.classes.byEighth[8];
+    const w = a.cacheWord + C.B_BINS + bin * C.BIN_WORDS;
+    a.u32[w + C.BIN_ENTRIES + a.u32[w + C.BIN_COUNT] - 1] = a.dataStart + 8 * 1000;
+    const err = thrown(() => a.alloc(64));
+    expect(err.name).to.equal('SlabCorruptionError');
+    expect(a.generation).to.equal(1);
+    expect(a.alloc(64)).to.not.equal(0); // works again
+    a.verify();
+  });
+
+  it('a damaged bin count is a SlabCorruptionError with a reset', () => {
+    const { a } = twoOwners();
+    a.free(a.alloc(64));
+    const bin = a.classes.byEighth[8];
+    a.u32[a.cacheWord + C.B_BINS + bin * C.BIN_WORDS + C.BIN_COUNT] = 0xffff;
+    expect(thrown(() => a.verify()).name).to.equal('SlabCorruptionError');
+    expect(thrown(() => a.alloc(64)).name).to.equal('SlabCorruptionError');
+    expect(a.generation).to.equal(1);
+    a.verify();
+  });
+
+  it('random alloc/free with caches on keeps every block distinct and verify() passing', () => {
+    const { a } = twoOwners(8 * MiB);
+    const rand = xorshift32(11);
+    const live = new Map<number, number>();
+    for (let step = 0; step < 20_000; step++) {
+      if (live.size > 0 && (live.size > 400 || rand() % 2 === 0)) {
+        const keys = [...live.keys()];
+        const o = keys[rand() % keys.length];
+        const id = live.get(o)!;
+        expect(a.u32[(o >>> 2) + 2], 'contents kept').to.equal(id);
+        a.free(o);
+        live.delete(o);
+      } else {
+        const size = rand() % 8 === 0 ? 4097 + (rand() % 40000) : 12 + (rand() % 3000);
+        const o = a.alloc(size);
+        expect(o).to.not.equal(0);
+        expect(live.has(o), 'distinct').to.equal(false);
+        a.u32[(o >>> 2) + 2] = step;
+        live.set(o, step);
+      }
+      if (step % 2000 === 0) a.verify();
+    }
+    for (const o of live.keys()) a.free(o);
+    a.releaseThreadCache();
+    expect(allFree(a)).to.equal(true);
+    a.verify();
+  });
+});
