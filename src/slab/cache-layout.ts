@@ -43,6 +43,7 @@ import { K } from './sizeclass.js';
 import type { PoolState } from './state.js';
 
 /** Words and constants of the directory and the cache blocks (see the module comment). */
+/* eslint-disable @typescript-eslint/no-duplicate-enum-values -- named constants, not an enumeration */
 export const enum C {
   DIR_SLOTS = 128,
   B_OWNER = 0,
@@ -59,6 +60,7 @@ export const enum C {
   /** Bytes a bin may park: the pool's length divided by this. */
   BIN_BUDGET_DIVISOR = 512,
 }
+/* eslint-enable @typescript-eslint/no-duplicate-enum-values */
 
 /** Word 0 of a cached chunk or run at byte offset `o`. */
 export function tagOf(o: number): number {
@@ -145,7 +147,6 @@ export function isCached(s: PoolState, o: number): boolean {
   }
   return false;
 }
-
 
 /**
  * The owner's lock-free pop of a cached run of ceil(size / 4096) pages (size above the

@@ -7,14 +7,7 @@
  */
 import { allocChunk, allocRun, freeChunk, freeRun, locate, LOC_CHUNK } from './chunks.js';
 import { jw } from './journal.js';
-import {
-  binCount,
-  binWord,
-  C,
-  cacheBinOf,
-  isOnePageRun,
-  tagOf,
-} from './cache-layout.js';
+import { binCount, binWord, C, cacheBinOf, isOnePageRun, tagOf } from './cache-layout.js';
 import { L } from './layout.js';
 import type { PoolState } from './state.js';
 
@@ -123,7 +116,9 @@ export function refillLocked(s: CachingPool, bw: number, bin: number, want: numb
 
 /** Word index of the INFO word of the run starting at `o`. */
 function runInfoWord(s: PoolState, o: number): number {
-  return s.descWord + (s.firstDesc + ((o - s.dataStart) >>> L.PAGE_SHIFT)) * L.DESC_WORDS + L.D_INFO;
+  return (
+    s.descWord + (s.firstDesc + ((o - s.dataStart) >>> L.PAGE_SHIFT)) * L.DESC_WORDS + L.D_INFO
+  );
 }
 
 /** True when `o` is a block of `bin` marked cached (a chunk: by `owner`). */

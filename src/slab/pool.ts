@@ -264,7 +264,7 @@ export class SlabPool extends LockingPool {
           if (
             o >= this.dataStart &&
             o < this.dataEnd &&
-            u32[o >>> 2] === ((C.TAG ^ o) >>> 0) &&
+            u32[o >>> 2] === (C.TAG ^ o) >>> 0 &&
             u32[(o >>> 2) + 1] === this.owner.selfId
           ) {
             u32[cw + C.B_PENDING] = o;
@@ -343,7 +343,7 @@ export class SlabPool extends LockingPool {
           const bin = cacheBinOf(this, o);
           const w = cw + C.B_BINS + bin * C.BIN_WORDS;
           // A tagged chunk may be cached already (a double free): the locked path decides.
-          if (bin >= 0 && bin < this.nClasses && u32[o >>> 2] !== ((C.TAG ^ o) >>> 0)) {
+          if (bin >= 0 && bin < this.nClasses && u32[o >>> 2] !== (C.TAG ^ o) >>> 0) {
             const n = u32[w];
             if (n < this.cacheCaps[bin]) {
               u32[cw + C.B_PENDING] = o;
@@ -401,7 +401,7 @@ export class SlabPool extends LockingPool {
         if (idx * ct[k + K.K_SIZE] !== rel || idx >= ct[k + K.K_COUNT]) break common;
         if ((u32[w + L.D_MAP] & (1 << idx)) === 0) break common; // already free: freeLocked() says so
         // Another thread's cache may hold it (a double free): freeLocked() looks it up.
-        if (u32[this.base + L.H_CACHE_DIR] !== 0 && u32[o >>> 2] === ((C.TAG ^ o) >>> 0))
+        if (u32[this.base + L.H_CACHE_DIR] !== 0 && u32[o >>> 2] === (C.TAG ^ o) >>> 0)
           break common;
         freeInMap(this, d, c, idx);
         return;
@@ -470,13 +470,18 @@ export class SlabPool extends LockingPool {
     this.lock();
     try {
       const o = typeof offset === 'number' ? offset >>> 0 : 0;
-      const bin = o === offset && o >= this.dataStart && o < this.dataEnd ? cacheBinOf(this, o) : -1;
+      const bin =
+        o === offset && o >= this.dataStart && o < this.dataEnd ? cacheBinOf(this, o) : -1;
       // Attach only for a valid free (locate() throws, reading only), and before it: attached
       // after, the block would take the pages just freed, and a double free would free it.
       locate(this, offset);
       const bw = this.cacheBlock();
       this.freeLocked(offset);
-      if (bw !== 0 && bin >= 0 && this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] >= this.cacheCaps[bin])
+      if (
+        bw !== 0 &&
+        bin >= 0 &&
+        this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] >= this.cacheCaps[bin]
+      )
         flushLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
     } catch (err) {
       throw this.foreign(err);
@@ -514,7 +519,8 @@ export class SlabPool extends LockingPool {
   private cacheBinOfSize(size: number): number {
     if (typeof size !== 'number' || size >>> 0 !== size) return -1;
     const t = this.classes;
-    const bin = size <= t.maxSize ? t.byEighth[(size + 7) >>> 3] : this.nClasses + ((size - 1) >>> 12);
+    const bin =
+      size <= t.maxSize ? t.byEighth[(size + 7) >>> 3] : this.nClasses + ((size - 1) >>> 12);
     return bin < this.cacheCaps.length && this.cacheCaps[bin] !== 0 ? bin : -1;
   }
 
@@ -529,7 +535,8 @@ export class SlabPool extends LockingPool {
     if (!had) return;
     this.lock();
     try {
-      if (this.cacheGen === this.generation) reclaimLocked(this, (this.owner.selfId - 1) % C.DIR_SLOTS);
+      if (this.cacheGen === this.generation)
+        reclaimLocked(this, (this.owner.selfId - 1) % C.DIR_SLOTS);
     } catch (err) {
       throw this.foreign(err);
     } finally {

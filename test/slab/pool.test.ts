@@ -159,11 +159,25 @@ for (const mode of ['pow2', 'fine'] as const) {
       const count = pool.classes.count[c];
       const x = pool.alloc(100);
       let st = pool.stats();
-      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 1, cached: 0, reqs: 1, fails: 0 });
+      expect(st.slots[c]).to.deep.equal({
+        size,
+        total: count,
+        used: 1,
+        cached: 0,
+        reqs: 1,
+        fails: 0,
+      });
       expect(st.pagesFree).to.equal(pool.pagesTotal - pool.classes.span[c]);
       const y = pool.alloc(100);
       st = pool.stats();
-      expect(st.slots[c]).to.deep.equal({ size, total: count, used: 2, cached: 0, reqs: 2, fails: 0 });
+      expect(st.slots[c]).to.deep.equal({
+        size,
+        total: count,
+        used: 2,
+        cached: 0,
+        reqs: 2,
+        fails: 0,
+      });
       pool.free(x);
       expect(pool.stats().slots[c].used).to.equal(1);
       pool.free(y);

@@ -13,7 +13,13 @@ import { MiB, owner, thrown, xorshift32 } from './util.js';
 /** Two owners of one pool with caches: `a` (id 1) sees `b` (id 2) as dead when asked. */
 function twoOwners(bytes = 16 * MiB): { a: SlabPool; b: SlabPool } {
   const sab = new SharedArrayBuffer(bytes);
-  const a = SlabPool.create(sab, 0, bytes, owner(1, (id) => id === 2), { threadCache: true });
+  const a = SlabPool.create(
+    sab,
+    0,
+    bytes,
+    owner(1, (id) => id === 2),
+    { threadCache: true },
+  );
   const b = SlabPool.open(sab, 0, owner(2), { threadCache: true });
   return { a, b };
 }
@@ -70,7 +76,9 @@ function binCountOf(p: SlabPool, bin: number): number {
       expect(thrown(() => a.usableSize(off)).code).to.equal('ERR_SLAB_CHUNK_FREE');
       a.lock();
       try {
-        expect(thrown(() => a.freeLocked(off)).code, 'freeLocked()').to.equal('ERR_SLAB_CHUNK_FREE');
+        expect(thrown(() => a.freeLocked(off)).code, 'freeLocked()').to.equal(
+          'ERR_SLAB_CHUNK_FREE',
+        );
       } finally {
         a.unlock();
       }
