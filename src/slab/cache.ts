@@ -66,12 +66,12 @@ export function attachLocked(s: CachingPool): number {
     dir = directory(s);
   }
   if (dir === 0) {
-    dir = allocRun(s, L.PAGE_SIZE);
+    dir = internalPage(s);
     if (dir === 0) return 0;
     u32.fill(0, dir >>> 2, (dir >>> 2) + L.PAGE_SIZE / 4);
     jw(s, s.base + L.H_CACHE_DIR, dir);
   }
-  const blk = allocRun(s, L.PAGE_SIZE);
+  const blk = internalPage(s);
   if (blk === 0) {
     s.commit();
     return 0;
@@ -81,6 +81,14 @@ export function attachLocked(s: CachingPool): number {
   jw(s, (dir >>> 2) + slot, blk);
   s.commit();
   return blk >>> 2;
+}
+
+/** A one-page run for the caches' own use: not a request of the pool's users (stats). */
+function internalPage(s: PoolState): number {
+  const o = allocRun(s, L.PAGE_SIZE);
+  s.u32[s.base + L.H_PAGE_REQS]--;
+  if (o === 0) s.u32[s.base + L.H_PAGE_FAILS]--;
+  return o;
 }
 
 /**

@@ -44,8 +44,9 @@ export interface SlabPoolOptions {
   sizeClasses?: SizeClassMode;
   /**
    * Per-thread caches of free chunks and short runs for `alloc()` and `free()`
-   * (cache-layout.ts): most calls then take no lock. Default false: opt-in while zones do not
-   * yet turn it on (see docs/performance.md, "Thread caches"). Ignored in debug mode
+   * (cache-layout.ts): most calls then take no lock. Default false for a bare pool (its
+   * owner must reclaim dead threads' caches, as the zone's reaper does); zones turn it on
+   * unless declared with `pool: { threadCache: false }`. Ignored in debug mode
    * (SHMZONE_DEBUG=1) and in poisoned pools. A thread that leaves the pool calls
    * `releaseThreadCache()`; a dead thread's cache is given back by `reclaimCache(slot)`.
    */
@@ -450,7 +451,9 @@ export class SlabPool extends LockingPool {
       if (bw === 0) return off;
       if (off !== 0) {
         if (bin >= 0) refillLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
-      } else if (drainLocked(this, bw) !== 0) {
+      } else if (size <= this.pagesTotal * L.PAGE_SIZE && drainLocked(this, bw) !== 0) {
+        // Counted once: the retry counts the request (and its failure) again.
+        this.uncountFailure(size);
         off = this.allocLocked(size);
       }
       return off;
@@ -514,6 +517,19 @@ export class SlabPool extends LockingPool {
       this.cacheGen = gen;
     }
     return this.cacheWord;
+  }
+
+  /** Takes back the request and failure counted for a failed allocation of `size`. */
+  private uncountFailure(size: number): void {
+    const u32 = this.u32;
+    if (size > this.classes.maxSize) {
+      u32[this.base + L.H_PAGE_REQS]--;
+      u32[this.base + L.H_PAGE_FAILS]--;
+    } else {
+      const w = this.statsWord + this.classes.byEighth[(size + 7) >>> 3] * L.STAT_WORDS;
+      u32[w + L.S_REQS]--;
+      u32[w + L.S_FAILS]--;
+    }
   }
 
   private cacheBinOfSize(size: number): number {

@@ -154,13 +154,20 @@ export function openPool(
   buffer: SharedArrayBuffer,
   header: HeaderInfo,
   peers: PeerTable,
+  threadCache = false,
 ): SlabPool {
-  return SlabPool.open(buffer, header.geometry.poolOffset, peers);
+  return SlabPool.open(buffer, header.geometry.poolOffset, peers, { threadCache });
+}
+
+/** Zones cache chunks per thread unless declared with `pool: { threadCache: false }`. */
+export function threadCacheOf(spec: ZoneSpec): boolean {
+  return spec.poolOptions?.threadCache !== false;
 }
 
 /**
  * Opens the pool of a zone whose header was validated and claims a peer slot for the calling
- * thread (`state`: see PeerTable.claim). Throws ZoneError `ERR_ZONE_PEERS_FULL`, SlabCorruptionError.
+ * thread (`state`: see PeerTable.claim; `threadCache`: the pool's option for this thread).
+ * Throws ZoneError `ERR_ZONE_PEERS_FULL`, SlabCorruptionError.
  */
 export function joinZone(
   buffer: SharedArrayBuffer,
@@ -168,9 +175,10 @@ export function joinZone(
   segment: string,
   source: SegmentSource | undefined,
   state: PeerState.Live | PeerState.Joining = PeerState.Live,
+  threadCache = true,
 ): OpenedZone {
   const peers = new PeerTable(buffer, header.geometry);
-  const pool = openPool(buffer, header, peers);
+  const pool = openPool(buffer, header, peers, threadCache);
   peers.claim(pool, undefined, state);
   return {
     buffer,
@@ -222,7 +230,7 @@ export function createZone(spec: ZoneSpec): OpenedZone {
       geometry.poolOffset,
       spec.size - geometry.poolOffset,
       peers,
-      spec.poolOptions,
+      { ...spec.poolOptions, threadCache: threadCacheOf(spec) },
     );
     return {
       buffer,

@@ -28,7 +28,14 @@ import { TokenAcquire } from '../native.js';
 import { HeaderView, lockFileIdentity, type HeaderInfo } from './header.js';
 import { lockFilePath, removeLockFile } from './lock-files.js';
 import { HEADER_SIZE, H_CREATOR_PID, PeerState, ZoneState } from './layout.js';
-import { createZone, joinZone, readZoneHeader, type OpenedZone, type ZoneSpec } from './open.js';
+import {
+  createZone,
+  joinZone,
+  readZoneHeader,
+  threadCacheOf,
+  type OpenedZone,
+  type ZoneSpec,
+} from './open.js';
 import { PeerTable, processAlive } from './peers.js';
 import type { SlabPool } from '../slab/pool.js';
 
@@ -222,7 +229,14 @@ function joinReady(
   const flush = spec.source.flush;
   let zone: OpenedZone;
   try {
-    zone = joinZone(buffer, header, spec.segment, spec.source, PeerState.Joining);
+    zone = joinZone(
+      buffer,
+      header,
+      spec.segment,
+      spec.source,
+      PeerState.Joining,
+      threadCacheOf(spec),
+    );
   } catch (err) {
     // A durable zone whose pool header was damaged between runs, and that nobody uses: as
     // for a damaged zone header (tryExisting), start it afresh.

@@ -44,7 +44,12 @@ export interface ZoneDeclaration {
   tag?: string;
   /** See {@link ZoneInit}. */
   init?: ZoneInit;
-  /** Options for `SlabPool.create` (size-class mode, ...), used by the creating process. */
+  /**
+   * Options for `SlabPool.create` (size-class mode, ...), used by the creating process;
+   * `threadCache` (default true) applies to every process that declares the zone: whether
+   * its threads keep caches of free chunks for `zone.pool.alloc()`/`free()`
+   * (src/slab/cache-layout.ts).
+   */
   pool?: ZoneSpec['poolOptions'];
   /**
    * Durable backends (`backend: 'file'`): checks the zone's structures when its first user

@@ -165,7 +165,8 @@ async function slabPoint(
 }> {
   const ns = uniqueNamespace('cpt');
   const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: () => {} });
-  const zone: Zone = reg.add('z', SIZE, { tag: 'crash-point' });
+  // The setup builds exact page layouts: no thread cache may keep a freed block.
+  const zone: Zone = reg.add('z', SIZE, { tag: 'crash-point', pool: { threadCache: false } });
   await reg.start();
   try {
     const pool = zone.pool;
