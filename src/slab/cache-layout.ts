@@ -28,11 +28,15 @@
  * - Only the owner thread pushes and pops, without the lock; everything else that touches a
  *   block (attach, refill, flush, drain, reclaim of a dead owner's block) holds the lock and
  *   journals its writes, so a crash rolls it back.
- * - Crashes: the owner's lock-free push is `PENDING = o; mark; entry; COUNT + 1; PENDING = 0`
- *   and its pop `PENDING = o; COUNT - 1; unmark; PENDING = 0`: while PENDING names `o`, `o`
- *   belongs to the owner alone, in a cache or not. Whoever reclaims a dead owner's block
- *   frees every listed entry, and PENDING if it is listed nowhere: nothing leaks and nothing
- *   is freed twice (test/slab/thread-cache.test.ts, "a thread that died mid-push or mid-pop").
+ * - Crashes: the owner's lock-free push is `PENDING = o; mark; entry; COUNT + 1; PENDING = 0`;
+ *   its pop of a run `PENDING = o; COUNT - 1; unmark; PENDING = 0`, and of a chunk just
+ *   `COUNT - 1; clear the tag`. While PENDING names `o`, `o` belongs to the owner alone, in
+ *   a cache or not; a chunk still tagged with the owner's id, just above COUNT and listed
+ *   nowhere, is one it was popping (a completed pop clears the tag, a later push of it lists
+ *   it). Whoever reclaims a dead owner's block frees every listed entry, such a chunk, and
+ *   PENDING if it is listed nowhere: nothing leaks and nothing is freed twice
+ *   (test/slab/thread-cache.test.ts, "a thread that died mid-push or mid-pop"; the SIGKILL
+ *   torture of test/crash/10).
  * - Bounded: a bin holds at most `caps[bin]` entries (the pool's length / 512 bytes a bin,
  *   at most CAP_MAX); an allocation that would fail drains the caller's own caches first.
  *   Other live threads' caches are not drained: they pop without the lock, so taking their

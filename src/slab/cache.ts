@@ -225,19 +225,32 @@ export function reclaimLocked(s: CachingPool, slot: number): void {
   if (blk === 0) return;
   const u32 = s.u32;
   const bw = blk >>> 2;
-  const pending = u32[bw + C.B_PENDING];
-  let listed = false;
+  const owner = u32[bw + C.B_OWNER];
+  const listed = new Set<number>();
   for (let bin = 0; bin < binCount(s.nClasses); bin++) {
     const w = binWord(bw, bin);
     const n = u32[w + C.BIN_COUNT];
     if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
-    for (let i = 0; i < n && !listed; i++) listed = u32[w + C.BIN_ENTRIES + i] === pending;
+    for (let i = 0; i < n; i++) listed.add(u32[w + C.BIN_ENTRIES + i]);
+  }
+  const pending = u32[bw + C.B_PENDING];
+  for (let bin = 0; bin < binCount(s.nClasses); bin++) {
+    const w = binWord(bw, bin);
+    const n = u32[w + C.BIN_COUNT];
+    // A chunk pop the owner died in (COUNT lowered, tag not yet cleared): list it again.
+    if (bin < s.nClasses && n < C.CAP_MAX) {
+      const above = u32[w + C.BIN_ENTRIES + n];
+      if (above !== pending && !listed.has(above) && isCachedEntry(s, above, bin, owner)) {
+        listed.add(above);
+        jw(s, w + C.BIN_COUNT, n + 1);
+      }
+    }
     foldHits(s, w, bin);
     flushLocked(s, bw, bin, 0);
     s.commit();
   }
-  // A push or pop the owner died in: the block it was moving is its alone, listed or not.
-  if (pending !== 0 && !listed) freePending(s, pending);
+  // A push (or a run's pop) the owner died in: the block it was moving is its alone.
+  if (pending !== 0 && !listed.has(pending)) freePending(s, pending);
   jw(s, bw + C.B_PENDING, 0);
   jw(s, (dir >>> 2) + slot, 0);
   if (locate(s, blk) !== LOC_CHUNK) freeRun(s);

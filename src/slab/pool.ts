@@ -252,8 +252,8 @@ export class SlabPool extends LockingPool {
   alloc(size: number): number {
     const cw = this.cacheWord;
     if (cw !== 0) {
-      // The thread cache's pop of a chunk (cache-layout.ts): no lock, no journal; PENDING
-      // names the chunk while it moves, for a reclaimer should this thread die in between.
+      // The thread cache's pop of a chunk (cache-layout.ts): no lock, no journal. COUNT first,
+      // then the tag: a reclaimer finds a pop this thread died in by the tagged entry above.
       const t = this.classes;
       if (typeof size === 'number' && size >>> 0 === size && size <= t.maxSize) {
         const bin = t.byEighth[(size + 7) >>> 3];
@@ -266,13 +266,11 @@ export class SlabPool extends LockingPool {
             o >= this.dataStart &&
             o < this.dataEnd &&
             u32[o >>> 2] === (C.TAG ^ o) >>> 0 &&
-            u32[(o >>> 2) + 1] === this.owner.selfId
+            u32[(o >>> 2) + 1] === this.cacheOwner
           ) {
-            u32[cw + C.B_PENDING] = o;
             u32[w] = n - 1;
             u32[w + C.BIN_HITS]++;
             u32[o >>> 2] = 0;
-            u32[cw + C.B_PENDING] = 0;
             return o;
           }
         }
@@ -349,7 +347,7 @@ export class SlabPool extends LockingPool {
             if (n < this.cacheCaps[bin]) {
               u32[cw + C.B_PENDING] = o;
               u32[o >>> 2] = (C.TAG ^ o) >>> 0;
-              u32[(o >>> 2) + 1] = this.owner.selfId;
+              u32[(o >>> 2) + 1] = this.cacheOwner;
               u32[w + C.BIN_ENTRIES + n] = o;
               u32[w] = n + 1;
               u32[cw + C.B_PENDING] = 0;
@@ -515,6 +513,7 @@ export class SlabPool extends LockingPool {
       this.cacheAttach = false;
       this.cacheWord = attachLocked(this);
       this.cacheGen = gen;
+      this.cacheOwner = this.owner.selfId;
     }
     return this.cacheWord;
   }

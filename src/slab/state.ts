@@ -68,6 +68,8 @@ export class PoolState {
 
   /** @internal Word index of this thread's cache block (cache.ts), 0 = none. */
   cacheWord = 0;
+  /** @internal The owner id `cacheWord`'s block belongs to (owner.selfId, one load closer). */
+  cacheOwner = 0;
   /** @internal The pool generation `cacheWord` belongs to: a reset frees every block. */
   cacheGen = 0;
   /** @internal True while this thread may still attach a cache block (once per generation). */

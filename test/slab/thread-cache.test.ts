@@ -165,10 +165,11 @@ function binCountOf(p: SlabPool, bin: number): number {
           b.u32[bw + C.B_PENDING] = o;
           b.u32[w + C.BIN_ENTRIES + n] = o;
         } else {
-          // Push `o` for real, then die after PENDING and COUNT - 1, before unmarking.
+          // Push `o` for real, then die in its pop after COUNT - 1, before unmarking (a run's
+          // pop names it in PENDING first; a chunk's leaves it tagged above COUNT).
           b.free(o);
           expect(b.u32[w + C.BIN_COUNT]).to.equal(n + 1);
-          b.u32[bw + C.B_PENDING] = o;
+          if (kind === 'run') b.u32[bw + C.B_PENDING] = o;
           b.u32[w + C.BIN_COUNT] = n;
         }
         a.reclaimCache(1);
