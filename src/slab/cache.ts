@@ -12,7 +12,7 @@ import { L } from './layout.js';
 import type { PoolState } from './state.js';
 
 /** What the cache operations under the lock need besides the pool's state. */
-export interface CachingPool extends PoolState {
+export interface CacheHost extends PoolState {
   readonly owner: { readonly selfId: number };
   commit(): void;
 }
@@ -53,7 +53,7 @@ function blockOf(s: PoolState, dir: number, slot: number): number {
  * earlier holder (another owner id: a dead thread) is reclaimed first. Returns the block's
  * word index, or 0 when there is no page for it. Journaled; commits.
  */
-export function attachLocked(s: CachingPool): number {
+export function attachLocked(s: CacheHost): number {
   const self = s.owner.selfId;
   const u32 = s.u32;
   const slot = (self - 1) % C.DIR_SLOTS;
@@ -96,7 +96,7 @@ function internalPage(s: PoolState): number {
  * `want` more of the same bin on the caller's stack (`size` says what to allocate). Journaled;
  * the caller commits.
  */
-export function refillLocked(s: CachingPool, bw: number, bin: number, want: number): void {
+export function refillLocked(s: CacheHost, bw: number, bin: number, want: number): void {
   const u32 = s.u32;
   const w = binWord(bw, bin);
   let n = u32[w + C.BIN_COUNT];
@@ -146,7 +146,7 @@ function unmarkLocked(s: PoolState, o: number, bin: number): void {
  * Under the lock: takes the top entry of the caller's `bin`, checked as a live block of that
  * bin carrying the caller's tag (or the block is damaged). Journaled.
  */
-export function popLocked(s: CachingPool, bw: number, bin: number): number {
+export function popLocked(s: CacheHost, bw: number, bin: number): number {
   const u32 = s.u32;
   const w = binWord(bw, bin);
   const n = u32[w + C.BIN_COUNT];
@@ -160,7 +160,7 @@ export function popLocked(s: CachingPool, bw: number, bin: number): number {
 }
 
 /** Under the lock: frees the entries of `bin` above `keep` (newest first). Journaled. */
-export function flushLocked(s: CachingPool, bw: number, bin: number, keep: number): void {
+export function flushLocked(s: CacheHost, bw: number, bin: number, keep: number): void {
   const u32 = s.u32;
   const w = binWord(bw, bin);
   const n = u32[w + C.BIN_COUNT];
@@ -174,22 +174,45 @@ export function flushLocked(s: CachingPool, bw: number, bin: number, keep: numbe
 /**
  * Frees one entry taken off a stack: it must be a block of `bin` marked cached (a chunk: by
  * `owner`), or the block is damaged. The mark is cleared through the journal first (so that
- * a rollback puts back a marked entry), which also keeps locate() from calling it cached.
+ * a rollback puts back a marked entry), which also keeps locate() from calling it cached;
+ * locate() then proves it a live block, and its class or length must be the bin's.
  */
-function freeCached(s: CachingPool, o: number, bin: number, owner: number): void {
-  if (!isCachedEntry(s, o, bin, owner))
-    s.damaged(`thread-cache entry ${o} of bin ${bin} is not a cached block of that bin`);
+function freeCached(s: CacheHost, o: number, bin: number, owner: number): void {
+  const u32 = s.u32;
+  const chunk = bin < s.nClasses;
+  const marked =
+    o >= s.dataStart &&
+    o < s.dataEnd &&
+    (o & 7) === 0 &&
+    (chunk
+      ? u32[o >>> 2] === tagOf(o) && u32[(o >>> 2) + 1] === owner
+      : cacheBinOf(s, o, true) === bin);
+  if (!marked) notCached(s, o, bin);
   unmarkLocked(s, o, bin);
-  const kind = locate(s, o);
-  if (kind === LOC_CHUNK) freeChunk(s);
-  else freeRun(s);
+  let kind: number;
+  try {
+    kind = locate(s, o);
+  } catch {
+    notCached(s, o, bin);
+  }
+  if (kind === LOC_CHUNK) {
+    if (!chunk || s.locClass !== bin) notCached(s, o, bin);
+    freeChunk(s);
+  } else {
+    if (chunk) notCached(s, o, bin);
+    freeRun(s);
+  }
+}
+
+function notCached(s: PoolState, o: number, bin: number): never {
+  s.damaged(`thread-cache entry ${o} of bin ${bin} is not a cached block of that bin`);
 }
 
 /**
  * Under the lock: empties every bin of the block at word `bw`, one bin per commit (each
  * flush is all-or-nothing). Returns the number of entries freed.
  */
-export function drainLocked(s: CachingPool, bw: number): number {
+export function drainLocked(s: CacheHost, bw: number): number {
   const u32 = s.u32;
   let freed = 0;
   for (let bin = 0; bin < binCount(s.nClasses); bin++) {
@@ -218,7 +241,7 @@ function foldHits(s: PoolState, w: number, bin: number): void {
  * dead, or is the caller leaving), resolves a push or pop the holder died in (module
  * comment, "Crashes"), frees the block and clears its directory word. Commits.
  */
-export function reclaimLocked(s: CachingPool, slot: number): void {
+export function reclaimLocked(s: CacheHost, slot: number): void {
   const dir = directory(s);
   if (dir === 0) return;
   const blk = blockOf(s, dir, slot);
@@ -265,7 +288,7 @@ export function reclaimLocked(s: CachingPool, slot: number): void {
 }
 
 /** Frees `o`, a dead owner's PENDING block, if it is still allocated (marked or not). */
-function freePending(s: CachingPool, o: number): void {
+function freePending(s: CacheHost, o: number): void {
   if (o < s.dataStart || o >= s.dataEnd || (o & 7) !== 0) return;
   let bin = cacheBinOf(s, o, true);
   if (bin >= 0) unmarkLocked(s, o, bin);

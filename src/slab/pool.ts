@@ -4,8 +4,9 @@
  *
  * Files: layout.ts (word map), sizeclass.ts, format.ts, journal.ts, pages.ts (page runs),
  * chunks.ts (slabs, bad-free detection), locking.ts (lock, takeover, recovery; the contended
- * path in lock.ts), verify.ts, stats.ts. This class adds creation, attachment and allocation
- * to LockingPool (which extends PoolState, so hot paths read plain fields).
+ * path in lock.ts), verify.ts, stats.ts; cache*.ts and caching-pool.ts (thread caches). This
+ * class adds creation, attachment and allocation to CachingPool (which extends LockingPool and
+ * PoolState, so hot paths read plain fields).
  */
 import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
 import type { OwnerIdentity, PoolStats, SizeClassMode } from './api.js';
@@ -20,20 +21,12 @@ import {
   locatedSize,
   LOC_CHUNK,
 } from './chunks.js';
-import {
-  attachLocked,
-  binCaps,
-  drainLocked,
-  flushLocked,
-  popLocked,
-  reclaimLocked,
-  refillLocked,
-} from './cache.js';
-import { C, cacheBinOf, popRun, pushRun } from './cache-layout.js';
+import { binCaps } from './cache.js';
+import { C, cacheBinOf, pushRun } from './cache-layout.js';
 import { formatPool } from './format.js';
 import { journalOverflow, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
-import { LockingPool } from './locking.js';
+import { CachingPool } from './caching-pool.js';
 import { freePages } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { collectStats } from './stats.js';
@@ -81,7 +74,7 @@ function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is Sh
   }
 }
 
-export class SlabPool extends LockingPool {
+export class SlabPool extends CachingPool {
   private constructor(
     buffer: SharedArrayBuffer,
     byteOffset: number,
@@ -101,7 +94,8 @@ export class SlabPool extends LockingPool {
     super(buffer, g, classes, owner);
     this.debug = process.env.SHMZONE_DEBUG === '1';
     this.cacheCaps = binCaps(this);
-    this.cacheAttach = threadCache && !this.debug;
+    this.cacheEnabled = threadCache && !this.debug;
+    this.cacheAttach = this.cacheEnabled;
   }
 
   /**
@@ -152,7 +146,7 @@ export class SlabPool extends LockingPool {
     u32[b + L.H_MODE] = MODE_CODES[mode];
     u32[b + L.H_POISON] = pool.debug ? 1 : 0;
     formatPool(pool, 0);
-    if (pool.poison) pool.cacheAttach = false;
+    if (pool.poison) pool.cacheEnabled = pool.cacheAttach = false;
     u32[b + L.H_MAGIC] = L.POOL_MAGIC; // last: a half-built header never validates
     return pool;
   }
@@ -205,7 +199,7 @@ export class SlabPool extends LockingPool {
       );
     }
     pool.poison = u32[b + L.H_POISON] === 1;
-    if (pool.poison) pool.cacheAttach = false;
+    if (pool.poison) pool.cacheEnabled = pool.cacheAttach = false;
     return pool;
   }
 
@@ -417,162 +411,6 @@ export class SlabPool extends LockingPool {
       else Atomics.store(i32, this.lockWord, 0);
       const sw = this.sleepersWord;
       if ((i32[sw] | i32[sw + 1] | i32[sw + 2] | i32[sw + 3]) !== 0) this.wakeSleeper();
-    }
-  }
-
-  /** alloc() of what the inlined pop did not serve: a cached run, or the locked path. */
-  private allocUncached(size: number): number {
-    if (typeof size === 'number' && size >>> 0 === size && size > this.classes.maxSize) {
-      const o = popRun(this, this.cacheWord, size);
-      if (o !== 0) return o;
-    }
-    return this.allocCaching(size);
-  }
-
-  /**
-   * alloc() through the thread cache, under the lock: attaches the caller's block first if it
-   * has none (once per pool generation), allocates, and refills the bin with half its
-   * capacity in the same lock hold; an allocation that fails drains the caller's own block
-   * and tries once more.
-   */
-  private allocCaching(size: number): number {
-    this.lock();
-    try {
-      const bin = this.cacheBinOfSize(size);
-      let bw = this.currentBlock();
-      // Entries the lock-free pop did not take (a block adopted just now, or a damaged top
-      // entry, which popLocked() reports) go first.
-      if (bw !== 0 && bin >= 0 && this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] !== 0)
-        return popLocked(this, bw, bin);
-      let off = this.allocLocked(size); // throws for a bad size before anything is attached
-      if (bw === 0) bw = this.cacheBlock();
-      if (bw === 0) return off;
-      if (off !== 0) {
-        if (bin >= 0) refillLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
-      } else if (size <= this.pagesTotal * L.PAGE_SIZE && drainLocked(this, bw) !== 0) {
-        // Counted once: the retry counts the request (and its failure) again.
-        this.uncountFailure(size);
-        off = this.allocLocked(size);
-      }
-      return off;
-    } catch (err) {
-      throw this.foreign(err);
-    } finally {
-      this.unlock();
-    }
-  }
-
-  /**
-   * free() through the thread cache, under the lock: checks the offset (a cached one
-   * included), attaches the caller's block if it has none, frees, and when the offset's bin
-   * is full, flushes it to half in the same lock hold.
-   */
-  private freeCaching(offset: number): void {
-    this.lock();
-    try {
-      const o = typeof offset === 'number' ? offset >>> 0 : 0;
-      const bin =
-        o === offset && o >= this.dataStart && o < this.dataEnd ? cacheBinOf(this, o) : -1;
-      // Attach only for a valid free (locate() throws, reading only), and before it: attached
-      // after, the block would take the pages just freed, and a double free would free it.
-      locate(this, offset);
-      const bw = this.cacheBlock();
-      this.freeLocked(offset);
-      if (
-        bw !== 0 &&
-        bin >= 0 &&
-        this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] >= this.cacheCaps[bin]
-      )
-        flushLocked(this, bw, bin, this.cacheCaps[bin] >>> 1);
-    } catch (err) {
-      throw this.foreign(err);
-    } finally {
-      this.unlock();
-    }
-  }
-
-  /** Under the lock: the caller's block if it is of this pool generation, else 0. */
-  private currentBlock(): number {
-    if (this.cacheWord !== 0 && this.cacheGen !== this.u32[this.base + L.H_GENERATION]) {
-      // The pool was reset: every block went with it. Attach a new one when due.
-      this.cacheWord = 0;
-      this.cacheAttach = true;
-    }
-    return this.cacheWord;
-  }
-
-  /** Under the lock: the caller's cache block (word index), attaching it if due; 0 = none. */
-  private cacheBlock(): number {
-    const gen = this.u32[this.base + L.H_GENERATION];
-    if (this.cacheWord !== 0 && this.cacheGen !== gen) {
-      // The pool was reset: every block went with it. Attach a new one.
-      this.cacheWord = 0;
-      this.cacheAttach = true;
-    }
-    if (this.cacheWord === 0 && this.cacheAttach) {
-      this.cacheAttach = false;
-      this.cacheWord = attachLocked(this);
-      this.cacheGen = gen;
-      this.cacheOwner = this.owner.selfId;
-    }
-    return this.cacheWord;
-  }
-
-  /** Takes back the request and failure counted for a failed allocation of `size`. */
-  private uncountFailure(size: number): void {
-    const u32 = this.u32;
-    if (size > this.classes.maxSize) {
-      u32[this.base + L.H_PAGE_REQS]--;
-      u32[this.base + L.H_PAGE_FAILS]--;
-    } else {
-      const w = this.statsWord + this.classes.byEighth[(size + 7) >>> 3] * L.STAT_WORDS;
-      u32[w + L.S_REQS]--;
-      u32[w + L.S_FAILS]--;
-    }
-  }
-
-  private cacheBinOfSize(size: number): number {
-    if (typeof size !== 'number' || size >>> 0 !== size) return -1;
-    const t = this.classes;
-    const bin =
-      size <= t.maxSize ? t.byEighth[(size + 7) >>> 3] : this.nClasses + ((size - 1) >>> 12);
-    return bin < this.cacheCaps.length && this.cacheCaps[bin] !== 0 ? bin : -1;
-  }
-
-  /**
-   * Gives the calling thread's cached chunks and its cache block back to the pool (a zone
-   * does it when the thread leaves). Takes the lock; the thread caches again on its next
-   * alloc() or free() only if `keepCaching`.
-   */
-  releaseThreadCache(keepCaching = false): void {
-    const had = this.cacheWord !== 0;
-    this.cacheAttach = keepCaching && this.cacheCaps.length !== 0 && !this.debug && !this.poison;
-    if (!had) return;
-    this.lock();
-    try {
-      if (this.cacheGen === this.generation)
-        reclaimLocked(this, (this.owner.selfId - 1) % C.DIR_SLOTS);
-    } catch (err) {
-      throw this.foreign(err);
-    } finally {
-      this.cacheWord = 0;
-      this.unlock();
-    }
-  }
-
-  /**
-   * Gives what the cache block of owner slot `slot` holds back to the pool: its thread is
-   * dead (the zone's reaper calls it). Takes the lock; needs an owner id of its own.
-   */
-  reclaimCache(slot: number): void {
-    if (this.owner.selfId === 0 || this.u32[this.base + L.H_CACHE_DIR] === 0) return;
-    this.lock();
-    try {
-      reclaimLocked(this, slot);
-    } catch (err) {
-      throw this.foreign(err);
-    } finally {
-      this.unlock();
     }
   }
 

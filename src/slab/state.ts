@@ -72,6 +72,8 @@ export class PoolState {
   cacheOwner = 0;
   /** @internal The pool generation `cacheWord` belongs to: a reset frees every block. */
   cacheGen = 0;
+  /** @internal The pool was made with thread caches (and not in debug mode, not poisoned). */
+  cacheEnabled = false;
   /** @internal True while this thread may still attach a cache block (once per generation). */
   cacheAttach = false;
   /** @internal cache.ts `binCaps()`: entries each bin may hold, 0 = not cached. */

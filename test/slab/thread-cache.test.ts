@@ -8,20 +8,12 @@ import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
 import { L } from '../../src/slab/layout.js';
 import { C } from '../../src/slab/cache-layout.js';
-import { MiB, owner, thrown, xorshift32 } from './util.js';
+import { MiB, survivorAndVictim, thrown, xorshift32 } from './util.js';
 
 /** Two owners of one pool with caches: `a` (id 1) sees `b` (id 2) as dead when asked. */
 function twoOwners(bytes = 16 * MiB): { a: SlabPool; b: SlabPool } {
-  const sab = new SharedArrayBuffer(bytes);
-  const a = SlabPool.create(
-    sab,
-    0,
-    bytes,
-    owner(1, (id) => id === 2),
-    { threadCache: true },
-  );
-  const b = SlabPool.open(sab, 0, owner(2), { threadCache: true });
-  return { a, b };
+  const { survivor, victim } = survivorAndVictim(bytes, bytes, true);
+  return { a: survivor, b: victim };
 }
 
 const allFree = (p: SlabPool): boolean => p.freeSpace() === p.pagesTotal * L.PAGE_SIZE;

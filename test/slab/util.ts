@@ -27,11 +27,13 @@ export function makePool(
 
 /**
  * Two pools over one buffer, for takeover tests: `survivor` (owner 1, which sees owner 2 as
- * dead) creates the pool at offset 0, `victim` (owner 2) opens it.
+ * dead) creates the pool at offset 0, `victim` (owner 2) opens it. Thread caches only when
+ * asked for (test/slab/thread-cache.test.ts).
  */
 export function survivorAndVictim(
   poolBytes: number,
   bufferBytes = poolBytes,
+  threadCache = false,
 ): { sab: SharedArrayBuffer; survivor: SlabPool; victim: SlabPool } {
   const sab = new SharedArrayBuffer(bufferBytes);
   const survivor = SlabPool.create(
@@ -39,9 +41,11 @@ export function survivorAndVictim(
     0,
     poolBytes,
     owner(1, (id) => id === 2),
-    { threadCache: false },
+    {
+      threadCache,
+    },
   );
-  const victim = SlabPool.open(sab, 0, owner(2), { threadCache: false });
+  const victim = SlabPool.open(sab, 0, owner(2), { threadCache });
   return { sab, survivor, victim };
 }
 

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ZoneRegistry } from '../../src/index.js';
-import { CLEAN_MARK, H_CLEAN } from '../../src/zone/layout.js';
+import { CLEAN_MARK, H_CLEAN, H_VERSION, LAYOUT_VERSION } from '../../src/zone/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, runFixture, spawnFixture } from '../helpers/processes.js';
 
@@ -125,6 +125,26 @@ describe('file-backed zones (backend: file)', function () {
       expect(after.works).to.equal(true);
     });
   }
+
+  it('a file of another layout version is refused (ERR_ZONE_VERSION), never started empty', async () => {
+    const ns = uniqueNamespace('fver');
+    const a = spawnFixture('file-dict-child', [child(dir, ns, 'fill')]);
+    await a.waitFor('filled');
+    a.child.stdin!.end();
+    await a.waitFor('stopped');
+    await a.exited;
+    const file = path.join(dir, `shmzone.${ns}.fd`);
+    const fd = fs.openSync(file, 'r+');
+    const word = Buffer.alloc(4);
+    word.writeUInt32LE(LAYOUT_VERSION - 1);
+    fs.writeSync(fd, word, 0, 4, H_VERSION * 4); // as an earlier release wrote it
+    fs.closeSync(fd);
+    const before = fs.readFileSync(file);
+    const run = await runFixture('file-dict-child', [child(dir, ns, 'check')]);
+    expect(JSON.stringify(run.lines) + run.stderr).to.include('ERR_ZONE_VERSION');
+    expect(run.code).to.not.equal(0);
+    expect(Buffer.compare(fs.readFileSync(file), before), 'the file untouched').to.equal(0);
+  });
 
   it('refuses a file of another mode, and bad options, with typed errors', async () => {
     const ns = uniqueNamespace('fmode');
