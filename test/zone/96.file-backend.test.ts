@@ -39,6 +39,23 @@ function headerWord(file: string, word: number): number {
   }
 }
 
+/** A zone file filled by one process that then stopped cleanly; returns the file's path. */
+async function filledFile(dir: string, ns: string): Promise<string> {
+  const a = spawnFixture('file-dict-child', [child(dir, ns, 'fill')]);
+  await a.waitFor('filled');
+  a.child.stdin!.end();
+  await a.waitFor('stopped');
+  await a.exited;
+  return path.join(dir, `shmzone.${ns}.fd`);
+}
+
+/** Writes `bytes` into `file` at byte `at`, as damage or an older release would. */
+function overwrite(file: string, at: number, bytes: Buffer): void {
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, bytes, 0, bytes.length, at);
+  fs.closeSync(fd);
+}
+
 describe('file-backed zones (backend: file)', function () {
   this.timeout(90_000);
   let dir: string;
@@ -107,16 +124,8 @@ describe('file-backed zones (backend: file)', function () {
   ] as const) {
     it(`a file damaged between runs (${what}): started empty with a warning`, async () => {
       const ns = uniqueNamespace('fdmg');
-      const a = spawnFixture('file-dict-child', [child(dir, ns, 'fill')]);
-      await a.waitFor('filled');
-      a.child.stdin!.end();
-      await a.waitFor('stopped');
-      await a.exited;
-      const file = path.join(dir, `shmzone.${ns}.fd`);
-      const at = offsetWord === undefined ? 0 : headerWord(file, offsetWord);
-      const fd = fs.openSync(file, 'r+');
-      fs.writeSync(fd, bytes, 0, bytes.length, at);
-      fs.closeSync(fd);
+      const file = await filledFile(dir, ns);
+      overwrite(file, offsetWord === undefined ? 0 : headerWord(file, offsetWord), bytes);
 
       const after = await check(dir, ns);
       expect((after.logs as string[]).join('\n')).to.match(expected);
@@ -128,17 +137,10 @@ describe('file-backed zones (backend: file)', function () {
 
   it('a file of another layout version is refused (ERR_ZONE_VERSION), never started empty', async () => {
     const ns = uniqueNamespace('fver');
-    const a = spawnFixture('file-dict-child', [child(dir, ns, 'fill')]);
-    await a.waitFor('filled');
-    a.child.stdin!.end();
-    await a.waitFor('stopped');
-    await a.exited;
-    const file = path.join(dir, `shmzone.${ns}.fd`);
-    const fd = fs.openSync(file, 'r+');
+    const file = await filledFile(dir, ns);
     const word = Buffer.alloc(4);
     word.writeUInt32LE(LAYOUT_VERSION - 1);
-    fs.writeSync(fd, word, 0, 4, H_VERSION * 4); // as an earlier release wrote it
-    fs.closeSync(fd);
+    overwrite(file, H_VERSION * 4, word); // as an earlier release wrote it
     const before = fs.readFileSync(file);
     const run = await runFixture('file-dict-child', [child(dir, ns, 'check')]);
     expect(JSON.stringify(run.lines) + run.stderr).to.include('ERR_ZONE_VERSION');
