@@ -129,11 +129,19 @@ function runInfoWord(s: PoolState, o: number): number {
   );
 }
 
-/** True when `o` is a block of `bin` marked cached (a chunk: by `owner`). */
-function isCachedEntry(s: PoolState, o: number, bin: number, owner: number): boolean {
+/**
+ * True when `o` carries the cached mark of `bin`: a chunk the tag naming `owner` (whatever
+ * its page says), a run the flag and the bin's length.
+ */
+function isMarked(s: PoolState, o: number, bin: number, owner: number): boolean {
   if (o < s.dataStart || o >= s.dataEnd || (o & 7) !== 0) return false;
   if (bin >= s.nClasses) return cacheBinOf(s, o, true) === bin;
-  return s.u32[o >>> 2] === tagOf(o) && s.u32[(o >>> 2) + 1] === owner && cacheBinOf(s, o) === bin;
+  return s.u32[o >>> 2] === tagOf(o) && s.u32[(o >>> 2) + 1] === owner;
+}
+
+/** True when `o` is a live block of `bin` marked cached (a chunk: by `owner`). */
+function isCachedEntry(s: PoolState, o: number, bin: number, owner: number): boolean {
+  return isMarked(s, o, bin, owner) && (bin >= s.nClasses || cacheBinOf(s, o) === bin);
 }
 
 /** Clears the cached mark of `o` (a block of `bin`) through the journal. */
@@ -178,16 +186,8 @@ export function flushLocked(s: CacheHost, bw: number, bin: number, keep: number)
  * locate() then proves it a live block, and its class or length must be the bin's.
  */
 function freeCached(s: CacheHost, o: number, bin: number, owner: number): void {
-  const u32 = s.u32;
   const chunk = bin < s.nClasses;
-  const marked =
-    o >= s.dataStart &&
-    o < s.dataEnd &&
-    (o & 7) === 0 &&
-    (chunk
-      ? u32[o >>> 2] === tagOf(o) && u32[(o >>> 2) + 1] === owner
-      : cacheBinOf(s, o, true) === bin);
-  if (!marked) notCached(s, o, bin);
+  if (!isMarked(s, o, bin, owner)) notCached(s, o, bin);
   unmarkLocked(s, o, bin);
   let kind: number;
   try {
