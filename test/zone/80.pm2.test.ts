@@ -148,10 +148,13 @@ describe('zone under PM2 (real pm2 from the registry, cluster mode)', function (
     expect(Number(size)).to.equal(2 * Number(oldSize));
     expect(namespace).to.not.equal(oldNamespace);
     expect(ok, 'requests served during the reload').to.be.greaterThan(10);
-    // One request in ~800 has been seen to get no answer on this loaded 2-core machine (a
-    // connection PM2 handed to an instance as it stopped); an app that went down fails hundreds.
+    // A connection PM2 hands to an instance as it stops gets no answer: 1 in ~800 on this
+    // loaded 2-core machine, 2 in 480 once in debug mode. An app that went down fails hundreds:
+    // at most 1% (and at least 1) is the bound that still tells the two apart.
     console.log(`      reload: ${ok} requests served, ${failed} failed`);
-    expect(failed, `failed requests during the reload (${ok} served)`).to.be.at.most(1);
+    expect(failed, `failed requests during the reload (${ok} served)`).to.be.at.most(
+      Math.max(1, Math.floor(ok / 100)),
+    );
     expect(pm2('jlist')).to.not.contain('errored');
     pm2('delete', app);
     expect(segmentExists(`/shmzone.${namespace}.counters`), 'last one out removes it').to.equal(
