@@ -63,7 +63,11 @@ export class Coherence extends EventEmitter {
   }
 
   private check(): void {
-    if (this.closed || this.subscriber !== undefined || !this.lease.tryAcquire()) return;
+    if (this.subscriber !== undefined) {
+      this.publishMarkedFlush();
+      return;
+    }
+    if (this.closed || !this.lease.tryAcquire()) return;
     const sub = this.redis.duplicate();
     this.subscriber = sub;
     sub.on('error', this.report);
@@ -101,6 +105,21 @@ export class Coherence extends EventEmitter {
     const current = Number((await this.redis.get(this.seqKey)) ?? 0) % TWO_32;
     if (current !== this.lease.seenSeq()) await this.flush(current);
     this.emit('subscribed');
+  }
+
+  /**
+   * A write can fail to publish after this subscriber's last resync (the writer's own
+   * connection still backing off while this one is back). Its mark is taken here, at the next
+   * lease check, instead of waiting for a resubscription that may never come. Guarded by
+   * test/tier/20.hosts.test.ts ("a write that could not be published ...").
+   */
+  private publishMarkedFlush(): void {
+    if (this.closed || this.subscriber?.isReady !== true || !this.redis.isReady) return;
+    if (!this.lease.takeUnpublished()) return;
+    this.publish('flush', '').catch((error: unknown) => {
+      this.lease.markUnpublished();
+      this.report(error);
+    });
   }
 
   private async flush(seq: number): Promise<void> {

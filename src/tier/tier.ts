@@ -52,6 +52,8 @@ export interface TierMetrics {
   loads: number;
   redisErrors: number;
   publishes: number;
+  /** The command connection is up: a write made now is published to the other hosts. */
+  connected: boolean;
   subscriber: boolean;
   host: { applied: number; flushes: number; takeovers: number };
 }
@@ -224,7 +226,12 @@ export class SharedTier extends EventEmitter {
   }
 
   metrics(): TierMetrics {
-    return { ...this.counts, subscriber: this.subscriber, host: this.lease.counters() };
+    return {
+      ...this.counts,
+      connected: this.redis?.isReady === true,
+      subscriber: this.subscriber,
+      host: this.lease.counters(),
+    };
   }
 
   /** Drops the subscription (another process on the host takes it over) and the connection. */

@@ -100,6 +100,16 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
     expect(await b[1].call('get', { key: 'gap' })).to.equal('new');
   });
 
+  it('a write that could not be published after the subscriber was back: the other hosts flush', async () => {
+    const sub = await subscriberOf(b, 10_000);
+    const flushesBefore = sub.count('flush');
+    // A non-subscriber of host A whose publish failed, while its host's subscriber is connected.
+    const writer = (await subscriberOf(a, 10_000)) === a[0] ? a[1] : a[0];
+    await writer.call('markUnpublished');
+    await within(1000, () => sub.count('flush') > flushesBefore, 'B flushed');
+    expect(sub.count('flush')).to.equal(flushesBefore + 1);
+  });
+
   it('redis-server killed: L1 keeps serving, nothing throws into callers, errors are counted', async () => {
     await a[0].call('set', { key: 'k', value: 'before' });
     await within(200, async () => (await b[0].call('get', { key: 'k' })) === 'before', 'B k');
@@ -138,6 +148,10 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
     // 'before': the restarted Redis's sequence differs from B's, so B flushed.
     await within(2000, () => subs[1].count('flush') > 0, 'B flushed');
     expect(await b[0].call('get', { key: 'k' })).to.not.equal('before');
+    // A write made while its own command connection still backs off reaches only host A's L1.
+    const connected = async (): Promise<boolean> =>
+      ((await a[1].call('metrics')) as { connected: boolean }).connected;
+    await within(5000, connected, 'A reconnected');
     await a[1].call('set', { key: 'k', value: 'after' });
     await within(200, async () => (await b[1].call('get', { key: 'k' })) === 'after', 'B after');
   });
