@@ -110,7 +110,9 @@ describe('SharedDict.getOrSet across processes', function () {
     expect(values).to.have.length(100);
     expect(new Set(values).size).to.equal(1);
     expect(leftovers(dict)).to.equal(0);
-    // No lock held: the parent takes it at once, and the dict is consistent.
+    // No lock left held once every caller has gone (each leaves under the lock, after 'done').
+    const exits = await Promise.all([thrower, ...others].map((c) => c.exited));
+    expect(exits.map((e) => e.code)).to.deep.equal([0, 0, 0]);
     const pool = registry.get('flight').pool;
     expect(Atomics.load(pool.i32, pool.lockWord)).to.equal(0);
     dict.verify();
