@@ -11,6 +11,8 @@
  *  cache block page:
  *    [B_OWNER]   owner id of the thread the block belongs to (its slot's generation included)
  *    [B_PENDING] offset a push or pop is moving (0 otherwise): see "Crashes" below
+ *    [B_DRAIN]   1 when another thread ran out of memory: give everything back at the next
+ *                call (a hint, written under the lock; the owner's lock-free paths check it)
  *    bins from B_BINS, BIN_WORDS each: [COUNT, HITS, entry 0 .. entry CAP_MAX-1]
  *      bin c < nClasses: chunks of class c; bin nClasses + p - 1: runs of p pages (p <= 16)
  *  a cached chunk: its word 0 = TAG ^ offset, word 1 = owner id
@@ -37,10 +39,14 @@
  *   PENDING if it is listed nowhere: nothing leaks and nothing is freed twice
  *   (test/slab/thread-cache.test.ts, "a thread that died mid-push or mid-pop"; the SIGKILL
  *   torture of test/crash/10).
- * - Bounded: a bin holds at most `caps[bin]` entries (the pool's length / 512 bytes a bin,
- *   at most CAP_MAX); an allocation that would fail drains the caller's own caches first.
- *   Other live threads' caches are not drained: they pop without the lock, so taking their
- *   entries would need a handshake they may never answer (a thread busy elsewhere).
+ * - Bounded: a bin holds at most `caps[bin]` entries (at most CAP_MAX, and at most the
+ *   pool's length / 512 bytes a chunk bin, / 128 a run bin: a thread parks at most about 3%
+ *   of the pool in chunks and 10% in runs). An allocation that would fail drains the
+ *   caller's own caches and retries; it also sets B_DRAIN in every other block, and each of
+ *   those owners drains its block at its next alloc() or free(). Others' entries are never
+ *   taken from them: they pop without the lock. An owner that makes no further call keeps
+ *   its cache until it leaves or is reclaimed (test/slab/thread-cache.test.ts, "asks the
+ *   other owners").
  */
 import { L } from './layout.js';
 import { K } from './sizeclass.js';
@@ -52,6 +58,7 @@ export const enum C {
   DIR_SLOTS = 128,
   B_OWNER = 0,
   B_PENDING = 1,
+  B_DRAIN = 2,
   B_BINS = 4,
   BIN_COUNT = 0,
   BIN_HITS = 1,
@@ -61,8 +68,10 @@ export const enum C {
   /** Runs of 1..RUN_BINS pages are cached. */
   RUN_BINS = 16,
   TAG = 0x7c4ac4ed,
-  /** Bytes a bin may park: the pool's length divided by this. */
-  BIN_BUDGET_DIVISOR = 512,
+  /** Bytes a chunk bin may park: the pool's length divided by this. */
+  CHUNK_BIN_BUDGET_DIVISOR = 512,
+  /** Bytes a run bin may park: the pool's length divided by this. */
+  RUN_BIN_BUDGET_DIVISOR = 128,
 }
 /* eslint-enable @typescript-eslint/no-duplicate-enum-values */
 
@@ -164,6 +173,7 @@ export function popRun(s: PoolState, bw: number, size: number): number {
   const w = binWord(bw, bin);
   const n = u32[w + C.BIN_COUNT];
   if (n === 0 || n > C.CAP_MAX || u32[s.base + L.H_GENERATION] !== s.cacheGen) return 0;
+  if (u32[bw + C.B_DRAIN] !== 0) return 0;
   const o = u32[w + C.BIN_ENTRIES + n - 1];
   const ds = s.dataStart;
   if (o < ds || o >= s.dataEnd || ((o - ds) & (L.PAGE_SIZE - 1)) !== 0) return 0;
@@ -194,4 +204,21 @@ export function pushRun(s: PoolState, bw: number, o: number, bin: number): boole
   u32[w + C.BIN_COUNT] = n + 1;
   u32[bw + C.B_PENDING] = 0;
   return true;
+}
+
+/**
+ * Under the lock, after an allocation failed: asks every other owner to give its cache back
+ * (B_DRAIN, a hint: see the module comment). Skips what is not a one-page run (a damaged
+ * directory word), so it writes nowhere else.
+ */
+export function askOwnersToDrain(s: PoolState): void {
+  const u32 = s.u32;
+  const dir = u32[s.base + L.H_CACHE_DIR];
+  if (dir === 0 || !isOnePageRun(s, dir)) return;
+  const ownBlock = s.cacheWord;
+  for (let slot = 0; slot < C.DIR_SLOTS; slot++) {
+    const blk = u32[(dir >>> 2) + slot];
+    if (blk === 0 || blk === dir || blk >>> 2 === ownBlock || !isOnePageRun(s, blk)) continue;
+    u32[(blk >>> 2) + C.B_DRAIN] = 1;
+  }
 }

@@ -21,8 +21,9 @@ export interface CacheHost extends PoolState {
 export function binCaps(s: PoolState): Uint8Array {
   const n = binCount(s.nClasses);
   const caps = new Uint8Array(n);
-  const budget = s.length / C.BIN_BUDGET_DIVISOR;
   for (let bin = 0; bin < n; bin++) {
+    const budget =
+      s.length / (bin < s.nClasses ? C.CHUNK_BIN_BUDGET_DIVISOR : C.RUN_BIN_BUDGET_DIVISOR);
     const cap = Math.min(C.CAP_MAX, Math.floor(budget / binBytes(s, bin)));
     caps[bin] = cap >= 2 ? cap : 0;
   }

@@ -42,7 +42,7 @@ export abstract class CachingPool extends LockingPool {
     this.lock();
     try {
       const bin = this.cacheBinOfSize(size);
-      let bw = this.currentBlock();
+      let bw = this.drainIfAsked(this.currentBlock());
       // Entries the lock-free pop did not take (a block adopted just now, or a damaged top
       // entry, which popLocked() reports) go first.
       if (bw !== 0 && bin >= 0 && this.u32[bw + C.B_BINS + bin * C.BIN_WORDS] !== 0)
@@ -79,7 +79,7 @@ export abstract class CachingPool extends LockingPool {
       // Attach only for a valid free (locate() throws, reading only), and before it: attached
       // after, the block would take the pages just freed, and a double free would free it.
       locate(this, offset);
-      const bw = this.cacheBlock();
+      const bw = this.drainIfAsked(this.cacheBlock());
       this.freeLocked(offset);
       if (
         bw !== 0 &&
@@ -102,6 +102,15 @@ export abstract class CachingPool extends LockingPool {
       this.cacheAttach = true;
     }
     return this.cacheWord;
+  }
+
+  /** Under the lock: empties the caller's block if another thread asked (B_DRAIN). */
+  private drainIfAsked(bw: number): number {
+    if (bw !== 0 && this.u32[bw + C.B_DRAIN] !== 0) {
+      this.u32[bw + C.B_DRAIN] = 0;
+      drainLocked(this, bw);
+    }
+    return bw;
   }
 
   /** Under the lock: the caller's cache block (word index), attaching it if due; 0 = none. */

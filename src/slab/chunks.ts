@@ -14,7 +14,7 @@ import { jw } from './journal.js';
 import { allocPages, freePages, pushFront, unlink, unlinkFull } from './pages.js';
 import { checkPoison, deferPoison } from './poison.js';
 import { K } from './sizeclass.js';
-import { isCached, tagOf } from './cache-layout.js';
+import { askOwnersToDrain, isCached, tagOf } from './cache-layout.js';
 import type { PoolState } from './state.js';
 
 /**
@@ -123,6 +123,7 @@ function allocSlab(s: PoolState, c: number): number {
   const d = allocPages(s, ct[k + K.K_SPAN]);
   if (d === 0) {
     u32[sw + L.S_FAILS]++;
+    if (u32[s.base + L.H_CACHE_DIR] !== 0) askOwnersToDrain(s); // they may park what it needs
     return 0;
   }
   const w = s.descWord + d * L.DESC_WORDS;
@@ -160,6 +161,7 @@ export function allocRun(s: PoolState, size: number): number {
   const d = n <= s.pagesTotal ? allocPages(s, n) : 0;
   if (d === 0) {
     u32[s.base + L.H_PAGE_FAILS]++;
+    if (u32[s.base + L.H_CACHE_DIR] !== 0) askOwnersToDrain(s); // they may park what it needs
     return 0;
   }
   const w = s.descWord + d * L.DESC_WORDS;

@@ -254,7 +254,12 @@ export class SlabPool extends CachingPool {
         const u32 = this.u32;
         const w = cw + C.B_BINS + bin * C.BIN_WORDS;
         const n = u32[w];
-        if (n !== 0 && n <= C.CAP_MAX && u32[this.base + L.H_GENERATION] === this.cacheGen) {
+        if (
+          n !== 0 &&
+          n <= C.CAP_MAX &&
+          u32[this.base + L.H_GENERATION] === this.cacheGen &&
+          u32[cw + C.B_DRAIN] === 0
+        ) {
           const o = u32[w + C.BIN_ENTRIES - 1 + n];
           if (
             o >= this.dataStart &&
@@ -331,7 +336,8 @@ export class SlabPool extends CachingPool {
           o === offset &&
           o >= this.dataStart &&
           o < this.dataEnd &&
-          u32[this.base + L.H_GENERATION] === this.cacheGen
+          u32[this.base + L.H_GENERATION] === this.cacheGen &&
+          u32[cw + C.B_DRAIN] === 0
         ) {
           const bin = cacheBinOf(this, o);
           const w = cw + C.B_BINS + bin * C.BIN_WORDS;

@@ -129,6 +129,31 @@ function binCountOf(p: SlabPool, bin: number): number {
     a.verify();
   });
 
+  it('an allocation that fails asks the other owners to drain: each does at its next call', () => {
+    const { a, b } = twoOwners();
+    // b parks runs and chunks in its cache.
+    const parked = Array.from({ length: 40 }, (_, i) => b.alloc(i % 2 ? 300 : 3 * L.PAGE_SIZE));
+    for (const o of parked) b.free(o);
+    const cachedPages = b.stats().pageAllocs.cachedPages;
+    expect(cachedPages).to.be.greaterThan(0);
+    // a takes every free page: its last allocation fails, after draining a's own cache.
+    const held: number[] = [];
+    for (let o = a.alloc(3 * L.PAGE_SIZE); o !== 0; o = a.alloc(3 * L.PAGE_SIZE)) held.push(o);
+    expect(b.u32[b.cacheWord + C.B_DRAIN], 'b asked').to.equal(1);
+    expect(a.u32[a.cacheWord + C.B_DRAIN], 'a not asked').to.equal(0);
+    // b's next call, whatever it is, gives its cache back first.
+    b.free(b.alloc(8 * L.PAGE_SIZE) || b.alloc(16));
+    expect(b.u32[b.cacheWord + C.B_DRAIN]).to.equal(0);
+    expect(b.stats().pageAllocs.cachedPages).to.be.below(cachedPages);
+    const more = a.alloc(3 * L.PAGE_SIZE);
+    expect(more, 'what b parked serves a').to.not.equal(0);
+    for (const o of [...held, more]) a.free(o);
+    a.releaseThreadCache();
+    b.releaseThreadCache();
+    expect(allFree(a)).to.equal(true);
+    a.verify();
+  });
+
   it('a dead owner\u2019s cache goes back to the pool when its slot is reclaimed', () => {
     const { a, b } = twoOwners();
     const offs = Array.from({ length: 50 }, (_, i) => b.alloc(i % 2 ? 300 : 5 * L.PAGE_SIZE));
