@@ -31,48 +31,9 @@ import { freePages } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { collectStats } from './stats.js';
 import { verifyPool } from './verify.js';
+import { checkRegion, FOUR_GIB, type SlabPoolOptions } from './pool-options.js';
 
-export interface SlabPoolOptions {
-  /** Size-class scheme; default `fine` (see sizeclass.ts for the measurement). */
-  sizeClasses?: SizeClassMode;
-  /**
-   * Per-thread caches of free chunks and short runs for `alloc()` and `free()`
-   * (cache-layout.ts): most calls then take no lock. Default false for a bare pool (its
-   * owner must reclaim dead threads' caches, as the zone's reaper does); zones turn it on
-   * unless declared with `pool: { threadCache: false }`. Ignored in debug mode
-   * (SHMZONE_DEBUG=1) and in poisoned pools. A thread that leaves the pool calls
-   * `releaseThreadCache()`; a dead thread's cache is given back by `reclaimCache(slot)`.
-   */
-  threadCache?: boolean;
-}
-
-const FOUR_GIB = 2 ** 32;
-
-function checkRegion(buffer: unknown, byteOffset: unknown): asserts buffer is SharedArrayBuffer {
-  if (!(buffer instanceof SharedArrayBuffer)) {
-    throw new ShmzoneArgumentError(
-      'ERR_SLAB_BUFFER',
-      `slab pool: buffer must be a SharedArrayBuffer, got ${describeValue(buffer)}`,
-    );
-  }
-  if (
-    typeof byteOffset !== 'number' ||
-    !Number.isInteger(byteOffset) ||
-    byteOffset < 0 ||
-    byteOffset % 8 !== 0
-  ) {
-    throw new ShmzoneArgumentError(
-      'ERR_SLAB_OFFSET',
-      `slab pool: byteOffset must be a non-negative multiple of 8, got ${describeValue(byteOffset)}`,
-    );
-  }
-  if (byteOffset >= buffer.byteLength) {
-    throw new ShmzoneArgumentError(
-      'ERR_SLAB_OFFSET',
-      `slab pool: byteOffset ${byteOffset} is not inside the ${buffer.byteLength}-byte buffer`,
-    );
-  }
-}
+export type { SlabPoolOptions };
 
 export class SlabPool extends CachingPool {
   private constructor(
@@ -339,7 +300,29 @@ export class SlabPool extends CachingPool {
           u32[this.base + L.H_GENERATION] === this.cacheGen &&
           u32[cw + C.B_DRAIN] === 0
         ) {
-          const bin = cacheBinOf(this, o);
+          // cacheBinOf()'s common case written out (V8 does not inline it): a live chunk in
+          // the head page of its slab. Anything else (a run, an inner page) asks cacheBinOf();
+          // -1 leaves the offset to the locked path. thread-cache.test.ts frees every kind.
+          let bin = -1;
+          {
+            const ds = this.dataStart;
+            const d = this.firstDesc + ((o - ds) >>> L.PAGE_SHIFT);
+            const dw = this.descWord + d * L.DESC_WORDS;
+            const info = u32[dw + L.D_INFO];
+            const c = (info >>> L.CLASS_SHIFT) & L.CLASS_MASK;
+            if ((info & L.TYPE_MASK) === L.T_SLAB && c < this.nClasses) {
+              const ct = this.ct;
+              const k = c * K.K_STRIDE;
+              const start = ds + (d - this.firstDesc) * L.PAGE_SIZE;
+              const rel = o - start - ct[k + K.K_DATA_OFFSET];
+              const idx = Math.imul(rel, ct[k + K.K_MAGIC]) >>> ct[k + K.K_SHIFT];
+              if (rel >= 0 && Math.imul(idx, ct[k + K.K_SIZE]) === rel && idx < ct[k + K.K_COUNT]) {
+                const word =
+                  ct[k + K.K_BITMAP_WORDS] === 0 ? dw + L.D_MAP : (start >>> 2) + (idx >>> 5);
+                if ((u32[word] & (1 << (idx & 31))) !== 0) bin = c;
+              }
+            } else bin = cacheBinOf(this, o);
+          }
           const w = cw + C.B_BINS + bin * C.BIN_WORDS;
           // A tagged chunk may be cached already (a double free): the locked path decides.
           if (bin >= 0 && bin < this.nClasses && u32[o >>> 2] !== (C.TAG ^ o) >>> 0) {

@@ -84,6 +84,35 @@ function binCountOf(p: SlabPool, bin: number): number {
     a.verify();
   });
 
+  it('a chunk or run already free in the pool, freed again without the lock, is an already-free SlabError', () => {
+    const { a } = twoOwners();
+    // 16 B (bitmap in its page), 1 KiB (bitmap in the descriptor), a run of 2 pages.
+    for (const size of [16, 1024, 2 * L.PAGE_SIZE]) {
+      const keep = a.alloc(size); // keeps the slab (and its bitmap) in place
+      const off = a.alloc(size);
+      a.lock();
+      try {
+        a.freeLocked(off); // the locked path never caches: free in the pool itself
+        a.commit();
+      } finally {
+        a.unlock();
+      }
+      const before = a.u8.slice();
+      // PAGE_FREE when that free emptied the chunk's page.
+      expect(thrown(() => a.free(off)).code, `${size} B`).to.be.oneOf([
+        'ERR_SLAB_CHUNK_FREE',
+        'ERR_SLAB_PAGE_FREE',
+      ]);
+      const after = a.u8.slice();
+      const counters = (a.base + L.H_LOCK_ACQUISITIONS) * 4;
+      after.fill(0, counters, counters + 4);
+      before.fill(0, counters, counters + 4);
+      expect(Buffer.compare(after, before), `${size} B: nothing changed`).to.equal(0);
+      a.free(keep);
+    }
+    a.verify();
+  });
+
   it('user data that looks like a tag does not make a live chunk "cached"', () => {
     const { a } = twoOwners();
     const x = a.alloc(64);
