@@ -209,16 +209,16 @@ export class SlabPool extends CachingPool {
     if (cw !== 0) {
       // The thread cache's pop of a chunk (cache-layout.ts): no lock, no journal. COUNT first,
       // then the tag: a reclaimer finds a pop this thread died in by the tagged entry above.
-      const t = this.classes;
-      if (typeof size === 'number' && size >>> 0 === size && size <= t.maxSize) {
-        const bin = t.byEighth[(size + 7) >>> 3];
+      const byEighth = this.byEighth;
+      if (typeof size === 'number' && size >>> 0 === size && (size + 7) >>> 3 < byEighth.length) {
+        const bin = byEighth[(size + 7) >>> 3];
         const u32 = this.u32;
         const w = cw + C.B_BINS + bin * C.BIN_WORDS;
         const n = u32[w];
         if (
           n !== 0 &&
           n <= C.CAP_MAX &&
-          u32[this.base + L.H_GENERATION] === this.cacheGen &&
+          u32[this.generationWord] === this.cacheGen &&
           u32[cw + C.B_DRAIN] === 0
         ) {
           const o = u32[w + C.BIN_ENTRIES - 1 + n];
@@ -297,7 +297,7 @@ export class SlabPool extends CachingPool {
           o === offset &&
           o >= this.dataStart &&
           o < this.dataEnd &&
-          u32[this.base + L.H_GENERATION] === this.cacheGen &&
+          u32[this.generationWord] === this.cacheGen &&
           u32[cw + C.B_DRAIN] === 0
         ) {
           // cacheBinOf()'s common case written out (V8 does not inline it): a live chunk in

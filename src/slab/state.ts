@@ -78,6 +78,9 @@ export class PoolState {
   cacheAttach = false;
   /** @internal cache.ts `binCaps()`: entries each bin may hold, 0 = not cached. */
   cacheCaps: Uint8Array = new Uint8Array(0);
+  /** @internal Word index of H_GENERATION and the class table's byEighth: one load less a call. */
+  readonly generationWord: number;
+  readonly byEighth: Uint8Array;
 
   /** @internal Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */
   locDesc = 0;
@@ -97,6 +100,8 @@ export class PoolState {
     this.ct = classes.packed;
     this.nClasses = classes.n;
     this.base = g.base;
+    this.generationWord = g.base + L.H_GENERATION;
+    this.byEighth = classes.byEighth;
     this.byteOffset = g.base * 4;
     this.length = g.length;
     this.journalWord = g.journalWord;
