@@ -300,9 +300,10 @@ export class SlabPool extends CachingPool {
           u32[this.generationWord] === this.cacheGen &&
           u32[cw + C.B_DRAIN] === 0
         ) {
-          // cacheBinOf()'s common case written out (V8 does not inline it): a live chunk in
-          // the head page of its slab. Anything else (a run, an inner page) asks cacheBinOf();
-          // -1 leaves the offset to the locked path. thread-cache.test.ts frees every kind.
+          // cacheBinOf()'s common cases written out (V8 does not inline it): a live chunk in
+          // the head page of its slab, a live run. Anything else (an inner page) asks
+          // cacheBinOf(); -1 leaves the offset to the locked path. thread-cache.test.ts frees
+          // every kind, twice.
           let bin = -1;
           {
             const ds = this.dataStart;
@@ -321,6 +322,9 @@ export class SlabPool extends CachingPool {
                   ct[k + K.K_BITMAP_WORDS] === 0 ? dw + L.D_MAP : (start >>> 2) + (idx >>> 5);
                 if ((u32[word] & (1 << (idx & 31))) !== 0) bin = c;
               }
+            } else if (info === L.T_RUN && ((o - ds) & (L.PAGE_SIZE - 1)) === 0) {
+              const pages = u32[dw + L.D_MAP];
+              if (pages >= 1 && pages <= C.RUN_BINS) bin = this.nClasses + pages - 1;
             } else bin = cacheBinOf(this, o);
           }
           const w = cw + C.B_BINS + bin * C.BIN_WORDS;
