@@ -2,7 +2,7 @@
  * What stats() and verify() read of the thread caches (cache-layout.ts), without the lock's
  * help from their owners: counts, and the structure that holds while owners push and pop.
  */
-import { binCount, binWord, C, isOnePageRun } from './cache-layout.js';
+import { binCount, binWord, C, isBlockRun, isOnePageRun } from './cache-layout.js';
 import { L } from './layout.js';
 import type { PoolState } from './state.js';
 
@@ -27,7 +27,7 @@ export function cacheCounts(s: PoolState): CacheCounts {
   if (dir === 0 || !isOnePageRun(s, dir)) return out;
   for (let slot = 0; slot < C.DIR_SLOTS; slot++) {
     const blk = u32[(dir >>> 2) + slot];
-    if (blk === 0 || !isOnePageRun(s, blk)) continue;
+    if (blk === 0 || !isBlockRun(s, blk)) continue;
     for (let bin = 0; bin < binCount(s.nClasses); bin++) {
       const w = binWord(blk >>> 2, bin);
       const n = Math.min(u32[w + C.BIN_COUNT], C.CAP_MAX);
@@ -44,7 +44,8 @@ export function cacheCounts(s: PoolState): CacheCounts {
 }
 
 /**
- * verify()'s part: the directory and every block are one-page runs, no two the same; every
+ * verify()'s part: the directory is a one-page run and every block a BLOCK_PAGES run, no two
+ * the same; every
  * count is at most CAP_MAX; every listed entry is 8-aligned inside the data pages. (Whether
  * an entry is a live block of its bin is checked where it is used, by its owner's pop and by
  * whoever frees it: a live owner pushes and pops while verify() runs.)
@@ -58,8 +59,10 @@ export function verifyCaches(s: PoolState, fail: (msg: string) => never): void {
   for (let slot = 0; slot < C.DIR_SLOTS; slot++) {
     const blk = u32[(dir >>> 2) + slot];
     if (blk === 0) continue;
-    if (seen.has(blk) || !isOnePageRun(s, blk))
-      fail(`thread-cache block ${blk} of slot ${slot} is not a one-page run of its own`);
+    if (seen.has(blk) || !isBlockRun(s, blk))
+      fail(
+        `thread-cache block ${blk} of slot ${slot} is not a run of BLOCK_PAGES pages of its own`,
+      );
     seen.add(blk);
     for (let bin = 0; bin < binCount(s.nClasses); bin++) {
       const w = binWord(blk >>> 2, bin);

@@ -1,6 +1,6 @@
 /**
  * Thread caches: each owner slot (a thread of some process, src/zone/peers.ts) keeps small
- * stacks of free chunks, and of short page runs, per size class in a page of its own inside
+ * stacks of free chunks, and of short page runs, per size class in a block of its own inside
  * the pool, so that most `alloc()` and `free()` calls take no lock and write no journal
  * (jemalloc's tcache; nginx has none). Refill and flush move chunks in batches under one lock
  * acquisition. The locked calls (`allocLocked`, `freeLocked`, the dict's) never use them.
@@ -8,7 +8,7 @@
  * ```
  *  pool header word H_CACHE_DIR: byte offset of the directory page (0 = no caches yet)
  *  directory page:  word s = byte offset of slot s's cache block (0 = none), s < 128
- *  cache block page:
+ *  cache block (BLOCK_PAGES pages):
  *    [B_OWNER]   owner id of the thread the block belongs to (its slot's generation included)
  *    [B_PENDING] offset a push or pop is moving (0 otherwise): see "Crashes" below
  *    [B_DRAIN]   1 when another thread ran out of memory: give everything back at the next
@@ -40,8 +40,8 @@
  *   (test/slab/thread-cache.test.ts, "a thread that died mid-push or mid-pop"; the SIGKILL
  *   torture of test/crash/10).
  * - Bounded: a bin holds at most `caps[bin]` entries (at most CAP_MAX, and at most the
- *   pool's length / 512 bytes a chunk bin, / 128 a run bin: a thread parks at most about 3%
- *   of the pool in chunks and 10% in runs). An allocation that would fail drains the
+ *   pool's length / 512 bytes a chunk bin, / 128 a run bin: a thread parks at most 3.8% of
+ *   the pool in chunks and 11.4% in runs, the worst pool sizes for each). An allocation that would fail drains the
  *   caller's own caches and retries; it also sets B_DRAIN in every other block, and each of
  *   those owners drains its block at its next alloc() or free(). Others' entries are never
  *   taken from them: they pop without the lock. An owner that makes no further call keeps
@@ -63,8 +63,10 @@ export const enum C {
   BIN_COUNT = 0,
   BIN_HITS = 1,
   BIN_ENTRIES = 2,
-  CAP_MAX = 16,
-  BIN_WORDS = 18,
+  CAP_MAX = 32,
+  BIN_WORDS = 34,
+  /** Pages of a cache block: B_BINS + (classes + RUN_BINS) x BIN_WORDS words fit. */
+  BLOCK_PAGES = 2,
   /** Runs of 1..RUN_BINS pages are cached. */
   RUN_BINS = 16,
   TAG = 0x7c4ac4ed,
@@ -80,7 +82,7 @@ export function tagOf(o: number): number {
   return (C.TAG ^ o) >>> 0;
 }
 
-/** Bins of a pool with `nClasses` classes; every block must fit one page. */
+/** Bins of a pool with `nClasses` classes; every block must fit BLOCK_PAGES pages. */
 export function binCount(nClasses: number): number {
   return nClasses + C.RUN_BINS;
 }
@@ -138,6 +140,14 @@ export function isOnePageRun(s: PoolState, o: number): boolean {
   return s.u32[w + L.D_INFO] === L.T_RUN && s.u32[w + L.D_MAP] === 1;
 }
 
+/** True when `o` is the first byte of a page run of exactly BLOCK_PAGES pages (a block). */
+export function isBlockRun(s: PoolState, o: number): boolean {
+  if (o < s.dataStart || o >= s.dataEnd || ((o - s.dataStart) & (L.PAGE_SIZE - 1)) !== 0)
+    return false;
+  const w = s.descWord + (s.firstDesc + ((o - s.dataStart) >>> L.PAGE_SHIFT)) * L.DESC_WORDS;
+  return s.u32[w + L.D_INFO] === L.T_RUN && s.u32[w + L.D_MAP] === C.BLOCK_PAGES;
+}
+
 /**
  * True when `o` (a live allocation as far as the bitmaps go) is listed in the cache block of
  * the owner its tag names: freeing it again would be a double free. Cold past the tag check;
@@ -150,7 +160,7 @@ export function isCached(s: PoolState, o: number): boolean {
   const dir = u32[s.base + L.H_CACHE_DIR];
   if (owner === 0 || dir === 0 || !isOnePageRun(s, dir)) return false;
   const blk = u32[(dir >>> 2) + ((owner - 1) % C.DIR_SLOTS)];
-  if (blk === 0 || !isOnePageRun(s, blk)) return false;
+  if (blk === 0 || !isBlockRun(s, blk)) return false;
   const bw = blk >>> 2;
   if (u32[bw + C.B_OWNER] !== owner) return false;
   for (let bin = 0; bin < binCount(s.nClasses); bin++) {
@@ -208,8 +218,8 @@ export function pushRun(s: PoolState, bw: number, o: number, bin: number): boole
 
 /**
  * Under the lock, after an allocation failed: asks every other owner to give its cache back
- * (B_DRAIN, a hint: see the module comment). Skips what is not a one-page run (a damaged
- * directory word), so it writes nowhere else.
+ * (B_DRAIN, a hint: see the module comment). Skips what is not a block-sized run (a
+ * damaged directory word), so it writes nowhere else.
  */
 export function askOwnersToDrain(s: PoolState): void {
   const u32 = s.u32;
@@ -218,7 +228,7 @@ export function askOwnersToDrain(s: PoolState): void {
   const ownBlock = s.cacheWord;
   for (let slot = 0; slot < C.DIR_SLOTS; slot++) {
     const blk = u32[(dir >>> 2) + slot];
-    if (blk === 0 || blk === dir || blk >>> 2 === ownBlock || !isOnePageRun(s, blk)) continue;
+    if (blk === 0 || blk === dir || blk >>> 2 === ownBlock || !isBlockRun(s, blk)) continue;
     u32[(blk >>> 2) + C.B_DRAIN] = 1;
   }
 }

@@ -7,7 +7,15 @@
  */
 import { allocChunk, allocRun, freeChunk, freeRun, locate, LOC_CHUNK } from './chunks.js';
 import { jw } from './journal.js';
-import { binCount, binWord, C, cacheBinOf, isOnePageRun, tagOf } from './cache-layout.js';
+import {
+  binCount,
+  binWord,
+  C,
+  cacheBinOf,
+  isBlockRun,
+  isOnePageRun,
+  tagOf,
+} from './cache-layout.js';
 import { L } from './layout.js';
 import type { PoolState } from './state.js';
 
@@ -44,7 +52,7 @@ function directory(s: PoolState): number {
 /** The block of `slot` (byte offset, 0 = none), checked. */
 function blockOf(s: PoolState, dir: number, slot: number): number {
   const blk = s.u32[(dir >>> 2) + slot];
-  if (blk !== 0 && (blk === dir || !isOnePageRun(s, blk)))
+  if (blk !== 0 && (blk === dir || !isBlockRun(s, blk)))
     s.damaged(`thread-cache block of slot ${slot} at ${blk}`);
   return blk;
 }
@@ -67,26 +75,26 @@ export function attachLocked(s: CacheHost): number {
     dir = directory(s);
   }
   if (dir === 0) {
-    dir = internalPage(s);
+    dir = internalRun(s, 1);
     if (dir === 0) return 0;
     u32.fill(0, dir >>> 2, (dir >>> 2) + L.PAGE_SIZE / 4);
     jw(s, s.base + L.H_CACHE_DIR, dir);
   }
-  const blk = internalPage(s);
+  const blk = internalRun(s, C.BLOCK_PAGES);
   if (blk === 0) {
     s.commit();
     return 0;
   }
-  u32.fill(0, blk >>> 2, (blk >>> 2) + L.PAGE_SIZE / 4);
+  u32.fill(0, blk >>> 2, (blk >>> 2) + (C.BLOCK_PAGES * L.PAGE_SIZE) / 4);
   u32[(blk >>> 2) + C.B_OWNER] = self;
   jw(s, (dir >>> 2) + slot, blk);
   s.commit();
   return blk >>> 2;
 }
 
-/** A one-page run for the caches' own use: not a request of the pool's users (stats). */
-function internalPage(s: PoolState): number {
-  const o = allocRun(s, L.PAGE_SIZE);
+/** A run of `pages` for the caches' own use: not a request of the pool's users (stats). */
+function internalRun(s: PoolState, pages: number): number {
+  const o = allocRun(s, pages * L.PAGE_SIZE);
   s.u32[s.base + L.H_PAGE_REQS]--;
   if (o === 0) s.u32[s.base + L.H_PAGE_FAILS]--;
   return o;

@@ -57,8 +57,9 @@ export const enum L {
   /**
    * 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the `fine` classes.
    * 3: thread caches (H_CACHE_DIR, cache.ts): a version-2 process would free cached chunks.
+   * 4: cache blocks of two pages, 32 entries a bin, and B_DRAIN (cache-layout.ts).
    */
-  POOL_VERSION = 3,
+  POOL_VERSION = 4,
 
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,

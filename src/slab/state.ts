@@ -78,8 +78,9 @@ export class PoolState {
   cacheAttach = false;
   /** @internal cache.ts `binCaps()`: entries each bin may hold, 0 = not cached. */
   cacheCaps: Uint8Array = new Uint8Array(0);
-  /** @internal Word index of H_GENERATION and the class table's byEighth: one load less a call. */
+  /** @internal Word index of H_GENERATION (one load less a call on the cached paths). */
   readonly generationWord: number;
+  /** @internal The class table's byEighth (one load less a call on the cached paths). */
   readonly byEighth: Uint8Array;
 
   /** @internal Scratch results of `locate()` (chunks.ts), so that free() allocates no object. */

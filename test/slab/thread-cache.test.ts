@@ -7,7 +7,8 @@
 import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
 import { L } from '../../src/slab/layout.js';
-import { C } from '../../src/slab/cache-layout.js';
+import { binCount, C } from '../../src/slab/cache-layout.js';
+import { sizeClasses } from '../../src/slab/sizeclass.js';
 import { MiB, survivorAndVictim, thrown, xorshift32 } from './util.js';
 
 /** Two owners of one pool with caches: `a` (id 1) sees `b` (id 2) as dead when asked. */
@@ -124,6 +125,14 @@ function binCountOf(p: SlabPool, bin: number): number {
     a.free(y); // not listed anywhere: a normal free
     expect(a.stats().slots.find((s) => s.size === 64)!.used).to.equal(0);
     a.verify();
+  });
+
+  it('the bins of either size-class scheme fit a cache block', () => {
+    for (const mode of ['fine', 'pow2'] as const) {
+      const words = C.B_BINS + binCount(sizeClasses(mode).n) * C.BIN_WORDS;
+      expect(words, mode).to.be.at.most((C.BLOCK_PAGES * L.PAGE_SIZE) / 4);
+    }
+    expect(C.BIN_WORDS).to.equal(C.BIN_ENTRIES + C.CAP_MAX);
   });
 
   it('bins are bounded: a full bin is flushed to half under one lock', () => {
@@ -275,12 +284,13 @@ function binCountOf(p: SlabPool, bin: number): number {
       const live: number[] = [];
       for (let i = 0; i < 60; i++) live.push((i % 2 ? a : b).alloc(8 + (rand() % 600)));
       for (let i = 0; i < live.length; i += 2) (i % 4 ? a : b).free(live[i]);
-      // Overwrite 1-4 words of the directory page or of either block page.
+      // Overwrite 1-4 words of the directory page or of either block.
       const dir = a.u32[a.base + L.H_CACHE_DIR] >>> 2;
       const pages = [dir, a.cacheWord, b.cacheWord].filter((w) => w !== 0);
       for (let k = 0, n = 1 + (rand() % 4); k < n; k++) {
         const page = pages[rand() % pages.length];
-        const word = rand() % 3 === 0 ? rand() % 8 : rand() % 1024;
+        const words = page === dir ? L.PAGE_SIZE / 4 : (C.BLOCK_PAGES * L.PAGE_SIZE) / 4;
+        const word = rand() % 3 === 0 ? rand() % 8 : rand() % words;
         a.u32[page + word] = rand() % 2 ? rand() : a.dataStart + 8 * (rand() % 4096);
       }
       const ops = [
