@@ -28,6 +28,11 @@ export function armCrash(): void {
   count = 0;
 }
 
+/** Stops counting: stores after the operation under test (exit handlers) are no crash points. */
+export function disarmCrash(): void {
+  armed = false;
+}
+
 /** Journaled stores counted since `armCrash()`. */
 export function crashCount(): number {
   return count;
