@@ -23,6 +23,7 @@ import type { RecoveryReport } from '../../src/slab/api.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { L } from '../../src/slab/layout.js';
 import { uniqueNamespace } from '../helpers/shm.js';
+import { takeOverAndVerify } from './util.js';
 import { killAllFixtures, runFixture } from '../helpers/processes.js';
 
 const SIZE = 256 * 1024;
@@ -187,15 +188,7 @@ async function slabPoint(
     });
     const died = r.signal === 'SIGKILL';
     if (!died) expect(r.code, r.stderr).to.equal(0);
-    pool.lock(); // takes the lock over from the dead child (or finds it free)
-    let verifyError: string | undefined;
-    try {
-      pool.verify();
-    } catch (err) {
-      verifyError = (err as Error).message;
-    } finally {
-      pool.unlock();
-    }
+    const verifyError = takeOverAndVerify(pool);
     const done = r.lines.find((l) => l.event === 'done');
     return {
       died,

@@ -16,6 +16,7 @@ import { L } from '../../src/slab/layout.js';
 import { K } from '../../src/slab/sizeclass.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { uniqueNamespace } from '../helpers/shm.js';
+import { takeOverAndVerify } from './util.js';
 import { killAllFixtures, spawnFixture } from '../helpers/processes.js';
 
 // 4 MiB: the 64 B bin may hold CAP_MAX chunks (the byte budget is the pool's length / 512).
@@ -90,15 +91,7 @@ async function cachePoint(scenario: string, k: number): Promise<Point> {
     const exit = await child.exited;
     const died = exit.signal === 'SIGKILL';
     if (!died) expect(exit.code, child.stderr()).to.equal(0);
-    pool.lock(); // takes the lock over from the dead child (or finds it free)
-    let verifyError: string | undefined;
-    try {
-      pool.verify();
-    } catch (err) {
-      verifyError = (err as Error).message;
-    } finally {
-      pool.unlock();
-    }
+    const verifyError = takeOverAndVerify(pool);
     const done = child.lines.find((l) => l.event === 'done');
     return {
       died,
