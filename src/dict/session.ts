@@ -70,6 +70,8 @@ export class DictSession {
   slot = -1;
   /** Set by store.ts's `reserve`: whether it evicted. */
   forcible = false;
+  /** Where warm.ts's loads end up, so that they are not optimized away. Meaningless. */
+  warmSink = 0;
   // Derived from the header, refreshed when the zone's ROOT changes (`syncLocked`).
   seqW = 0;
   refOff = 0;

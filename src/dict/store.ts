@@ -33,6 +33,7 @@ import { locked, type DictSession } from './session.js';
 import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from './status.js';
 import { tableBelowGrow, tableGrow, tableHasRoom, tableInsert, tableSetRef } from './table.js';
 import { checkFlags, checkNumber, checkTtl, expiryAt } from './validate.js';
+import { warmBeforeStore } from './warm.js';
 
 export const MODE_SET = 0;
 export const MODE_ADD = 1;
@@ -67,6 +68,7 @@ export function store(
   if (vi.type >= T_V8) value = vi.encoded; // a structured value: its codec's bytes
   const ttlMs = checkTtl(ttl);
   const fl = checkFlags(flags);
+  warmBeforeStore(s);
   return locked(s, true, storeBody, mode | (evict ? EVICT : 0), value as DictValue, ttlMs, fl);
 }
 

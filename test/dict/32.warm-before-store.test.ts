@@ -1,0 +1,44 @@
+/**
+ * warm.ts: a store's lock-free warm-up reads shared words without the lock, so damaged or
+ * torn words must neither throw nor loop nor write; the locked path that follows reports
+ * the damage as a typed error.
+ */
+import { expect } from 'chai';
+import {
+  D_LRU_HEAD,
+  D_LRU_TAIL,
+  D_MASK,
+  D_TABLE,
+  SLOT_WORDS,
+  S_HASH,
+  S_REF,
+} from '../../src/dict/layout.js';
+import { warmBeforeStore } from '../../src/dict/warm.js';
+import { makeDict, thrown } from './util.js';
+
+describe('SharedDict: warming the lines of a store before the lock', () => {
+  it('a full index of foreign slots and out-of-range LRU refs: returns, writes nothing', () => {
+    const { dict, pool } = makeDict();
+    for (let i = 0; i < 100; i++) dict.set(`k${i}`, `v${i}`);
+    const c = dict.core;
+    const u32 = pool.u32;
+    const tw = u32[c.hw + D_TABLE] * 2;
+    const slots = u32[c.hw + D_MASK] + 1;
+    dict.session.key.load('victim');
+    const h = dict.session.key.hash;
+    // Every slot taken by a key that is not ours and points outside the zone: a probe that
+    // trusted refs would index past the end, one without a bound would never stop.
+    for (let i = 0; i < slots; i++) {
+      u32[tw + i * SLOT_WORDS + S_HASH] = (h ^ 1) >>> 0;
+      u32[tw + i * SLOT_WORDS + S_REF] = 0xfffffff0;
+    }
+    u32[tw + (h & (slots - 1)) * SLOT_WORDS + S_HASH] = h; // ...and one matching hash
+    u32[c.hw + D_LRU_HEAD] = 0xffffffff;
+    u32[c.hw + D_LRU_TAIL] = u32.length; // just past the end
+    const before = Buffer.from(pool.u8);
+    warmBeforeStore(dict.session);
+    expect(Buffer.compare(before, Buffer.from(pool.u8))).to.equal(0);
+    // The locked store then meets the damage and says so with a code.
+    expect(thrown(() => dict.set('victim', 'x')).code).to.equal('ERR_DICT_CORRUPT');
+  });
+});
