@@ -3,7 +3,7 @@
  * same process and interleaved round by round (the machine is shared and noisy: compare the
  * per-round ratios, not absolute figures from different runs).
  *
- *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,getInto,mixed,incr]
+ *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,getInto,mixed,set,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
  *   node dist/bench/dict/micro.js --huge --only=map,get,get-huge   (needs a hugetlbfs mount and
@@ -12,7 +12,7 @@
  * Workload C1: 100,000 keys "key:<i>", 100-byte values, uniformly random keys. `get` is
  * dict.get; `getInto` is dict.getInto into one reused buffer; `map-touch` also reads each value's
  * first and last byte; `mixed` makes every 10th
- * operation a set (Map likewise, `map-mixed`); `incr` increments 100,000 number keys.
+ * operation a set (Map likewise, `map-mixed`); `set` makes every operation one (`map-set`); `incr` increments 100,000 number keys.
  */
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { sharedDict } from '../../src/dict/declare.js';
@@ -88,6 +88,13 @@ const runs: Record<string, Run> = {
       else if (dict.get(keys[k]) !== undefined) sink++;
     }
   },
+  // Every operation a set: the write path alone (an overwrite of a key of the same size).
+  set: (n) => {
+    for (let i = 0; i < n; i++) dict.set(keys[stream[i]], values[stream[i]]);
+  },
+  'map-set': (n) => {
+    for (let i = 0; i < n; i++) map.set(keys[stream[i]], values[stream[i]]);
+  },
   incr: (n) => {
     const m = Math.min(n, ops / 4);
     for (let i = 0; i < m; i++) sink += dict.incr(numKeys[stream[i]], 1) ?? 0;
@@ -113,7 +120,8 @@ const median = (xs: number[]): number => {
 for (const n of names) {
   const m = median(ns[n]);
   let ratio = '';
-  const base = n === 'mixed' ? 'map-mixed' : n === 'get-huge' ? 'get' : 'map';
+  const base =
+    n === 'mixed' ? 'map-mixed' : n === 'set' ? 'map-set' : n === 'get-huge' ? 'get' : 'map';
   if (n !== base && ns[base] !== undefined) {
     const per = ns[n].map((x, i) => ns[base][i] / x);
     ratio = `  ${base === 'get' ? 'get' : 'Map'}/this = ${median(per).toFixed(3)} (per-round median)`;
