@@ -273,6 +273,19 @@ export async function runDictBench(args: string[] = []): Promise<DictBenchRow[]>
   return rows;
 }
 
+/**
+ * The median over the rounds of (a's total in round i) / (b's total in round i), totals being
+ * the per-process rate times the process count. Both ran minutes apart at most within a
+ * round, so this follows the machine's drift less than the ratio of the two medians.
+ */
+function perRoundMedian(a: DictBenchRow, aProcs: number, b: DictBenchRow, bProcs: number): number {
+  const n = Math.min(a.rounds.length, b.rounds.length);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++) ratios.push((a.rounds[i] * aProcs) / (b.rounds[i] * bProcs));
+  ratios.sort((x, y) => x - y);
+  return n % 2 === 1 ? ratios[n >> 1] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+}
+
 /** Mean ops/s of one process in one measurement. */
 function perProcRate(m: Measured[]): number {
   return m.reduce((sum, x) => sum + (x.ops / x.ms) * 1000, 0) / m.length;
@@ -303,13 +316,24 @@ function report(
         .filter((r) => r.variant === variant && r.procs === procs && r.contender !== 'shareddict')
         .map((r) => `${r.contender} ${(sd.opsPerSecPerProc / r.opsPerSecPerProc).toFixed(2)}x`);
       console.log(`  ${variant} ${procs}p: ${parts.join(', ')}`);
+      const map = find('map', variant, procs);
+      if (map && rounds > 1)
+        console.log(
+          `  ${variant} ${procs}p: map ${perRoundMedian(sd, 1, map, 1).toFixed(2)}x (median of the per-round ratios)`,
+        );
     }
-    const one = find('shareddict', variant, 1);
-    const two = find('shareddict', variant, 2);
-    if (one && two)
+    for (const contender of ['shareddict', 'map']) {
+      const one = find(contender, variant, 1);
+      const two = find(contender, variant, 2);
+      if (!one || !two) continue;
+      const within =
+        rounds > 1
+          ? `, ${perRoundMedian(two, 2, one, 1).toFixed(2)}x (median of the per-round ratios)`
+          : '';
       console.log(
-        `  ${variant}: 2 processes together = ${(two.opsPerSecTotal / one.opsPerSecTotal).toFixed(2)}x one process`,
+        `  ${variant}: ${contender}, 2 processes together = ${(two.opsPerSecTotal / one.opsPerSecTotal).toFixed(2)}x one process${within}`,
       );
+    }
   }
   const out = path.resolve(HERE, '../../../bench/results/dict.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
