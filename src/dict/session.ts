@@ -73,9 +73,9 @@ export class DictSession {
   /** Where warm.ts's loads end up, so that they are not optimized away. Meaningless. */
   warmSink = 0;
   /**
-   * The clock as read once at the start of the current locked write (`expireLocked`, which
-   * `locked` runs first for every write): set and incr use it rather than a second read
-   * (Date.now costs ~40 ns, and this is inside the lock).
+   * The clock as read once for the current locked write, just before `locked` takes the lock:
+   * the expire step, set and incr use it rather than reading it under the lock (Date.now
+   * costs ~40 ns, which every other writer would wait for).
    */
   writeNow = 0;
   // Derived from the header, refreshed when the zone's ROOT changes (`syncLocked`).
@@ -173,17 +173,12 @@ export class DictSession {
     seqLeave(this.core.i32, sw);
   }
 
-  /**
-   * Lua's expire(1) before a write: finish any graveyard, then one expire step. Reads the
-   * clock for the whole write (`writeNow`).
-   */
+  /** Lua's expire(1) before a write: finish any graveyard, then one expire step. */
   expireLocked(): void {
     const c = this.core;
-    const now = this.now();
-    this.writeNow = now;
     if (c.u32[c.hw + D_GRAVE] !== 0) reapGraveyard(c);
     if (c.u32[c.hw + D_LRU_TAIL] !== 0) {
-      expireStep(c, now, false, 0);
+      expireStep(c, this.writeNow, false, 0);
       c.pool.commit();
     }
   }
@@ -271,6 +266,7 @@ export function locked<A, B, C, D, R>(
   c: C,
   d: D,
 ): R {
+  if (write) s.writeNow = s.now();
   s.lockSync();
   const generation = s.pool.generation;
   try {

@@ -83,7 +83,7 @@ function storeBody(
   flags: number,
 ): StoreResult {
   const c = s.core;
-  const now = s.writeNow; // read by expireLocked as this write began
+  const now = s.writeNow; // read as this write began (`locked`)
   const old = s.lookup();
   const mode = modeBits & 3;
   if (mode !== MODE_SET) {
@@ -254,7 +254,7 @@ function incrBody(
   ttl: number,
 ): number | undefined {
   const c = s.core;
-  const now = s.writeNow; // read by expireLocked as this write began
+  const now = s.writeNow; // read as this write began (`locked`)
   const old = s.lookup();
   if (old !== 0 && c.isLive(old, now)) {
     if (c.type(old) !== T_NUMBER) {
