@@ -42,6 +42,9 @@ import { lruUnlink } from './lru.js';
 import { seqEnter, seqLeave, stripeWord } from './seqlock.js';
 import { tableRemove, tableWord } from './table.js';
 
+/** Keys up to this many bytes are copied into an entry by a loop rather than `set`. */
+const KEY_LOOP_MAX = 64;
+
 /** Bytes to allocate for an entry. */
 export function entrySize(klen: number, type: number, vlen: number): number {
   return ENTRY_HEADER_BYTES + align8(klen) + (type === T_LIST ? LIST_VALUE_BYTES : vlen);
@@ -83,7 +86,10 @@ export function entryFill(
   u32[ew + E_GEN] = u32[c.hw + D_FLUSH_GEN];
   u32[ew + 9] = 0;
   const kOff = off + ENTRY_HEADER_BYTES;
-  c.u8.set(kb.subarray(0, klen), kOff);
+  const u8 = c.u8;
+  // A short key byte by byte: `subarray` would allocate a view on every store, under the lock.
+  if (klen <= KEY_LOOP_MAX) for (let i = 0; i < klen; i++) u8[kOff + i] = kb[i];
+  else u8.set(kb.subarray(0, klen), kOff);
   const vOff = kOff + align8(klen);
   if (type === T_LIST) {
     u32[vOff / 4] = 0;
