@@ -3,7 +3,7 @@
  * same process and interleaved round by round (the machine is shared and noisy: compare the
  * per-round ratios, not absolute figures from different runs).
  *
- *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,getInto,mixed,set,incr]
+ *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,has,getInto,mixed,set,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
  *   node dist/bench/dict/micro.js --huge --only=map,get,get-huge   (needs a hugetlbfs mount and
@@ -39,13 +39,16 @@ const hugeDict = hugeRegistry && sharedDict(hugeRegistry, 'c1', '64m');
 await hugeRegistry?.start();
 const keys = makeKeys(nkeys);
 const values = makeValues(nkeys);
+// The Map and the counters only when a selected run uses them: they share the caches with
+// the dict, so `--only=get,has,getInto` measures the dict with nothing else in the heap.
 const map = new Map<string, Buffer>();
+const withMap = only.some((n) => n.startsWith('map'));
 for (let i = 0; i < keys.length; i++) {
   dict.set(keys[i], values[i]);
   hugeDict?.set(keys[i], values[i]);
-  map.set(keys[i], values[i]);
+  if (withMap) map.set(keys[i], values[i]);
 }
-const numKeys = keys.map((k) => `n${k}`);
+const numKeys = only.includes('incr') ? keys.map((k) => `n${k}`) : [];
 for (const k of numKeys) dict.set(k, 0);
 const stream = makeStream(ops, 0, nkeys);
 const target = new Uint8Array(256);
@@ -77,6 +80,9 @@ const runs: Record<string, Run> = {
   'get-huge': (n) => {
     const d = hugeDict as SharedDict;
     for (let i = 0; i < n; i++) if (d.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  has: (n) => {
+    for (let i = 0; i < n; i++) if (dict.has(keys[stream[i]])) sink++;
   },
   getInto: (n) => {
     for (let i = 0; i < n; i++) if (dict.getInto(keys[stream[i]], target) >= 0) sink++;
