@@ -2,8 +2,11 @@
  * One process, a real redis-server: the tier's API, its bad-input errors, the backfill race
  * guard and Redis being unreachable from the start. Cross-host behaviour: 20.hosts.test.ts.
  */
+import { createClient } from '@keyv/redis';
 import { expect } from 'chai';
+import { Keyv } from 'keyv';
 import { ShmzoneArgumentError, ZoneRegistry } from '../../src/index.js';
+import { KeyvShmzone } from '../../src/keyv/index.js';
 import { sharedTier, type SharedTier } from '../../src/tier/index.js';
 import { haveRedisServer, startRedis, type RedisServer } from '../helpers/redis.js';
 import { uniqueNamespace } from '../helpers/shm.js';
@@ -95,6 +98,28 @@ describe('tier: one process over a real redis-server', function () {
     tier.dict.flushAll();
     expect(await tier.getOrSet('g', loader)).to.deep.equal({ n: 7 }); // from Redis
     expect(loads).to.equal(1);
+  });
+
+  it('a late caller finds the value another process stored meanwhile and does not load it again', async () => {
+    const subscribed = new Promise((resolve) => tier.once('subscribed', resolve));
+    await tier.connect({ url: redis.url });
+    await subscribed;
+    // The caller's first look misses L1 and waits on Redis (paused); meanwhile another
+    // process of the host finishes its load of the key (L1 written, marker gone).
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    try {
+      await admin.sendCommand(['CLIENT', 'PAUSE', '400', 'ALL']);
+      let loads = 0;
+      const late = tier.getOrSet('late', () => (loads++, 'mine'));
+      await new Promise((r) => setTimeout(r, 100));
+      const otherProcess = new Keyv({ store: new KeyvShmzone(tier.dict), useKeyPrefix: false });
+      await otherProcess.set('late', 'theirs');
+      expect(await late).to.equal('theirs');
+      expect(loads).to.equal(0);
+    } finally {
+      await admin.quit();
+    }
   });
 
   it('Redis unreachable from the start: connect resolves, L1 serves, errors are counted, nothing throws', async () => {
