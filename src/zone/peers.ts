@@ -287,11 +287,15 @@ export class PeerTable implements OwnerIdentity {
 
   /**
    * OwnerIdentity: slow path only. The owner is gone for certain when its slot has moved to
-   * another generation (vacated since), or when the slot's token is dead or free.
+   * another generation (vacated since), or when the slot's token is dead or free. A non-zero
+   * id that no peer can have (negative in an Int32Array view, past the last generation) was
+   * written by damage, not by an owner: nobody alive holds it, so it is dead too, and a lock
+   * word holding it is taken over rather than waited on forever
+   * (test/zone/92.damaged-lock-word.test.ts).
    */
   isOwnerDead(ownerId: number): boolean {
-    if (!Number.isInteger(ownerId) || ownerId < 1 || ownerId > PEER_SLOTS * OWNER_GENERATIONS)
-      return false;
+    if (ownerId === 0 || !Number.isInteger(ownerId)) return false;
+    if (ownerId < 1 || ownerId > PEER_SLOTS * OWNER_GENERATIONS) return true;
     if (ownerId === this.selfId) return false;
     const slot = slotOfOwner(ownerId);
     if (this.ownerIdOf(slot) !== ownerId) return true;
