@@ -44,6 +44,6 @@ export function formatPool(s: PoolState, generation: number): void {
     u32[tw + L.D_INFO] = L.T_FREE_TAIL;
     u32[tw + L.D_MAP] = h;
   }
-  s.poison = u32[b + L.H_POISON] === 1;
+  s.poison = u32[b + L.H_POISON] === L.POISON_ON;
   if (s.poison) s.u8.fill(POISON_BYTE, s.dataStart, s.dataEnd);
 }

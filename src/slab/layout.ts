@@ -58,8 +58,9 @@ export const enum L {
    * 2: sleeper bitmap instead of a waiter count (H_SLEEPERS), and the `fine` classes.
    * 3: thread caches (H_CACHE_DIR, cache.ts): a version-2 process would free cached chunks.
    * 4: cache blocks of two pages, 32 entries a bin, and B_DRAIN (cache-layout.ts).
+   * 5: H_POISON holds POISON_ON instead of 1.
    */
-  POOL_VERSION = 4,
+  POOL_VERSION = 5,
 
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,
@@ -82,8 +83,15 @@ export const enum L {
   H_DATA_START = 10,
   H_DESC_START = 11,
   H_N_CLASSES = 12,
-  /** 1 when the pool was created with SHMZONE_DEBUG=1: every process poisons freed memory. */
+  /**
+   * POISON_ON when the pool was created with SHMZONE_DEBUG=1: every process poisons freed
+   * memory and checks it on reuse. Any other value means off. A marker rather than 1: a stray
+   * small value written over this word would otherwise turn the checks on over memory that
+   * was never poisoned, and every allocation would then fail them
+   * (test/slab/damage.test.ts, "a stray value in the poison word").
+   */
   H_POISON = 13,
+  POISON_ON = 0x504f4953, // 'POIS'
   H_PAGE_REQS = 14,
   H_PAGE_FAILS = 15,
   H_LOCK_ACQUISITIONS = 16,

@@ -105,7 +105,7 @@ export class SlabPool extends CachingPool {
     u32[b + L.H_VERSION] = L.POOL_VERSION;
     u32[b + L.H_LENGTH_DIV8] = pool.length / 8;
     u32[b + L.H_MODE] = MODE_CODES[mode];
-    u32[b + L.H_POISON] = pool.debug ? 1 : 0;
+    u32[b + L.H_POISON] = pool.debug ? L.POISON_ON : 0;
     formatPool(pool, 0);
     if (pool.poison) pool.cacheEnabled = pool.cacheAttach = false;
     u32[b + L.H_MAGIC] = L.POOL_MAGIC; // last: a half-built header never validates
@@ -159,7 +159,7 @@ export class SlabPool extends CachingPool {
         'slab open: header geometry does not match the recorded pool length',
       );
     }
-    pool.poison = u32[b + L.H_POISON] === 1;
+    pool.poison = u32[b + L.H_POISON] === L.POISON_ON;
     if (pool.poison) pool.cacheEnabled = pool.cacheAttach = false;
     return pool;
   }

@@ -8,8 +8,8 @@
 import { expect } from 'chai';
 import type { RecoveryReport } from '../../src/slab/api.js';
 import { L } from '../../src/slab/layout.js';
-import type { SlabPool } from '../../src/slab/pool.js';
-import { makePool, MiB, thrown } from './util.js';
+import { SlabPool } from '../../src/slab/pool.js';
+import { makePool, MiB, owner, thrown } from './util.js';
 
 /** Word index of descriptor d's word `field`. */
 const word = (p: SlabPool, d: number, field: number): number =>
@@ -194,5 +194,47 @@ describe('slab: debug mode verify at commit finds damage', () => {
     expect(reports).to.have.length(1);
     p.verify();
     expect(p.alloc(200)).to.be.above(0);
+  });
+});
+
+describe('slab: the poison word', () => {
+  it('a stray value in the poison word does not turn the checks on over unpoisoned memory', () => {
+    const sab = new SharedArrayBuffer(1 * MiB);
+    const creator = SlabPool.create(sab, 0, 1 * MiB, owner(1));
+    const kept = creator.alloc(100);
+    creator.u8.fill(7, kept, kept + 100);
+    creator.free(creator.alloc(100)); // free chunks and pages that hold no poison pattern
+    for (const stray of [1, 2, 0xa5a5a5a5, 0xffffffff]) {
+      creator.u32[creator.base + L.H_POISON] = stray;
+      const later = SlabPool.open(sab, 0, owner(2));
+      const a = later.alloc(100);
+      const b = later.alloc(9000);
+      expect(a, `poison word ${stray}`).to.be.above(0);
+      expect(b).to.be.above(0);
+      later.free(a);
+      later.free(b);
+      later.verify();
+    }
+    expect(Array.from(creator.u8.subarray(kept, kept + 100))).to.deep.equal(Array(100).fill(7));
+  });
+
+  it('a pool created in debug mode keeps its checks in a process without SHMZONE_DEBUG', () => {
+    const saved = process.env.SHMZONE_DEBUG;
+    process.env.SHMZONE_DEBUG = '1';
+    const sab = new SharedArrayBuffer(256 * 1024);
+    let creator: SlabPool;
+    try {
+      creator = SlabPool.create(sab, 0, 256 * 1024, owner(1));
+    } finally {
+      if (saved === undefined) delete process.env.SHMZONE_DEBUG;
+      else process.env.SHMZONE_DEBUG = saved;
+    }
+    const later = SlabPool.open(sab, 0, owner(2));
+    const a = later.alloc(64);
+    later.alloc(64);
+    later.free(a);
+    expect(creator.u8[a], 'freed memory is poisoned').to.equal(0xa5);
+    later.u8[a + 3] = 1; // a write after free
+    expect(thrown(() => later.alloc(64)).code).to.equal('ERR_SLAB_CORRUPT');
   });
 });
