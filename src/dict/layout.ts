@@ -7,17 +7,23 @@
  * spare. Ref 0 means "none": offset 0 is the zone header, never a chunk. Word index of a ref
  * = ref * 2 (a multiplication, not a shift, so indices above 2^31 stay correct).
  *
- * Dict header (one chunk, HEADER_BYTES):
+ * Dict header (one chunk, HEADER_BYTES, two cache lines):
  * ```
  * word  0        1        2        3        4        5        6        7
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
- *      | MAGIC  |VERSION | TABLE  |  MASK  | COUNT  |LRU_HEAD|LRU_TAIL|FLUSHGEN|
+ *      | MAGIC  |VERSION | TABLE  |  MASK  |FLUSHGEN| REFBITS|REF_MASK| STATS  |  line 0:
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+  what
+ *      |  SEQ   |POOL_GEN|REPAIRED| (reserved, 0)                              |  readers load
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
- *      | BYTES8 |EVICTED |EXPIRED | REFBITS|REF_MASK| STATS  |  SEQ   |POOL_GEN|
+ *   16 | COUNT  |LRU_HEAD|LRU_TAIL| BYTES8 |EVICTED |EXPIRED | GRAVE  |  SETS  |  line 1:
+ *      +--------+--------+--------+--------+--------+--------+--------+--------+  what
+ *      | (reserved, 0)                                                         |  writers bump
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
- *      | GRAVE  |REPAIRED| (reserved, 0)   |
- *      +--------+--------+--------+--------+
  * ```
+ * Lock-free readers load TABLE, MASK and FLUSHGEN on every get; line 0 changes only when the
+ * dict is built, resized, flushed or repaired. Line 1 changes on every store. Kept apart so
+ * that another process's set does not cost each reader a cache miss on its next get
+ * (bench/dict/contention.js, docs/performance.md "SharedDict C1").
  * TABLE/REFBITS/STATS/SEQ are refs of the areas below; MASK = slots - 1; COUNT = entries in
  * the index (live, and expired but not yet reclaimed); BYTES8 = bytes of entry and list
  * element chunks / 8; EVICTED/EXPIRED count entries removed by eviction / by expiry (u32,
@@ -26,7 +32,8 @@
  * from the index and the LRU whose elements are being freed one commit at a time; whoever
  * takes the lock next finishes the job, so a crash there leaks nothing. REPAIRED is the pool's
  * takeover count (`pool.recoveriesWord`) the dict last repaired itself after (seqlock.ts,
- * "Recovery"). Every header word is written with `pool.write32` under the lock.
+ * "Recovery"). SETS counts stores. Every header word is written with `pool.write32` under the
+ * lock, except SETS (see D_SETS).
  *
  * Index table (TABLE): `MASK + 1` slots of two words, open addressing, linear probing,
  * backward-shift deletion, no tombstones:
@@ -79,42 +86,41 @@ export const DICT_MAGIC = 0x54434453; // 'SDCT' little-endian
  * another version is never adopted (`dictCurrent`, init.ts); the history is in
  * docs/performance.md.
  */
-export const DICT_VERSION = 2;
+export const DICT_VERSION = 3;
 
-// Header words (relative to the header's first word).
+// Header words (relative to the header's first word). Line 0: read by lock-free readers.
 export const D_MAGIC = 0;
 export const D_VERSION = 1;
 export const D_TABLE = 2;
 export const D_MASK = 3;
-export const D_COUNT = 4;
-export const D_LRU_HEAD = 5;
-export const D_LRU_TAIL = 6;
-export const D_FLUSH_GEN = 7;
-export const D_BYTES8 = 8;
-export const D_EVICTED = 9;
-export const D_EXPIRED = 10;
-export const D_REFBITS = 11;
-export const D_REF_MASK = 12;
-export const D_STATS = 13;
-export const D_SEQ = 14;
+export const D_FLUSH_GEN = 4;
+export const D_REFBITS = 5;
+export const D_REF_MASK = 6;
+export const D_STATS = 7;
+export const D_SEQ = 8;
 /** Pool generation (`pool.stats().generation`) the dict was built in: detects a reset pool. */
-export const D_POOL_GEN = 15;
-/** Graveyard: unlinked list entries whose elements are still being freed (via E_NEXT). */
-export const D_GRAVE = 16;
+export const D_POOL_GEN = 9;
 /**
  * The pool's takeover count when the dict last repaired itself after a recovery (stripes
- * moved forward, graveyard finished). A dict built by an older version has 0 here: its first
- * locker repairs once, which is harmless. Not a layout change for readers, so no new version.
+ * moved forward, graveyard finished).
  */
-export const D_REPAIRED = 17;
+export const D_REPAIRED = 10;
+// Line 1: written by every store.
+export const D_COUNT = 16;
+export const D_LRU_HEAD = 17;
+export const D_LRU_TAIL = 18;
+export const D_BYTES8 = 19;
+export const D_EVICTED = 20;
+export const D_EXPIRED = 21;
+/** Graveyard: unlinked list entries whose elements are still being freed (via E_NEXT). */
+export const D_GRAVE = 22;
 /**
  * Stores made (every set, safeSet, add, replace and incr that stored a value), a statistic:
  * bumped under the lock with a plain store and never journaled, so a writer killed after the
- * bump and rolled back leaves it one too high. A dict built before this word existed has 0
- * here (it was reserved). Guarded by test/dict/31.sets-counter.test.ts.
+ * bump and rolled back leaves it one too high. Guarded by test/dict/31.sets-counter.test.ts.
  */
-export const D_SETS = 18;
-export const HEADER_WORDS = 20;
+export const D_SETS = 23;
+export const HEADER_WORDS = 32;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 
 // Index slots.

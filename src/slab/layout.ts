@@ -59,8 +59,9 @@ export const enum L {
    * 3: thread caches (H_CACHE_DIR, cache.ts): a version-2 process would free cached chunks.
    * 4: cache blocks of two pages, 32 entries a bin, and B_DRAIN (cache-layout.ts).
    * 5: H_POISON holds POISON_ON instead of 1.
+   * 6: H_LOCK_RECOVERIES on a line of its own (HEADER_WORDS 48).
    */
-  POOL_VERSION = 5,
+  POOL_VERSION = 6,
 
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,
@@ -98,7 +99,7 @@ export const enum L {
   H_LOCK_CONTENDED = 17,
   H_LOCK_SPINS = 18,
   H_LOCK_SLEEPS = 19,
-  H_LOCK_RECOVERIES = 20,
+  /** Word 20 is reserved (0): the takeover count moved to H_LOCK_RECOVERIES, line 2. */
   /**
    * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0
    * for the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a
@@ -118,7 +119,15 @@ export const enum L {
   SLEEPER_SLOTS = SLEEPER_WORDS * 32,
   /** Byte offset of the thread caches' directory page (cache.ts), 0 = none. Journaled. */
   H_CACHE_DIR = 28,
-  HEADER_WORDS = 32,
+  /**
+   * Lock takeovers, bumped under the lock at the start of every recovery. Alone on the
+   * header's third cache line: SharedDict's lock-free readers load it on every get
+   * (`pool.recoveriesWord`), and the lines above change on every lock acquisition (the lock
+   * word, the journal count, the acquisition counters). Guarded by
+   * test/slab/header-lines.test.ts.
+   */
+  H_LOCK_RECOVERIES = 32,
+  HEADER_WORDS = 48,
 
   /** Journal entries (two words each). One alloc or free writes at most MAX_OP_WRITES. */
   JOURNAL_CAPACITY = 1024,
