@@ -99,7 +99,7 @@ export const enum L {
   H_LOCK_CONTENDED = 17,
   H_LOCK_SPINS = 18,
   H_LOCK_SLEEPS = 19,
-  /** Word 20 is reserved (0): the takeover count moved to H_LOCK_RECOVERIES, line 2. */
+  /** Word 20 is reserved (0). */
   /**
    * Bit b (1..31) set when the free-run list for runs of exactly b pages is non-empty; bit 0
    * for the list of runs of >= FREE_BINS pages. Derived (not journaled), recomputed after a
