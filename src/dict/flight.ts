@@ -190,27 +190,47 @@ export class Flights {
     refresh: boolean,
   ): Promise<T> {
     const dict = this.dict;
-    const ttl = life.storeTtl;
     const marker = withPrefix(keyBytes, MARKER, 0);
     for (;;) {
       const seen = this.word.read(); // before the checks: a load ending after them changes it
       const hit = dict.get(key);
       if (hit !== undefined && !(refresh && this.isStale(key, life))) return hit as T;
       const self = this.owner.selfId;
-      if (dict.add(marker, self) !== FAILED) return this.load(key, marker, loader, ttl, true);
+      if (dict.add(marker, self) !== FAILED)
+        return this.loadHolding(key, marker, loader, life, refresh);
       if (dict.lastStatus !== DictStatus.EXISTS) {
         // No room even for the marker: load unprotected rather than wait for nobody.
-        return this.load(key, marker, loader, ttl, false);
+        return this.load(key, marker, loader, life.storeTtl, false);
       }
       if (refresh && hit !== undefined) return hit as T; // another caller is reloading it
       const holder = dict.get(marker);
       if (typeof holder === 'number' && holder !== self && this.owner.isOwnerDead(holder)) {
         if (this.takeOver(keyBytes, marker, holder))
-          return this.load(key, marker, loader, ttl, true);
+          return this.loadHolding(key, marker, loader, life, refresh);
         continue;
       }
       await this.word.changed(seen, LIVENESS_CHECK_MS);
     }
+  }
+
+  /**
+   * This thread holds the marker: load, unless a load elsewhere stored the value since this
+   * thread's get missed. That load stores, then deletes its marker, both under the lock, so
+   * it can end between the miss and the add that won the marker
+   * (test/dict/95.get-or-set.test.ts, "ends between the miss").
+   */
+  private loadHolding<T>(
+    key: string | Uint8Array,
+    marker: Uint8Array,
+    loader: (key: string | Uint8Array) => T | Promise<T>,
+    life: Lifetime,
+    refresh: boolean,
+  ): Promise<T> {
+    const stored = this.dict.get(key);
+    if (stored === undefined || (refresh && this.isStale(key, life)))
+      return this.load(key, marker, loader, life.storeTtl, true);
+    this.release(marker);
+    return Promise.resolve(stored as T);
   }
 
   /** Of all the waiters that found `dead` holding the marker, true for exactly one. */
@@ -239,9 +259,15 @@ export class Flights {
       this.dict.set(key, value, ttl); // a full dict keeps nothing: waiters then load again
       return value;
     } finally {
-      if (holdsMarker && this.dict.get(marker) === this.owner.selfId) this.dict.delete(marker);
-      this.word.bump();
+      if (holdsMarker) this.release(marker);
+      else this.word.bump();
     }
+  }
+
+  /** Ends this thread's flight: drops the marker if it is still ours, wakes the waiters. */
+  private release(marker: Uint8Array): void {
+    if (this.dict.get(marker) === this.owner.selfId) this.dict.delete(marker);
+    this.word.bump();
   }
 }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sharedDict } from '../../src/dict/declare.js';
 import type { SharedDict } from '../../src/dict/dict.js';
+import { openFlights, type FlightDict } from '../../src/dict/flight.js';
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { runFlight, type FlightMode, type FlightOutcome } from '../fixtures/flight-lib.js';
 import { uniqueNamespace } from '../helpers/shm.js';
@@ -80,6 +81,36 @@ describe('SharedDict.getOrSet and wrap', function () {
     expect(dict.ttl('cold')).to.be.within(4000, 5000);
     const bytes = await dict.getOrSet(new Uint8Array([1, 2]), () => Buffer.from('b'));
     expect(Buffer.from(bytes as Uint8Array).toString()).to.equal('b');
+    expect(markers(dict)).to.equal(0);
+  });
+
+  it('a load that ends between the miss and the marker add: its value is returned, the loader not called', async () => {
+    // Another process's loader stores the value and drops its marker just after this
+    // thread's get missed and just before its add of the marker (the add then succeeds).
+    let raced = false;
+    const racing: FlightDict = {
+      name: dict.name,
+      get lastStatus() {
+        return dict.lastStatus;
+      },
+      get: (k) => dict.get(k),
+      add: (k, v, ttl) => {
+        if (!raced && k instanceof Uint8Array && k[0] === 0xff) {
+          raced = true;
+          dict.set('raced', 'stored elsewhere');
+        }
+        return dict.add(k, v, ttl);
+      },
+      set: (k, v, ttl) => dict.set(k, v, ttl),
+      delete: (k) => dict.delete(k),
+      ttl: (k) => dict.ttl(k),
+    };
+    const flights = openFlights(racing, dict.session.host);
+    let calls = 0;
+    const value = await flights.getOrSet('raced', () => `loaded ${++calls}`);
+    expect(raced).to.equal(true);
+    expect(value).to.equal('stored elsewhere');
+    expect(calls, 'the origin was called again').to.equal(0);
     expect(markers(dict)).to.equal(0);
   });
 
