@@ -13,6 +13,7 @@
  *    [B_PENDING] offset a push or pop is moving (0 otherwise): see "Crashes" below
  *    [B_DRAIN]   1 when another thread ran out of memory: give everything back at the next
  *                call (a hint, written under the lock; the owner's lock-free paths check it)
+ *    [B_HELD]    a chunk the owner holds outside every bin, 0 = none (holding-pool.ts)
  *    bins from B_BINS, BIN_WORDS each: [COUNT, HITS, entry 0 .. entry CAP_MAX-1]
  *      bin c < nClasses: chunks of class c; bin nClasses + p - 1: runs of p pages (p <= 16)
  *  a cached chunk: its word 0 = TAG ^ offset, word 1 = owner id
@@ -36,7 +37,7 @@
  *   a cache or not; a chunk still tagged with the owner's id, just above COUNT and listed
  *   nowhere, is one it was popping (a completed pop clears the tag, a later push of it lists
  *   it). Whoever reclaims a dead owner's block frees every listed entry, such a chunk, and
- *   PENDING if it is listed nowhere: nothing leaks and nothing is freed twice
+ *   PENDING and HELD if listed nowhere (each once): nothing leaks and nothing is freed twice
  *   (test/slab/thread-cache.test.ts, "a thread that died mid-push or mid-pop"; the SIGKILL
  *   torture of test/crash/10).
  * - Bounded: a bin holds at most `caps[bin]` entries (at most CAP_MAX, and at most the
@@ -59,6 +60,7 @@ export const enum C {
   B_OWNER = 0,
   B_PENDING = 1,
   B_DRAIN = 2,
+  B_HELD = 3,
   B_BINS = 4,
   BIN_COUNT = 0,
   BIN_HITS = 1,

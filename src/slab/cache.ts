@@ -82,6 +82,7 @@ export function attachLocked(s: CacheHost): number {
   }
   const blk = internalRun(s, C.BLOCK_PAGES);
   if (blk === 0) {
+    dropDirectoryIfEmpty(s, dir); // none of the pool's pages stay parked for no block
     s.commit();
     return 0;
   }
@@ -284,19 +285,28 @@ export function reclaimLocked(s: CacheHost, slot: number): void {
   // A push (or a run's pop) the owner died in: the block it was moving is its alone.
   if (pending !== 0 && !listed.has(pending)) freePending(s, pending);
   jw(s, bw + C.B_PENDING, 0);
+  // A chunk it held (holding-pool.ts), unless one of the above freed it already.
+  const held = u32[bw + C.B_HELD];
+  if (held !== 0 && held !== pending && !listed.has(held)) freePending(s, held);
+  jw(s, bw + C.B_HELD, 0);
   jw(s, (dir >>> 2) + slot, 0);
   if (locate(s, blk) !== LOC_CHUNK) freeRun(s);
-  // The last block gone: the directory goes too, so an idle pool is all free pages again.
-  let empty = true;
-  for (let i = 0; i < C.DIR_SLOTS && empty; i++) empty = u32[(dir >>> 2) + i] === 0;
-  if (empty) {
-    jw(s, s.base + L.H_CACHE_DIR, 0);
-    if (locate(s, dir) !== LOC_CHUNK) freeRun(s);
-  }
+  dropDirectoryIfEmpty(s, dir);
   s.commit();
 }
 
-/** Frees `o`, a dead owner's PENDING block, if it is still allocated (marked or not). */
+/**
+ * The last block gone (or none made): the directory goes too, so an idle pool is all free
+ * pages again (test/slab/thread-cache.test.ts). Journaled.
+ */
+function dropDirectoryIfEmpty(s: CacheHost, dir: number): void {
+  const u32 = s.u32;
+  for (let i = 0; i < C.DIR_SLOTS; i++) if (u32[(dir >>> 2) + i] !== 0) return;
+  jw(s, s.base + L.H_CACHE_DIR, 0);
+  if (locate(s, dir) !== LOC_CHUNK) freeRun(s);
+}
+
+/** Frees `o`, a dead owner's PENDING or HELD block, if it is still allocated (marked or not). */
 function freePending(s: CacheHost, o: number): void {
   if (o < s.dataStart || o >= s.dataEnd || (o & 7) !== 0) return;
   let bin = cacheBinOf(s, o, true);

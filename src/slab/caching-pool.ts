@@ -12,7 +12,7 @@ import {
   reclaimLocked,
   refillLocked,
 } from './cache.js';
-import { C, cacheBinOf, popRun } from './cache-layout.js';
+import { C, cacheBinOf, isOnePageRun, popRun } from './cache-layout.js';
 import { locate } from './chunks.js';
 import { L } from './layout.js';
 import { LockingPool } from './locking.js';
@@ -95,7 +95,7 @@ export abstract class CachingPool extends LockingPool {
   }
 
   /** Under the lock: the caller's block if it is of this pool generation, else 0. */
-  private currentBlock(): number {
+  protected currentBlock(): number {
     if (this.cacheWord !== 0 && this.cacheGen !== this.u32[this.base + L.H_GENERATION]) {
       // The pool was reset: every block went with it. Attach a new one when due.
       this.cacheWord = 0;
@@ -105,7 +105,7 @@ export abstract class CachingPool extends LockingPool {
   }
 
   /** Under the lock: empties the caller's block if another thread asked (B_DRAIN). */
-  private drainIfAsked(bw: number): number {
+  protected drainIfAsked(bw: number): number {
     if (bw !== 0 && this.u32[bw + C.B_DRAIN] !== 0) {
       this.u32[bw + C.B_DRAIN] = 0;
       drainLocked(this, bw);
@@ -114,7 +114,7 @@ export abstract class CachingPool extends LockingPool {
   }
 
   /** Under the lock: the caller's cache block (word index), attaching it if due; 0 = none. */
-  private cacheBlock(): number {
+  protected cacheBlock(): number {
     if (this.currentBlock() === 0 && this.cacheAttach) {
       this.cacheAttach = false;
       this.cacheWord = attachLocked(this);
@@ -125,7 +125,7 @@ export abstract class CachingPool extends LockingPool {
   }
 
   /** Takes back the request and failure counted for a failed allocation of `size`. */
-  private uncountFailure(size: number): void {
+  protected uncountFailure(size: number): void {
     const u32 = this.u32;
     if (size > this.classes.maxSize) {
       u32[this.base + L.H_PAGE_REQS]--;
@@ -153,10 +153,12 @@ export abstract class CachingPool extends LockingPool {
   releaseThreadCache(keepCaching = false): void {
     const had = this.cacheWord !== 0;
     this.cacheAttach = keepCaching && this.cacheEnabled;
-    if (!had) return;
+    // No block of its own: the slot may still hold one of a holder that died before this
+    // thread took the slot (attaching reclaims it, but this thread never attached).
+    if (!had && !this.slotHoldsBlock()) return;
     this.lock();
     try {
-      if (this.cacheGen === this.generation)
+      if (!had || this.cacheGen === this.generation)
         reclaimLocked(this, (this.owner.selfId - 1) % C.DIR_SLOTS);
     } catch (err) {
       throw this.foreign(err);
@@ -164,6 +166,14 @@ export abstract class CachingPool extends LockingPool {
       this.cacheWord = 0;
       this.unlock();
     }
+  }
+
+  /** Lock-free peek: the caller's directory slot names a block (a hint; checked under the lock). */
+  private slotHoldsBlock(): boolean {
+    if (this.owner.selfId === 0) return false;
+    const dir = this.u32[this.base + L.H_CACHE_DIR];
+    if (dir === 0 || !isOnePageRun(this, dir)) return false;
+    return this.u32[(dir >>> 2) + ((this.owner.selfId - 1) % C.DIR_SLOTS)] !== 0;
   }
 
   /**

@@ -60,8 +60,9 @@ export const enum L {
    * 4: cache blocks of two pages, 32 entries a bin, and B_DRAIN (cache-layout.ts).
    * 5: H_POISON holds POISON_ON instead of 1.
    * 6: H_LOCK_RECOVERIES on a line of its own (HEADER_WORDS 48).
+   * 7: B_HELD, a chunk held outside the bins (holding-pool.ts): a version-6 reclaimer leaks it.
    */
-  POOL_VERSION = 6,
+  POOL_VERSION = 7,
 
   PAGE_SIZE = 4096,
   PAGE_SHIFT = 12,

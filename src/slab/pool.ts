@@ -4,9 +4,9 @@
  *
  * Files: layout.ts (word map), sizeclass.ts, format.ts, journal.ts, pages.ts (page runs),
  * chunks.ts (slabs, bad-free detection), locking.ts (lock, takeover, recovery; the contended
- * path in lock.ts), verify.ts, stats.ts; cache*.ts and caching-pool.ts (thread caches). This
- * class adds creation, attachment and allocation to CachingPool (which extends LockingPool and
- * PoolState, so hot paths read plain fields).
+ * path in lock.ts), verify.ts, stats.ts; cache*.ts, caching-pool.ts and holding-pool.ts (thread caches). This
+ * class adds creation, attachment and allocation to HoldingPool (which extends CachingPool,
+ * LockingPool and PoolState, so hot paths read plain fields).
  */
 import { LockError, ShmzoneArgumentError, SlabCorruptionError, describeValue } from '../errors.js';
 import type { OwnerIdentity, PoolStats, SizeClassMode } from './api.js';
@@ -26,7 +26,7 @@ import { C, cacheBinOf, pushRun } from './cache-layout.js';
 import { formatPool } from './format.js';
 import { journalOverflow, journalWrite } from './journal.js';
 import { L, computeGeometry } from './layout.js';
-import { CachingPool } from './caching-pool.js';
+import { HoldingPool } from './holding-pool.js';
 import { freePages } from './pages.js';
 import { DEFAULT_SIZE_CLASS_MODE, K, MODE_CODES, MODE_NAMES, sizeClasses } from './sizeclass.js';
 import { collectStats } from './stats.js';
@@ -35,7 +35,7 @@ import { checkRegion, FOUR_GIB, type SlabPoolOptions } from './pool-options.js';
 
 export type { SlabPoolOptions };
 
-export class SlabPool extends CachingPool {
+export class SlabPool extends HoldingPool {
   private constructor(
     buffer: SharedArrayBuffer,
     byteOffset: number,

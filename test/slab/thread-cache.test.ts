@@ -9,7 +9,7 @@ import { SlabPool } from '../../src/slab/pool.js';
 import { L } from '../../src/slab/layout.js';
 import { binCount, C } from '../../src/slab/cache-layout.js';
 import { sizeClasses } from '../../src/slab/sizeclass.js';
-import { MiB, survivorAndVictim, thrown, xorshift32 } from './util.js';
+import { MiB, owner, survivorAndVictim, thrown, xorshift32 } from './util.js';
 
 /** Two owners of one pool with caches: `a` (id 1) sees `b` (id 2) as dead when asked. */
 function twoOwners(bytes = 16 * MiB): { a: SlabPool; b: SlabPool } {
@@ -233,6 +233,32 @@ function binCountOf(p: SlabPool, bin: number): number {
       });
     }
   }
+
+  it('an attach that finds a page for the directory but none for the block keeps neither', () => {
+    const { a, b } = twoOwners();
+    a.lock(); // fill through the locked path (no cache), leaving two free pages
+    while (a.freeSpace() > 2 * L.PAGE_SIZE) {
+      a.allocLocked(a.freeSpace() > 64 * L.PAGE_SIZE ? 32 * L.PAGE_SIZE : L.PAGE_SIZE);
+      a.commit();
+    }
+    a.unlock();
+    expect(b.alloc(64)).to.not.equal(0); // its slab takes one page; the attach fails
+    expect(b.cacheWord).to.equal(0);
+    expect(b.u32[b.base + L.H_CACHE_DIR], 'no directory left without a block').to.equal(0);
+    expect(b.freeSpace()).to.equal(L.PAGE_SIZE);
+    b.verify();
+  });
+
+  it('a thread that never attached gives back the block its slot\u2019s dead predecessor left', () => {
+    const { sab, survivor: a, victim: b } = survivorAndVictim(16 * MiB, 16 * MiB, true);
+    b.free(b.alloc(300)); // owner id 2 has a block in slot 1, then dies
+    // The slot's next holder (id 130: slot 1, the next generation) never allocates.
+    const next = SlabPool.open(sab, 0, owner(130), { threadCache: true });
+    expect(allFree(a)).to.equal(false);
+    next.releaseThreadCache();
+    expect(allFree(a), 'the predecessor\u2019s block went back').to.equal(true);
+    a.verify();
+  });
 
   it('a reset pool (new generation) drops the old blocks; the cache works again after it', () => {
     const { a } = twoOwners();
