@@ -38,6 +38,17 @@ export interface DictPool {
   usableSize(offset: number): number;
   /** Caller holds the lock: re-initialise the pool EMPTY (new generation) after damage. */
   resetDamaged(reason: string): void;
+  /**
+   * Held chunks (src/slab/holding-pool.ts): a store builds its entry in one before the lock
+   * and gives the entry it replaced back after it. Absent in pools without them: every
+   * allocation and free then happens under the lock.
+   */
+  takeHeld?(size: number): number;
+  heldLocked?(offset: number): number;
+  keepHeld?(): void;
+  holdForFree?(offset: number): boolean;
+  allocRefilling?(size: number): number;
+  releaseHeld?(): void;
   /** Who takes the lock in this thread; absent in bare test pools (getOrSet needs it). */
   readonly owner?: OwnerIdentity;
 }

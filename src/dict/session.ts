@@ -78,6 +78,8 @@ export class DictSession {
    * costs ~40 ns, which every other writer would wait for).
    */
   writeNow = 0;
+  /** Byte offset of the entry store() built before the lock in a held chunk (held-entry.ts). */
+  heldEntry = 0;
   // Derived from the header, refreshed when the zone's ROOT changes (`syncLocked`).
   seqW = 0;
   refOff = 0;
@@ -276,6 +278,9 @@ export function locked<A, B, C, D, R>(
     throw afterLockedError(s.pool, s.name, err, generation);
   } finally {
     s.pool.unlock();
+    // A chunk a store built its entry in and did not link, or the entry it replaced
+    // (src/dict/held-entry.ts): back to the thread cache, after the lock.
+    s.pool.releaseHeld?.();
   }
 }
 

@@ -7,14 +7,7 @@
  */
 import { DictError } from '../errors.js';
 import type { DictValue } from './codec.js';
-import {
-  allocationCeiling,
-  entryDrop,
-  entryFill,
-  entryRetire,
-  entrySize,
-  reapGraveyard,
-} from './entries.js';
+import { allocationCeiling, entryDrop, entryFill, entrySize, reapGraveyard } from './entries.js';
 import { expireStep } from './expiry.js';
 import {
   D_BYTES8,
@@ -31,7 +24,8 @@ import { lruPushHead, lruReplace, lruTouch } from './lru.js';
 import { fitsInPlace, overwriteInPlace, OverwriteScratch } from './overwrite.js';
 import { locked, type DictSession } from './session.js';
 import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from './status.js';
-import { tableBelowGrow, tableGrow, tableHasRoom, tableInsert, tableSetRef } from './table.js';
+import { tableInsert, tableSetRef } from './table.js';
+import { buildBeforeLock, claimBuiltEntry, retireReplaced, roomForOneMore } from './held-entry.js';
 import { checkFlags, checkNumber, checkTtl, expiryAt } from './validate.js';
 import { warmBeforeStore } from './warm.js';
 
@@ -69,7 +63,12 @@ export function store(
   const ttlMs = checkTtl(ttl);
   const fl = checkFlags(flags);
   warmBeforeStore(s);
-  return locked(s, true, storeBody, mode | (evict ? EVICT : 0), value as DictValue, ttlMs, fl);
+  buildBeforeLock(s, vi.type, vi.length, value as DictValue, ttlMs, fl);
+  try {
+    return locked(s, true, storeBody, mode | (evict ? EVICT : 0), value as DictValue, ttlMs, fl);
+  } finally {
+    s.heldEntry = 0; // unused (an add of a live key, say): `locked` gave the chunk back
+  }
 }
 
 /** `store`'s mode argument carries `evict` in this bit. */
@@ -118,7 +117,8 @@ export function storeLocked(
   const c = s.core;
   const k = s.key;
   const size = entrySize(k.length, type, vlen);
-  let off = reserve(s, size, old === 0, old, evict && old === 0);
+  const built = claimBuiltEntry(s, old === 0);
+  let off = built !== 0 ? built : reserve(s, size, old === 0, old, evict && old === 0);
   if (off === 0 && old !== 0) {
     if (fitsInPlace(c, old, s.pool.usableSize(old * 8), type, vlen)) {
       s.overwriteScratch ??= new OverwriteScratch();
@@ -133,14 +133,14 @@ export function storeLocked(
     s.lastStatus = s.forcible ? DictStatus.NO_MEMORY_FORCIBLE : DictStatus.NO_MEMORY;
     return FAILED;
   }
-  entryFill(c, off, k.hash, k.bytes, k.length, type, vlen, flags, at, value);
+  if (built === 0) entryFill(c, off, k.hash, k.bytes, k.length, type, vlen, flags, at, value);
   const e = off / 8;
   if (s.forcible && old !== 0) s.lookup(); // evictions may have shifted slots
   const sw = s.enter();
   if (old !== 0) {
     tableSetRef(c, s.slot, e);
     lruReplace(c, old, e);
-    entryRetire(c, old);
+    retireReplaced(s, old);
   } else {
     tableInsert(c, k.hash, e);
     lruPushHead(c, e);
@@ -179,9 +179,10 @@ function reserve(
   let freed8 = 0;
   const budget8 = (EVICTION_BYTES_FACTOR * (size + 4096)) / 8;
   for (let tries = 0; ; tries++) {
-    if (needSlot && !tableBelowGrow(c) && tableGrow(c)) pool.commit();
-    if (!needSlot || tableHasRoom(c)) {
-      const off = pool.allocLocked(size);
+    if (!needSlot || roomForOneMore(s)) {
+      // Refilling: the thread cache gets chunks for the next store's build (held-entry.ts).
+      const off =
+        pool.allocRefilling !== undefined ? pool.allocRefilling(size) : pool.allocLocked(size);
       if (off !== 0) {
         s.forcible = forcible;
         return off;

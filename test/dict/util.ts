@@ -24,19 +24,22 @@ export interface TestDict {
   clock: FakeClock;
 }
 
-/** A dict in a fresh `size`-byte pool over in-process shared memory. */
+/**
+ * A dict in a fresh `size`-byte pool over in-process shared memory; `threadCache: true` gives
+ * the pool thread caches, as in a zone, so that stores build entries before the lock.
+ */
 export function makeDict(
   size = 4 * MiB,
-  options: SharedDictOptions & { sizeClasses?: 'pow2' | 'fine' } = {},
+  options: SharedDictOptions & { sizeClasses?: 'pow2' | 'fine'; threadCache?: boolean } = {},
 ): TestDict {
-  const { sizeClasses, ...opts } = options;
+  const { sizeClasses, threadCache, ...opts } = options;
   const sab = new SharedArrayBuffer(size);
   const pool = SlabPool.create(
     sab,
     0,
     size,
     { selfId: 1, isOwnerDead: () => false },
-    sizeClasses ? { sizeClasses } : {},
+    { ...(sizeClasses ? { sizeClasses } : {}), threadCache: threadCache === true },
   );
   const clock = new FakeClock();
   const host: DictHost = { pool, root: 0 };
