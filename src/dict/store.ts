@@ -67,7 +67,10 @@ export function store(
   try {
     return locked(s, true, storeBody, mode | (evict ? EVICT : 0), value as DictValue, ttlMs, fl);
   } finally {
-    s.heldEntry = 0; // unused (an add of a live key, say): `locked` gave the chunk back
+    // Not linked (an add of a live key, say): `locked` gave the chunk back after the lock;
+    // a lock or sync that threw never got there.
+    s.heldEntry = 0;
+    s.pool.releaseHeld?.();
   }
 }
 

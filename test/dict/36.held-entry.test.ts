@@ -69,6 +69,24 @@ const usedBytes = (p: SlabPool): string =>
       dict.verify();
     });
 
+    it('a lock that throws after the build: the chunk goes back, the next store builds again', () => {
+      const { dict, pool } = makeDict(16 * MiB, { threadCache: true });
+      for (let i = 0; i < 10; i++) dict.set(`k${i}`, 'x'.repeat(100));
+      const lock = pool.lock;
+      pool.lock = () => {
+        pool.lock = lock;
+        throw new Error('lock failed');
+      };
+      expect(() => dict.set('k1', 'y'.repeat(100))).to.throw('lock failed');
+      expect(pool.u32[pool.cacheWord + C.B_HELD], 'nothing held').to.equal(0);
+      expect(dict.get('k1')).to.equal('x'.repeat(100));
+      const n = lockedCalls(pool, () => dict.set('k1', 'y'.repeat(100)));
+      expect(n, 'the held path again').to.deep.equal({ allocs: 0, frees: 0 });
+      expect(dict.get('k1')).to.equal('y'.repeat(100));
+      dict.verify();
+      pool.verify();
+    });
+
     it('a flush_all between the build and the link: the entry is live in the new generation', () => {
       const { dict, pool } = makeDict(16 * MiB, { threadCache: true });
       for (let i = 0; i < 10; i++) dict.set(`k${i}`, 'x'.repeat(100));
