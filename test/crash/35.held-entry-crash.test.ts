@@ -14,6 +14,7 @@ import { sharedDict } from '../../src/dict/index.js';
 import type { SlabPool } from '../../src/slab/pool.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture } from '../helpers/processes.js';
+import { takeOverAndVerify } from './util.js';
 
 const SIZE = 1024 * 1024;
 const OLD = 'old:' + 'o'.repeat(150);
@@ -49,12 +50,7 @@ async function crashAt(at: At, k: number): Promise<Outcome> {
     if (!died) expect(exit.code, child.stderr()).to.equal(0);
     const target = dict.get('target'); // takes the lock over if the child died holding it
     reg.get('d').reapDeadPeers(); // gives back the dead child's cache block and held chunk
-    pool.lock();
-    try {
-      pool.verify();
-    } finally {
-      pool.unlock();
-    }
+    expect(takeOverAndVerify(pool), `${at} ${k}: the pool verifies`).to.equal(undefined);
     dict.verify();
     for (let i = 0; i < 20; i++) expect(dict.get(`k${i}`), `${at} ${k}: k${i}`).to.equal(`v${i}`);
     // The child's warm-up key stays; the store replaced one entry by one of the same class.

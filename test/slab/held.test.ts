@@ -33,6 +33,16 @@ function stocked(p: SlabPool, n: number): void {
   expect(bin(p).count()).to.be.at.least(n);
 }
 
+/** A live chunk of `p`, unlinked and held for a free after the lock (committed); returned. */
+function heldForFree(p: SlabPool): number {
+  const x = p.alloc(SIZE);
+  p.lock();
+  expect(p.holdForFree(x)).to.equal(true);
+  p.commit();
+  p.unlock();
+  return x;
+}
+
 (process.env.SHMZONE_DEBUG === '1' ? describe.skip : describe)('slab held chunks', () => {
   it('takeHeld pops a cached chunk without the lock; HELD names it; it counts as used', () => {
     const { a } = twoOwners();
@@ -206,25 +216,11 @@ function stocked(p: SlabPool, n: number): void {
       },
       false,
     ],
-    [
-      'after holdForFree committed, before the push',
-      (b) => {
-        const x = b.alloc(SIZE);
-        b.lock();
-        b.holdForFree(x);
-        b.commit();
-        b.unlock();
-      },
-      false,
-    ],
+    ['after holdForFree committed, before the push', (b) => void heldForFree(b), false],
     [
       'in the push, PENDING set',
       (b) => {
-        const x = b.alloc(SIZE);
-        b.lock();
-        b.holdForFree(x);
-        b.commit();
-        b.unlock();
+        const x = heldForFree(b);
         b.u32[b.cacheWord + C.B_PENDING] = x;
         b.u32[x >>> 2] = (C.TAG ^ x) >>> 0;
         b.u32[(x >>> 2) + 1] = b.cacheOwner;
@@ -234,14 +230,9 @@ function stocked(p: SlabPool, n: number): void {
     [
       'in the push, listed, before HELD = 0',
       (b) => {
-        const x = b.alloc(SIZE);
-        b.lock();
-        b.holdForFree(x);
-        b.commit();
-        b.unlock();
-        const hold = b.u32[b.cacheWord + C.B_HELD];
+        const x = heldForFree(b);
         b.releaseHeld();
-        b.u32[b.cacheWord + C.B_HELD] = hold;
+        b.u32[b.cacheWord + C.B_HELD] = x;
       },
       false,
     ],
