@@ -7,8 +7,11 @@
  * (docs/performance.md, "SharedDict C1", Writes).
  *
  * Nothing reaches a held entry before it is linked: readers find entries through the index
- * only, and the link is journaled with the release of the hold in one commit
- * (test/dict/36.held-entry.test.ts; test/crash/30 kills writers anywhere in it).
+ * only, and the link is journaled with the release of the hold in one commit. The replaced
+ * entry is reused only after the stripe section of its unlink has ended, so a lock-free reader
+ * still reading it fails its seqlock check (seqlock.ts). Tests: test/dict/36.held-entry;
+ * test/crash/35 kills a store at each of its points, test/crash/30 and 32 kill writer
+ * processes and threads at random.
  */
 import type { DictValue } from './codec.js';
 import { entryFill, entryRetire, entrySize, entryUnits } from './entries.js';
