@@ -3,7 +3,8 @@
  * stacks of free chunks, and of short page runs, per size class in a block of its own inside
  * the pool, so that most `alloc()` and `free()` calls take no lock and write no journal
  * (jemalloc's tcache; nginx has none). Refill and flush move chunks in batches under one lock
- * acquisition. The locked calls (`allocLocked`, `freeLocked`, the dict's) never use them.
+ * acquisition. The locked calls (`allocLocked`, `freeLocked`) never use them; held chunks
+ * (holding-pool.ts) are how a caller that locks, as the dict's store, builds in them.
  *
  * ```
  *  pool header word H_CACHE_DIR: byte offset of the directory page (0 = no caches yet)
