@@ -6,6 +6,10 @@
  *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,has,getInto,mixed,set,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
+ *   node dist/bench/dict/micro.js --values=string --only=map,get,get-local   (100-character
+ *     strings; get-local reads through a second SharedDict on the zone with localCache on;
+ *     mixed-local is mixed with its gets through that object; --local=<keys> sets its size,
+ *     default 2^20; --skewed draws keys from a skewed distribution instead of a uniform one)
  *   node dist/bench/dict/micro.js --huge --only=map,get,get-huge   (needs a hugetlbfs mount and
  *     32 free huge pages: the same dict also on hugePages: true, interleaved with `get`)
  *
@@ -31,6 +35,10 @@ const nkeys = Number(arg('keys', '100000'));
 
 const registry = new ZoneRegistry({ namespace: `micro${process.pid}`, mode: 'owner' });
 const dict: SharedDict = sharedDict(registry, 'c1', '64m');
+/** The same zone through an object that keeps decoded values (the localCache option). */
+const localDict: SharedDict = sharedDict(registry, 'c1', '64m', {
+  localCache: Number(arg('local', String(1 << 20))),
+});
 await registry.start();
 const hugeRegistry = args.includes('--huge')
   ? new ZoneRegistry({ namespace: `microh${process.pid}`, mode: 'owner', hugePages: true })
@@ -38,10 +46,14 @@ const hugeRegistry = args.includes('--huge')
 const hugeDict = hugeRegistry && sharedDict(hugeRegistry, 'c1', '64m');
 await hugeRegistry?.start();
 const keys = makeKeys(nkeys);
-const values = makeValues(nkeys);
+const stringValues = arg('values', 'bytes') === 'string';
+// Strings: each value's 100 bytes as latin1 characters of 'a'..'p' (so also 100 UTF-8 bytes).
+const values: (Buffer | string)[] = stringValues
+  ? makeValues(nkeys).map((b) => Array.from(b, (x) => String.fromCharCode(97 + (x & 15))).join(''))
+  : makeValues(nkeys);
 // The Map and the counters only when a selected run uses them: they share the caches with
 // the dict, so `--only=get,has,getInto` measures the dict with nothing else in the heap.
-const map = new Map<string, Buffer>();
+const map = new Map<string, Buffer | string>();
 const withMap = only.some((n) => n.startsWith('map'));
 for (let i = 0; i < keys.length; i++) {
   dict.set(keys[i], values[i]);
@@ -51,6 +63,11 @@ for (let i = 0; i < keys.length; i++) {
 const numKeys = only.includes('incr') ? keys.map((k) => `n${k}`) : [];
 for (const k of numKeys) dict.set(k, 0);
 const stream = makeStream(ops, 0, nkeys);
+if (args.includes('--skewed')) {
+  // Key floor(n * u^3) for u uniform in [0, 1): the first 1% of keys get 21% of the
+  // operations, the first 10% get 46%.
+  for (let i = 0; i < ops; i++) stream[i] = Math.floor(nkeys * (stream[i] / nkeys) ** 3);
+}
 const target = new Uint8Array(256);
 let sink = 0;
 
@@ -64,7 +81,8 @@ const runs: Record<string, Run> = {
   'map-touch': (n) => {
     for (let i = 0; i < n; i++) {
       const v = map.get(keys[stream[i]]);
-      if (v !== undefined) sink += v[0] + v[v.length - 1];
+      if (typeof v === 'string') sink += v.charCodeAt(0) + v.charCodeAt(v.length - 1);
+      else if (v !== undefined) sink += v[0] + v[v.length - 1];
     }
   },
   'map-mixed': (n) => {
@@ -76,6 +94,9 @@ const runs: Record<string, Run> = {
   },
   get: (n) => {
     for (let i = 0; i < n; i++) if (dict.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  'get-local': (n) => {
+    for (let i = 0; i < n; i++) if (localDict.get(keys[stream[i]]) !== undefined) sink++;
   },
   'get-huge': (n) => {
     const d = hugeDict as SharedDict;
@@ -92,6 +113,15 @@ const runs: Record<string, Run> = {
       const k = stream[i];
       if (i % 10 === 0) dict.set(keys[k], values[k]);
       else if (dict.get(keys[k]) !== undefined) sink++;
+    }
+  },
+  // As mixed, with the gets through the localCache object: every set moves its key's version
+  // (and those of the keys sharing its bucket), so the next get of them reads shared memory.
+  'mixed-local': (n) => {
+    for (let i = 0; i < n; i++) {
+      const k = stream[i];
+      if (i % 10 === 0) dict.set(keys[k], values[k]);
+      else if (localDict.get(keys[k]) !== undefined) sink++;
     }
   },
   // Every operation a set: the write path alone (an overwrite of a key of the same size).
@@ -127,7 +157,13 @@ for (const n of names) {
   const m = median(ns[n]);
   let ratio = '';
   const base =
-    n === 'mixed' ? 'map-mixed' : n === 'set' ? 'map-set' : n === 'get-huge' ? 'get' : 'map';
+    n === 'mixed' || n === 'mixed-local'
+      ? 'map-mixed'
+      : n === 'set'
+        ? 'map-set'
+        : n === 'get-huge'
+          ? 'get'
+          : 'map';
   if (n !== base && ns[base] !== undefined) {
     const per = ns[n].map((x, i) => ns[base][i] / x);
     ratio = `  ${base === 'get' ? 'get' : 'Map'}/this = ${median(per).toFixed(3)} (per-round median)`;

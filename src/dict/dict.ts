@@ -24,6 +24,7 @@ import type { DictCore } from './core.js';
 import { DictError, describeValue } from '../errors.js';
 import { openFlights, type Flights, type GetOrSetOptions, type WrapOptions } from './flight.js';
 import { llen, pop, push } from './list-ops.js';
+import { LOCAL_MAX_KEYS, LOCAL_MISS, localGet } from './local-cache.js';
 import type { DictHost } from './pool.js';
 import { read, READ_GET, READ_HAS, READ_INTO, READ_STALE } from './reads.js';
 import { DictSession } from './session.js';
@@ -74,10 +75,24 @@ export class SharedDict {
         `The "evictionTries" option must be an integer >= 0, got ${tries}`,
       );
     }
+    const localCache = options.localCache ?? 0;
+    if (!Number.isInteger(localCache) || localCache < 0 || localCache > LOCAL_MAX_KEYS) {
+      throw new DictError(
+        'ERR_DICT_OPTION',
+        `The "localCache" option must be an integer from 0 to ${LOCAL_MAX_KEYS}, got ${String(localCache)}`,
+      );
+    }
+    if (localCache > 0 && options.reads === 'locked') {
+      throw new DictError(
+        'ERR_DICT_OPTION',
+        `The "localCache" option needs reads: 'seqlock' (locked reads move every hit in the LRU)`,
+      );
+    }
     this.session = new DictSession(name, {
       now,
       lockedReads: options.reads === 'locked',
       tries,
+      localCache,
       codecs: new ValueCodecs(options.codec),
     });
     if (host !== undefined) this.attach(host);
@@ -138,8 +153,18 @@ export class SharedDict {
    * as a fresh Buffer. Throws DictError ERR_DICT_KEY_* on a bad key.
    */
   get<T = unknown>(key: string | Uint8Array): T | undefined {
-    this.session.key.load(key);
-    const v = read(this.session, READ_GET);
+    const s = this.session;
+    const local = s.local;
+    if (local !== null && typeof key === 'string') {
+      const kept = localGet(s, local, key);
+      if (kept !== LOCAL_MISS) return kept as T;
+      s.key.load(key);
+      // Consumed (and cleared) by the read below, so no other read can keep under this key.
+      s.localKey = key;
+    } else {
+      s.key.load(key);
+    }
+    const v = read(s, READ_GET);
     return (typeof v === 'object' && v instanceof EncodedValue ? this.decoded(v) : v) as
       T | undefined;
   }

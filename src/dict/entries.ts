@@ -11,6 +11,7 @@ import { expHi, expLo } from './core.js';
 import { writeValue, type DictValue } from './codec.js';
 import {
   D_REF_MASK,
+  D_VER_MASK,
   HEADER_BYTES,
   SEQ_BYTES,
   STATS_BYTES,
@@ -41,6 +42,7 @@ import { listClear } from './lists.js';
 import { lruUnlink } from './lru.js';
 import { seqEnter, seqLeave, stripeWord } from './seqlock.js';
 import { tableRemove, tableWord } from './table.js';
+import { bumpKeyVersion } from './versions.js';
 
 /** Keys up to this many bytes are copied into an entry by a loop rather than `set`. */
 const KEY_LOOP_MAX = 64;
@@ -138,6 +140,7 @@ export function entryDrop(c: DictCore, slot: number, e: number): void {
   const h = c.u32[e * 2 + E_HASH];
   const sw = stripeWord(c.u32[c.hw + D_SEQ] * 2, h);
   seqEnter(c.i32, sw);
+  bumpKeyVersion(c, h);
   tableRemove(c, slot, h >>> SEQ_STRIPE_SHIFT);
   lruUnlink(c, e);
   entryRetire(c, e);
@@ -165,13 +168,15 @@ export function reapGraveyard(c: DictCore): void {
 
 /**
  * An upper bound on any one chunk the dict could ever get: the zone minus the dict's fixed
- * areas (header, index, seqlock and stats lines, refbits). A store larger than this fails at
+ * areas (header, index, seqlock and stats lines, refbits, versions). A store larger than this fails at
  * once with NO_MEMORY and evicts nothing (test/dict/70.eviction.test.ts, "never fits").
  */
 export function allocationCeiling(c: DictCore): number {
   const u32 = c.u32;
   const hw = c.hw;
   const index = (u32[hw + D_MASK] + 1) * SLOT_WORDS * 4;
-  const fixed = HEADER_BYTES + index + SEQ_BYTES + STATS_BYTES + u32[hw + D_REF_MASK] + 1;
+  const refbits = u32[hw + D_REF_MASK] + 1;
+  const versions = (u32[hw + D_VER_MASK] + 1) * 4;
+  const fixed = HEADER_BYTES + index + SEQ_BYTES + STATS_BYTES + refbits + versions;
   return c.pool.capacity - fixed;
 }

@@ -14,6 +14,8 @@ import {
   D_STATS,
   D_TABLE,
   D_VERSION,
+  D_VERSIONS,
+  D_VER_MASK,
   DICT_MAGIC,
   DICT_VERSION,
   HEADER_BYTES,
@@ -24,6 +26,7 @@ import {
   STATS_BYTES,
   TABLE_MIN_SLOTS,
   refbitsFor,
+  versionsFor,
 } from './layout.js';
 
 /**
@@ -33,7 +36,15 @@ import {
  */
 export function dictCreateLocked(pool: DictPool): number {
   const refbits = refbitsFor(pool.capacity);
-  const sizes = [HEADER_BYTES, TABLE_MIN_SLOTS * SLOT_WORDS * 4, SEQ_BYTES, STATS_BYTES, refbits];
+  const versions = versionsFor(refbits);
+  const sizes = [
+    HEADER_BYTES,
+    TABLE_MIN_SLOTS * SLOT_WORDS * 4,
+    SEQ_BYTES,
+    STATS_BYTES,
+    refbits,
+    versions * 4,
+  ];
   const offs: number[] = [];
   for (const size of sizes) {
     const off = pool.callocLocked(size);
@@ -46,7 +57,7 @@ export function dictCreateLocked(pool: DictPool): number {
     }
     offs.push(off);
   }
-  const [hdr, table, seq, stats, bits] = offs;
+  const [hdr, table, seq, stats, bits, vers] = offs;
   const u32 = pool.u32;
   const hw = hdr / 4;
   u32[hw + D_VERSION] = DICT_VERSION;
@@ -56,6 +67,8 @@ export function dictCreateLocked(pool: DictPool): number {
   u32[hw + D_STATS] = stats / 8;
   u32[hw + D_REFBITS] = bits / 8;
   u32[hw + D_REF_MASK] = refbits - 1;
+  u32[hw + D_VERSIONS] = vers / 8;
+  u32[hw + D_VER_MASK] = versions - 1;
   u32[hw + D_POOL_GEN] = pool.generation;
   // Born repaired: recoveries up to now happened before this dict existed.
   u32[hw + D_REPAIRED] = u32[pool.recoveriesWord];

@@ -13,7 +13,7 @@
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
  *      | MAGIC  |VERSION | TABLE  |  MASK  |FLUSHGEN| REFBITS|REF_MASK| STATS  |  line 0:
  *      +--------+--------+--------+--------+--------+--------+--------+--------+  what
- *      |  SEQ   |POOL_GEN|REPAIRED| (reserved, 0)                              |  readers load
+ *      |  SEQ   |POOL_GEN|REPAIRED|VERSIONS|VER_MASK| (reserved, 0)            |  readers load
  *      +--------+--------+--------+--------+--------+--------+--------+--------+
  *   16 | COUNT  |LRU_HEAD|LRU_TAIL| BYTES8 |EVICTED |EXPIRED | GRAVE  |  SETS  |  line 1:
  *      +--------+--------+--------+--------+--------+--------+--------+--------+  what
@@ -74,6 +74,13 @@
  * float64 hits at word 0..1, float64 misses at word 2..3. Readers bump their own line with a
  * plain add (no lock, no Atomics): two peers sharing a line may lose a count, nothing else.
  *
+ * VERSIONS: VER_MASK + 1 u32 words (a power of two), one per key bucket (`hash & VER_MASK`).
+ * Every writer section that changes what a get of a key returns (store, delete, evict, expire,
+ * incr, list change) adds 1 to its bucket's word under the lock, right after entering the
+ * key's stripe (`bumpKeyVersion`, versions.ts). A per-process local cache keeps a decoded value
+ * with the word it saw and serves it while the word is unchanged (local-cache.ts). Never
+ * journaled, never freed while the dict lives; a recovery makes every local cache start over.
+ *
  * REFBITS: one byte per hash bucket (`hash & REF_MASK`), set to 1 by lock-free readers on a
  * hit; the eviction clock gives an entry whose bit is set a second chance. Never freed while
  * the dict lives, so a reader storing into it can never hit reused memory.
@@ -86,7 +93,7 @@ export const DICT_MAGIC = 0x54434453; // 'SDCT' little-endian
  * another version is never adopted (`dictCurrent`, init.ts); the history is in
  * docs/performance.md.
  */
-export const DICT_VERSION = 3;
+export const DICT_VERSION = 4;
 
 // Header words (relative to the header's first word). Line 0: read by lock-free readers.
 export const D_MAGIC = 0;
@@ -105,6 +112,9 @@ export const D_POOL_GEN = 9;
  * moved forward, graveyard finished).
  */
 export const D_REPAIRED = 10;
+/** Ref of the VERSIONS area, and its word count - 1 (local-cache.ts). */
+export const D_VERSIONS = 11;
+export const D_VER_MASK = 12;
 // Line 1: written by every store.
 export const D_COUNT = 16;
 export const D_LRU_HEAD = 17;
@@ -184,6 +194,16 @@ export const STATS_BYTES = STAT_LINES * LINE_WORDS * 4;
  */
 export const REFBITS_MIN = 4096;
 export const REFBITS_MAX = 1 << 16;
+
+/**
+ * Version words: one per refbit byte (up to 256 KiB). Keys share a word beyond that; a store
+ * to one then also makes the local caches re-read the keys it shares with (a miss, never a
+ * stale value). A quarter as many words made C1 with 10% sets slower with the local cache
+ * than without (docs/performance.md, "localCache").
+ */
+export function versionsFor(refbits: number): number {
+  return refbits;
+}
 
 // Value types (Lua's codes where Lua has the type).
 export const T_BOOLEAN = 1;

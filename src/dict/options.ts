@@ -27,6 +27,15 @@ export interface SharedDictOptions {
    * one must be declared alike in every process.
    */
   codec?: DictCodecOption;
+  /**
+   * Keep up to this many values in this object's own memory and serve a get of their key
+   * from there while the key's shared version says the value has not changed (default 0 =
+   * off). Exact: a store, delete, eviction, expiry or flush anywhere is seen by the next get.
+   * Only string keys, and only string, number and boolean values up to 64 KiB, read by get;
+   * binary values and objects are copied out on every get as without it. When full,
+   * a clock picks one that no get used lately. Needs `reads: 'seqlock'`.
+   */
+  localCache?: number;
 }
 
 /** `dict.stats()`. */

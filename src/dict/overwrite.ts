@@ -33,6 +33,7 @@ import {
 } from './layout.js';
 import { lruTouch } from './lru.js';
 import { seqEnter, seqLeave, stripeWord } from './seqlock.js';
+import { bumpKeyVersion } from './versions.js';
 
 /**
  * Largest value written in place: its words plus the header, LRU and count words stay well
@@ -86,6 +87,7 @@ export function overwriteInPlace(
   const unitsBefore = entryUnits(c, e);
   const sw = stripeWord(c.u32[c.hw + D_SEQ] * 2, hash);
   seqEnter(c.i32, sw);
+  bumpKeyVersion(c, hash);
   const vw = (e * 8 + ENTRY_HEADER_BYTES + align8(c.keyLen(e))) >>> 2;
   const src = scratch.u32;
   for (let k = 0; k < words; k++) c.w(vw + k, src[k]);

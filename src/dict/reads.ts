@@ -32,6 +32,7 @@ import {
   T_STRING,
   align8,
 } from './layout.js';
+import { keepable, keepRead } from './local-cache.js';
 import { lruTouch } from './lru.js';
 import { throwIfClosed } from './not-started.js';
 import { locked, type DictSession } from './session.js';
@@ -68,6 +69,9 @@ function lockedExpires(mode: number): boolean {
  * (test/dict/93.recovery-elsewhere.test.ts, test/crash/30.dict-crash.test.ts).
  */
 function readShared(s: DictSession, mode: number): DictValue | undefined {
+  // Set by get just before this read, for this read only (local-cache.ts).
+  const localKey = s.localKey;
+  s.localKey = null;
   if (s.host.started === false) {
     throwIfClosed(s.host);
     return locked(s, false, readLocked, mode, 0, 0, 0);
@@ -119,6 +123,10 @@ function readShared(s: DictSession, mode: number): DictValue | undefined {
     let status: number = DictStatus.NOT_FOUND;
     let flags = 0;
     let stale = false;
+    // For the local cache: the key's version, inside the section this read validates.
+    let version = -1;
+    let expires = 0;
+    let flushGen = 0;
     if (e !== 0) {
       const ew = e * 2;
       const type = (u32[ew + E_META] >>> META_TYPE_SHIFT) & META_TYPE_MASK;
@@ -158,6 +166,11 @@ function readShared(s: DictSession, mode: number): DictValue | undefined {
           } else {
             value = readValue(c, off, type, vlen);
             status = DictStatus.OK;
+            if (localKey !== null && live && keepable(type, vlen)) {
+              version = u32[s.verW + (h & s.verMask)];
+              expires = hi * 4294967296 + lo;
+              flushGen = u32[ew + E_GEN]; // what `live` compared with FLUSHGEN
+            }
           }
         }
       }
@@ -170,6 +183,18 @@ function readShared(s: DictSession, mode: number): DictValue | undefined {
     // before its first store. Loaded after the data (x86 keeps loads in order; V8 does not
     // move a load above the Atomics.load call). Mismatch: repair/sync under the lock.
     if (u32[s.recWord] !== s.repairedAt) break;
+    if (version !== -1 && s.local !== null && localKey !== null) {
+      keepRead(
+        s,
+        s.local,
+        localKey,
+        value as string | number | boolean,
+        flags,
+        expires,
+        flushGen,
+        version,
+      );
+    }
     finishRead(s, mode, status, flags, stale);
     return value;
   }

@@ -16,6 +16,7 @@ import { afterLockedError, corrupt } from './damage.js';
 import { reapGraveyard } from './entries.js';
 import { expireStep } from './expiry.js';
 import { KeyScratch } from './hash.js';
+import { LocalCache } from './local-cache.js';
 import { dictCreateLocked, dictCurrent } from './init.js';
 import {
   D_GRAVE,
@@ -25,6 +26,8 @@ import {
   D_REPAIRED,
   D_SEQ,
   D_STATS,
+  D_VERSIONS,
+  D_VER_MASK,
   LINE_WORDS,
   STAT_LINES,
 } from './layout.js';
@@ -36,6 +39,7 @@ import { DictStatus } from './status.js';
 import { slotRef, tableFind } from './table.js';
 import type { ValueCodecs } from './values.js';
 import { checkHeaderAreas } from './verify-dict.js';
+import { bumpKeyVersion } from './versions.js';
 
 const NO_TARGET = new Uint8Array(0);
 
@@ -45,6 +49,8 @@ export interface SessionSettings {
   readonly lockedReads: boolean;
   readonly tries: number;
   readonly codecs: ValueCodecs;
+  /** The `localCache` option: keys kept in this session's local cache, 0 = none. */
+  readonly localCache: number;
 }
 
 export class DictSession {
@@ -59,6 +65,10 @@ export class DictSession {
   readonly lockedReads: boolean;
   readonly tries: number;
   readonly codecs: ValueCodecs;
+  /** Values a get decoded, kept while their key's version holds (local-cache.ts); null = off. */
+  readonly local: LocalCache | null;
+  /** The string key of the get in progress when `local` is on, else null: readShared keeps its value. */
+  localKey: string | null = null;
   /** seqlock.ts's RECHECK_PLAIN as a field: the lock-free read loads it from `s` it has at hand. */
   readonly recheckPlain = RECHECK_PLAIN;
 
@@ -84,6 +94,8 @@ export class DictSession {
   seqW = 0;
   refOff = 0;
   refMask = 0;
+  verW = 0;
+  verMask = 0;
   statF64 = 0;
   private statLine = 0;
   /** Word index of the pool's shared takeover count (`pool.recoveriesWord`). */
@@ -111,6 +123,7 @@ export class DictSession {
     this.lockedReads = settings.lockedReads;
     this.tries = settings.tries;
     this.codecs = settings.codecs;
+    this.local = settings.localCache > 0 ? new LocalCache(settings.localCache) : null;
     this.vi.codecs = settings.codecs;
     this.host = notStartedHost(name);
     this.pool = this.host.pool;
@@ -164,10 +177,14 @@ export class DictSession {
     return slot >= 0 ? slotRef(this.core, slot) : 0;
   }
 
-  /** Enter the current key's seqlock stripe section; returns the word for `leave`. */
+  /**
+   * Enter the current key's seqlock stripe section and move its version on (versions.ts);
+   * returns the word for `leave`.
+   */
   enter(): number {
     const sw = stripeWord(this.seqW, this.key.hash);
     seqEnter(this.core.i32, sw);
+    bumpKeyVersion(this.core, this.key.hash);
     return sw;
   }
 
@@ -234,6 +251,8 @@ export class DictSession {
       if (c.u32[c.hw + D_GRAVE] !== 0) reapGraveyard(c);
     }
     this.repairedAt = count;
+    // Kept values may predate a rollback, or belong to a dict that is gone (local-cache.ts).
+    if (this.local !== null) this.local.clear();
   }
 
   private adopt(root: number): void {
@@ -246,6 +265,8 @@ export class DictSession {
     this.seqW = u32[c.hw + D_SEQ] * 2;
     this.refOff = u32[c.hw + D_REFBITS] * 8;
     this.refMask = u32[c.hw + D_REF_MASK];
+    this.verW = u32[c.hw + D_VERSIONS] * 2;
+    this.verMask = u32[c.hw + D_VER_MASK];
     this.statF64 = u32[c.hw + D_STATS] + this.statLine * (LINE_WORDS / 2);
   }
 }

@@ -7,7 +7,7 @@
  * `ERR_DICT_CORRUPT` naming the first broken invariant, never looped on or read out of
  * bounds (test/dict/94.verify-dict.test.ts damages each of them).
  *
- * Invariants: the header's areas (TABLE, SEQ, STATS, REFBITS) are live chunks of their sizes,
+ * Invariants: the header's areas (TABLE, SEQ, STATS, REFBITS, VERSIONS) are live chunks of their sizes,
  * the table size and REF_MASK + 1 are powers of two; every table slot's entry is a live chunk
  * holding a key of 1..65535 bytes and a known value type, whose bytes hash to the slot's
  * HASH and the entry's E_HASH, reachable from its home slot by probing without crossing an
@@ -29,6 +29,8 @@ import {
   D_MASK,
   D_REFBITS,
   D_REF_MASK,
+  D_VERSIONS,
+  D_VER_MASK,
   D_SEQ,
   D_STATS,
   D_TABLE,
@@ -228,4 +230,8 @@ export function checkHeaderAreas(pool: DictPool, hw: number, bad: Bad): void {
   chunk(u32[hw + D_SEQ], SEQ_BYTES, 'SEQ');
   chunk(u32[hw + D_STATS], STATS_BYTES, 'STATS');
   chunk(u32[hw + D_REFBITS], refBytes, 'REFBITS');
+  const versions = u32[hw + D_VER_MASK] + 1;
+  if (versions * 4 > pool.capacity || (versions & (versions - 1)) !== 0)
+    bad(`VER_MASK ${versions - 1} is not a power of two minus one`);
+  chunk(u32[hw + D_VERSIONS], versions * 4, 'VERSIONS');
 }

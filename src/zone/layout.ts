@@ -46,14 +46,15 @@ import { PAGE_SIZE, roundToPages } from './size.js';
 /** "SHMZ" read as a little-endian 32-bit word. */
 export const ZONE_MAGIC = 0x5a4d4853;
 /**
- * Bumped on every change of this layout or the slab pool's that a process of another version
- * would misread (owner ids with their slot's generation, one sleeper bit per owner slot, the
- * `fine` size classes, thread caches and their block layout (its held chunk too), the poison marker, where the
- * header words that lock-free readers load sit); an attacher refuses another version
+ * Bumped on every change of this layout, the slab pool's or a dict's that a process of
+ * another version would misread (owner ids with their slot's generation, one sleeper bit per
+ * owner slot, the `fine` size classes, thread caches and their block layout (its held chunk
+ * too), the poison marker, where the header words that lock-free readers load sit, the dict's
+ * key versions); an attacher refuses another version
  * (ERR_ZONE_VERSION, before the pool's own check could call a durable file damaged). The
  * history of each bump is in docs/performance.md.
  */
-export const LAYOUT_VERSION = 8;
+export const LAYOUT_VERSION = 9;
 
 // Header word indices.
 export const H_MAGIC = 0;
