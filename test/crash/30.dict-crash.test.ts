@@ -8,7 +8,9 @@
  * - after each kill the parent gets both locks within a bounded time (takeover + rollback)
  *   and verify() passes on both pools, without a reset;
  * - every key holds either nothing or a complete value written for it (checksum and key),
- *   after each kill and at the end; survivors check every value they read too;
+ *   after each kill and at the end; survivors check every value they read too; read through
+ *   a local cache (the parent's, and odd writers'), the same, and after the clean stop the
+ *   local cache returns exactly what the shared dict holds;
  * - each counter is within [committed, committed + in flight] after a kill (the incr that
  *   died is either fully there or not at all), and exactly committed after a clean stop; a
  *   writer's own counter always moves by exactly 1 per incr;
@@ -49,6 +51,9 @@ describe('crash: SharedDict writers SIGKILLed mid-operation', function () {
     const reg = new ZoneRegistry({ namespace: ns, mode: 'owner', log: (l) => logs.push(l) });
     const dv = sharedDict(reg, 'dv', DV_SIZE);
     const dc = sharedDict(reg, 'dc', DC_SIZE);
+    // The same zone read through a local cache (src/dict/local-cache.ts): it must never
+    // return a value that the kills' recoveries or the writers made stale.
+    const dvLocal = sharedDict(reg, 'dv', DV_SIZE, { localCache: 100 });
     const lz = reg.add('lz', 64 * 1024, {
       tag: 'crash-dict-ledger',
       init(z, reused) {
@@ -99,6 +104,11 @@ describe('crash: SharedDict writers SIGKILLed mid-operation', function () {
           present++;
           const bad = checkValue(key, v);
           expect(bad, `${when}: ${key}`).to.equal(null);
+        }
+        for (let i = 0; i < KEYS; i++) {
+          const v = dvLocal.get(`k${i}`);
+          if (v !== undefined)
+            expect(checkValue(`k${i}`, v), `${when}: k${i} (local)`).to.equal(null);
         }
         return present;
       };
@@ -172,6 +182,9 @@ describe('crash: SharedDict writers SIGKILLed mid-operation', function () {
         );
       }
       const present = checkAllValues('at the end');
+      for (let i = 0; i < KEYS; i++) {
+        expect(dvLocal.get(`k${i}`), `k${i} through the local cache`).to.equal(dv.get(`k${i}`));
+      }
       const st = dv.stats();
       console.log(
         `      dict crash: ${kills} kills in ${elapsed} ms, ${heldAtDeath} while holding a lock, ${ops} ops (${sets} stores, ` +
