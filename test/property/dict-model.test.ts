@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { makeDict } from '../dict/util.js';
+import { attachAgain, makeDict } from '../dict/util.js';
 
 interface Entry {
   value: unknown;
@@ -75,8 +75,12 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   fc.record({ op: fc.constantFrom('flushExpired', 'keys' as const) }),
 );
 
-function run(cmds: Cmd[], threadCache: boolean): void {
-  const { dict, clock } = makeDict(8 * 1024 * 1024, { threadCache });
+function run(cmds: Cmd[], threadCache: boolean, localCache = 0): void {
+  const t = makeDict(8 * 1024 * 1024, { threadCache });
+  const { dict, clock } = t;
+  // Gets also read through an object with a local cache (src/dict/local-cache.ts): a small
+  // one, so that its clock and doorkeeper run too. It must agree with the model as well.
+  const reader = localCache > 0 ? attachAgain(t, { localCache }) : undefined;
   const model = new Model(clock.now);
   const m = model.m;
   for (const c of cmds) {
@@ -103,6 +107,14 @@ function run(cmds: Cmd[], threadCache: boolean): void {
         else {
           expect(got, label).to.deep.equal(e.value);
           expect(dict.lastFlags, label).to.equal(e.flags);
+        }
+        if (reader !== undefined) {
+          const kept = reader.get(c.k);
+          if (!e || e.list) expect(kept, `${label} (local)`).to.equal(undefined);
+          else {
+            expect(kept, `${label} (local)`).to.deep.equal(e.value);
+            expect(reader.lastFlags, `${label} (local)`).to.equal(e.flags);
+          }
         }
         break;
       }
@@ -213,4 +225,17 @@ describe('SharedDict vs a Map-with-TTL model (fast-check)', function () {
       );
     });
   }
+  it('agrees on every result with gets also read through a local cache of 4 keys', () => {
+    // Longer sequences, more gets: a kept value must meet later stores, deletes, expiry.
+    const withGets = fc.oneof(
+      { weight: 3, arbitrary: cmdArb },
+      { weight: 2, arbitrary: fc.record({ op: fc.constant('get' as const), k: keyArb }) },
+    );
+    fc.assert(
+      fc.property(fc.array(withGets, { minLength: 60, maxLength: 200 }), (cmds) =>
+        run(cmds, true, 4),
+      ),
+      { numRuns: 300, verbose: 1 },
+    );
+  });
 });
