@@ -79,10 +79,6 @@ export class LocalCache {
 
   constructor(readonly capacity: number) {}
 
-  get size(): number {
-    return this.kept.size;
-  }
-
   find(key: string): KeptValue | undefined {
     return this.kept.get(key);
   }

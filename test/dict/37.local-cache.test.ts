@@ -110,7 +110,7 @@ describe('SharedDict localCache', () => {
     t.dict.verify();
   });
 
-  it('keeps only strings, numbers and booleans under string keys', () => {
+  it('keeps only strings, numbers and booleans up to 64 KiB under string keys', () => {
     const { t, local } = withLocal();
     t.dict.set('buf', Buffer.from('bytes-of-buf'));
     const b1 = local.get<Buffer>('buf')!;
@@ -126,6 +126,11 @@ describe('SharedDict localCache', () => {
     expect(local.get(Buffer.from('binkey')), 'binary keys are not kept').to.equal(
       'BINARY-KEY-VALUE',
     );
+    // Larger than LOCAL_MAX_VALUE_BYTES (64 KiB): read from shared memory every time.
+    t.dict.set('big', `big-value-head${'x'.repeat(70_000)}`);
+    expect(local.get<string>('big')!.slice(0, 14)).to.equal('big-value-head');
+    scribble(t.pool.u8, 'big-value-head', 'BIG-VALUE-HEAD');
+    expect(local.get<string>('big')!.slice(0, 14), 'not kept').to.equal('BIG-VALUE-HEAD');
     t.dict.set('stale-read', 'read-by-getstale');
     expect(local.getStale('stale-read')).to.equal('read-by-getstale');
     scribble(t.pool.u8, 'read-by-getstale', 'READ-BY-GETSTALE');
