@@ -24,7 +24,7 @@ import type { DictCore } from './core.js';
 import { DictError, describeValue } from '../errors.js';
 import { openFlights, type Flights, type GetOrSetOptions, type WrapOptions } from './flight.js';
 import { llen, pop, push } from './list-ops.js';
-import { LOCAL_MAX_KEYS, LOCAL_MISS, localGet } from './local-cache.js';
+import { LOCAL_MAX_KEYS, localGet } from './local-cache.js';
 import type { DictHost } from './pool.js';
 import { read, READ_GET, READ_HAS, READ_INTO, READ_STALE } from './reads.js';
 import { DictSession } from './session.js';
@@ -157,7 +157,7 @@ export class SharedDict {
     const local = s.local;
     if (local !== null && typeof key === 'string') {
       const kept = localGet(s, local, key);
-      if (kept !== LOCAL_MISS) return kept as T;
+      if (kept !== undefined) return kept as T;
       s.key.load(key);
       // Consumed (and cleared) by the read below, so no other read can keep under this key.
       s.localKey = key;

@@ -28,9 +28,6 @@ export const LOCAL_MAX_VALUE_BYTES = 64 * 1024;
 /** Largest `localCache` option. */
 export const LOCAL_MAX_KEYS = 1 << 24;
 
-/** What `localGet` returns when the caller must read the shared dict. */
-export const LOCAL_MISS: unique symbol = Symbol('shmzone.localMiss');
-
 /**
  * One kept value and what it was valid for. Made when a get fills it, never on a hit. Five
  * small fields, so that a hit touches one or two cache lines of it: the flush generation is
@@ -195,24 +192,35 @@ export function keepRead(
 
 /**
  * A get served from the local cache, with get's side effects (status, flags, a hit in the
- * stats, the key's reference bit), or LOCAL_MISS. Allocates nothing.
+ * stats, the key's reference bit), or undefined: the caller must read the shared dict. A kept
+ * value is never undefined. Allocates nothing.
+ *
+ * Why undefined and not a symbol of its own: `get` compares the result with the miss value,
+ * and V8 compiles a strict comparison with a symbol constant as a check of the other side's
+ * type, a load from the kept string's header: one more dependent cache miss per hit when the
+ * kept values do not fit in the CPU caches (docs/performance.md, "localCache"). A comparison
+ * with undefined compares two pointers. keepable() keeps undefined out of the cache.
  */
-export function localGet(s: DictSession, local: LocalCache, key: string): unknown {
+export function localGet(
+  s: DictSession,
+  local: LocalCache,
+  key: string,
+): string | number | boolean | undefined {
   const kept = local.find(key);
   local.found = kept ?? null;
-  if (kept === undefined || s.host.started === false) return LOCAL_MISS;
+  if (kept === undefined || s.host.started === false) return undefined;
   const c = s.core;
   const u32 = c.u32;
   const word = s.verW + (kept.hash & s.verMask);
   // On arm64 the first load must not be satisfied after the later ones (seqlock.ts, Ordering).
   const version = s.recheckPlain ? u32[word] | 0 : Atomics.load(c.i32, word);
-  if (version !== kept.version) return LOCAL_MISS;
+  if (version !== kept.version) return undefined;
   if (u32[c.hw + D_FLUSH_GEN] !== local.flushGen) {
     local.clear();
-    return LOCAL_MISS;
+    return undefined;
   }
-  if (u32[s.recWord] !== s.repairedAt) return LOCAL_MISS;
-  if (kept.expires !== 0 && kept.expires <= s.now()) return LOCAL_MISS;
+  if (u32[s.recWord] !== s.repairedAt) return undefined;
+  if (kept.expires !== 0 && kept.expires <= s.now()) return undefined;
   local.found = null;
   if (kept.used === 0) kept.used = 1;
   s.lastStatus = DictStatus.OK;
