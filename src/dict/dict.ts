@@ -155,7 +155,7 @@ export class SharedDict {
   get<T = unknown>(key: string | Uint8Array): T | undefined {
     const s = this.session;
     const local = s.local;
-    if (local !== null && typeof key === 'string') {
+    if (local !== null && typeof key === 'string' && local.consult()) {
       const kept = localGet(s, local, key);
       if (kept !== undefined) return kept as T;
       s.key.load(key);

@@ -15,7 +15,8 @@
  * Only immutable values are kept: strings, numbers and booleans, of string keys, from get
  * (not getStale, getInto or has). Binary values and objects come back as a fresh copy on every
  * get, as without the option. At most `capacity` keys, each value at most
- * LOCAL_MAX_VALUE_BYTES; when full, a CLOCK picks the key to drop (`LocalCache`).
+ * LOCAL_MAX_VALUE_BYTES; when full, a CLOCK picks the key to drop (`LocalCache`), and a
+ * cache whose hit rate falls below one half sits out gets for a while (`consult`).
  *
  * Guarded by test/dict/37.local-cache.test.ts.
  */
@@ -73,8 +74,37 @@ export class LocalCache {
    * and no old object left for the garbage collector, on every key a store made stale.
    */
   found: KeptValue | null = null;
+  /** Lookups and hits in the current sample window (`countLookup`). */
+  private lookups = 0;
+  hits = 0;
+  /** Gets left that skip the cache (`consult`). */
+  private bypass = 0;
 
   constructor(readonly capacity: number) {}
+
+  /**
+   * Whether this get looks in the cache at all. A full cache that served fewer than half the
+   * lookups of a sample window costs more than it saves: each miss pays a Map probe that
+   * finds nothing and an admission attempt on top of the shared read (docs/performance.md,
+   * "localCache"). It then sits out the next BYPASS_GETS gets: no lookup, nothing kept. What
+   * it keeps meanwhile needs no care, since every lookup checks the key's version.
+   * Guarded by test/dict/37.local-cache.test.ts ("sits out gets").
+   */
+  consult(): boolean {
+    if (this.bypass === 0) return true;
+    this.bypass--;
+    return false;
+  }
+
+  /** Counts a lookup; at the end of a sample window, decides whether to sit out gets. */
+  countLookup(): void {
+    if (++this.lookups < SAMPLE_LOOKUPS) return;
+    if (this.ring.length === this.capacity && this.hits * 2 < this.lookups) {
+      this.bypass = BYPASS_GETS;
+    }
+    this.lookups = 0;
+    this.hits = 0;
+  }
 
   find(key: string): KeptValue | undefined {
     return this.kept.get(key);
@@ -142,6 +172,9 @@ export class LocalCache {
     this.doorCount = 0;
     this.flushGen = flushGen;
     this.found = null;
+    this.lookups = 0;
+    this.hits = 0;
+    this.bypass = 0;
   }
 }
 
@@ -149,6 +182,10 @@ export class LocalCache {
 const CLOCK_SKIPS = 8;
 /** Doorkeeper bits (a power of two): 8 KiB. */
 const DOOR_BITS = 1 << 16;
+/** Lookups in one sample window of the hit rate. */
+export const SAMPLE_LOOKUPS = 4096;
+/** Gets a cache sits out after a window with a low hit rate: 15 windows' worth. */
+export const BYPASS_GETS = 15 * SAMPLE_LOOKUPS;
 
 /** Would a get's value of this type and size be kept? */
 export function keepable(type: number, vlen: number): boolean {
@@ -206,6 +243,7 @@ export function localGet(
   local: LocalCache,
   key: string,
 ): string | number | boolean | undefined {
+  local.countLookup();
   const kept = local.find(key);
   local.found = kept ?? null;
   if (kept === undefined || s.host.started === false) return undefined;
@@ -222,6 +260,7 @@ export function localGet(
   if (u32[s.recWord] !== s.repairedAt) return undefined;
   if (kept.expires !== 0 && kept.expires <= s.now()) return undefined;
   local.found = null;
+  local.hits++;
   if (kept.used === 0) kept.used = 1;
   s.lastStatus = DictStatus.OK;
   s.lastFlags = kept.flags >>> 0;

@@ -13,6 +13,7 @@ import { SharedDict } from '../../src/dict/dict.js';
 import type { DictHost } from '../../src/dict/pool.js';
 import { DictStatus } from '../../src/dict/status.js';
 import { sharedDict } from '../../src/dict/declare.js';
+import { BYPASS_GETS, SAMPLE_LOOKUPS } from '../../src/dict/local-cache.js';
 import { ZoneRegistry } from '../../src/zone/registry.js';
 import { uniqueNamespace } from '../helpers/shm.js';
 import { killAllFixtures, spawnFixture } from '../helpers/processes.js';
@@ -152,6 +153,43 @@ describe('SharedDict localCache', () => {
     for (const k of ['aa', 'bb']) scribble(t.pool.u8, `value-of-${k}`, `VALUE-OF-${k}`);
     expect(local.get('aa'), 'kept').to.equal('value-of-aa');
     expect(local.get('bb'), 'dropped').to.equal('VALUE-OF-bb');
+  });
+
+  it('sits out gets after a sample window with fewer than half hits, then looks again', () => {
+    // aa is every fourth get, so it stays kept (used when the hand comes), at 25% hits.
+    const { t, local } = withLocal(2);
+    t.dict.set('aa', 'value-of-aa');
+    for (let i = 0; i < 64; i++) t.dict.set(`m${i}`, i);
+    expect(local.get('aa')).to.equal('value-of-aa');
+    for (let i = 1; i < SAMPLE_LOOKUPS + 8; i++) local.get(i % 4 === 0 ? 'aa' : `m${i % 64}`);
+    scribble(t.pool.u8, 'value-of-aa', 'VALUE-OF-aa');
+    let fromShared = 0;
+    let last: unknown;
+    for (let i = 0; i < BYPASS_GETS + 100; i++) {
+      last = local.get('aa');
+      if (last === 'VALUE-OF-aa') fromShared++;
+    }
+    // What was left of the bypass read the shared bytes, then the kept copy served again.
+    expect(fromShared).to.be.within(BYPASS_GETS - 16, BYPASS_GETS);
+    expect(last, 'kept, looked up again').to.equal('value-of-aa');
+  });
+
+  it('never sits out gets at a hit rate of one half or more, nor before it is full', () => {
+    const { t, local } = withLocal(2);
+    t.dict.set('aa', 'value-of-aa');
+    for (let i = 0; i < 64; i++) t.dict.set(`m${i}`, i);
+    expect(local.get('aa')).to.equal('value-of-aa');
+    for (let i = 1; i < 3 * SAMPLE_LOOKUPS; i++) local.get(i % 3 !== 0 ? 'aa' : `m${i % 64}`);
+    scribble(t.pool.u8, 'value-of-aa', 'VALUE-OF-aa');
+    expect(local.get('aa'), 'kept: still looked up').to.equal('value-of-aa');
+
+    // Gets of missing keys: every lookup misses, and nothing fills the cache.
+    const roomy = withLocal(1000);
+    roomy.t.dict.set('bb', 'value-of-bb');
+    expect(roomy.local.get('bb')).to.equal('value-of-bb');
+    for (let i = 0; i < 3 * SAMPLE_LOOKUPS; i++) roomy.local.get(`absent${i}`);
+    scribble(roomy.t.pool.u8, 'value-of-bb', 'VALUE-OF-bb');
+    expect(roomy.local.get('bb'), 'not full: always looked up').to.equal('value-of-bb');
   });
 
   it('drops every kept value after a recovery done elsewhere', () => {
