@@ -74,8 +74,9 @@ export class LocalCache {
    * and no old object left for the garbage collector, on every key a store made stale.
    */
   found: KeptValue | null = null;
-  /** Lookups and hits in the current sample window (`countLookup`). */
+  /** Lookups in the current sample window (`countLookup`). */
   private lookups = 0;
+  /** Hits in the current sample window (`localGet` counts them). */
   hits = 0;
   /** Gets left that skip the cache (`consult`). */
   private bypass = 0;
