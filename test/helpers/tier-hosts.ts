@@ -75,3 +75,20 @@ export async function subscriberOf(procs: HostProcess[], limitMs = 5000): Promis
   );
   return found!;
 }
+
+/**
+ * Runs `write` (a write on another host) and waits until `host`'s subscriber has applied its
+ * invalidation. A read on `host` made before that may backfill L1 only for the invalidation
+ * to delete it a moment later, which is correct but would make a test of L1 sharing flaky.
+ */
+export async function writeAndAwaitApplied(
+  host: HostProcess[],
+  write: () => Promise<unknown>,
+  limitMs = 2000,
+): Promise<void> {
+  const applied = async (): Promise<number> =>
+    ((await host[0].call('metrics')) as { host: { applied: number } }).host.applied;
+  const before = await applied();
+  await write();
+  await within(limitMs, async () => (await applied()) > before, 'the invalidation applied');
+}

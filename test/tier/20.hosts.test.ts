@@ -7,7 +7,13 @@ import { expect } from 'chai';
 import { killAllFixtures } from '../helpers/processes.js';
 import { haveRedisServer, startRedis, type RedisServer } from '../helpers/redis.js';
 import { uniqueNamespace } from '../helpers/shm.js';
-import { startHostProcess, subscriberOf, within, type HostProcess } from '../helpers/tier-hosts.js';
+import {
+  startHostProcess,
+  subscriberOf,
+  within,
+  writeAndAwaitApplied,
+  type HostProcess,
+} from '../helpers/tier-hosts.js';
 
 describe('tier: two hosts over one redis-server (real processes)', function () {
   this.timeout(60_000);
@@ -44,7 +50,7 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
   });
 
   it('a write on host A is seen on host B within 200 ms, by both of its processes', async () => {
-    await a[0].call('set', { key: 'user:1', value: { v: 1 } });
+    await writeAndAwaitApplied(b, () => a[0].call('set', { key: 'user:1', value: { v: 1 } }));
     expect(await b[0].call('get', { key: 'user:1' })).to.deep.equal({ v: 1 });
     expect(await b[1].call('peek', { key: 'user:1' })).to.equal('present'); // one L1 per host
     await a[1].call('set', { key: 'user:1', value: { v: 2 } });
@@ -61,7 +67,7 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
 
   it('the subscriber SIGKILLed: another process of the host takes over within 1 s, writes still propagate, the L1 kept', async () => {
     await b[0].call('get', { key: 'warm' }); // a miss: nothing to cache yet
-    await a[0].call('set', { key: 'warm', value: 'w' });
+    await writeAndAwaitApplied(b, () => a[0].call('set', { key: 'warm', value: 'w' }));
     await b[0].call('get', { key: 'warm' });
     expect(await b[1].call('peek', { key: 'warm' })).to.equal('present');
     const victim = await subscriberOf(b);
@@ -111,7 +117,7 @@ describe('tier: two hosts over one redis-server (real processes)', function () {
   });
 
   it('redis-server killed: L1 keeps serving, nothing throws into callers, errors are counted', async () => {
-    await a[0].call('set', { key: 'k', value: 'before' });
+    await writeAndAwaitApplied(b, () => a[0].call('set', { key: 'k', value: 'before' }));
     await within(200, async () => (await b[0].call('get', { key: 'k' })) === 'before', 'B k');
     await redis.kill();
     for (const p of b) {
