@@ -5,7 +5,16 @@
  * cache-layout.ts; what stats() and verify() read of them is cache-inspect.ts. Every write
  * here is journaled.
  */
-import { allocChunk, allocRun, freeChunk, freeRun, locate, LOC_CHUNK } from './chunks.js';
+import {
+  allocChunk,
+  allocChunks,
+  allocRun,
+  freeChunk,
+  freeRun,
+  locate,
+  LOC_CHUNK,
+  takenChunks,
+} from './chunks.js';
 import { jw } from './journal.js';
 import {
   binCount,
@@ -103,7 +112,7 @@ function internalRun(s: PoolState, pages: number): number {
 
 /**
  * Under the lock, after an allocation of `bin` returned a block to the caller: puts up to
- * `want` more of the same bin on the caller's stack (`size` says what to allocate). Journaled;
+ * `want` more of the same bin on the caller's stack. Journaled;
  * the caller commits.
  */
 export function refillLocked(s: CacheHost, bw: number, bin: number, want: number): void {
@@ -111,23 +120,37 @@ export function refillLocked(s: CacheHost, bw: number, bin: number, want: number
   const w = binWord(bw, bin);
   let n = u32[w + C.BIN_COUNT];
   const self = s.owner.selfId;
-  for (let i = 0; i < want && n < C.CAP_MAX; i++) {
-    let o: number;
-    if (bin < s.nClasses) {
-      o = allocChunk(s, bin);
-      if (o === 0) break;
-      u32[s.statsWord + bin * L.STAT_WORDS + L.S_REQS]--; // a refill is no request
-      // The tag need not be journaled: rolled back, the chunk is free and its bytes are junk.
-      u32[o >>> 2] = tagOf(o);
-      u32[(o >>> 2) + 1] = self;
-    } else {
-      o = allocRun(s, (bin - s.nClasses + 1) * L.PAGE_SIZE);
+  if (want > C.CAP_MAX - n) want = C.CAP_MAX - n;
+  if (bin < s.nClasses) {
+    // Chunks a bitmap word at a time (allocChunks); a new slab when the class has none.
+    while (want > 0) {
+      let got = allocChunks(s, bin, want);
+      if (got === 0) {
+        const o = allocChunk(s, bin);
+        if (o === 0) break;
+        u32[s.statsWord + bin * L.STAT_WORDS + L.S_REQS]--; // a refill is no request
+        takenChunks[0] = o;
+        got = 1;
+      }
+      for (let i = 0; i < got; i++) {
+        const o = takenChunks[i];
+        // The tag need not be journaled: rolled back, the chunk is free and its bytes are junk.
+        u32[o >>> 2] = tagOf(o);
+        u32[(o >>> 2) + 1] = self;
+        jw(s, w + C.BIN_ENTRIES + n, o);
+        n++;
+      }
+      want -= got;
+    }
+  } else {
+    for (; want > 0; want--) {
+      const o = allocRun(s, (bin - s.nClasses + 1) * L.PAGE_SIZE);
       if (o === 0) break;
       u32[s.base + L.H_PAGE_REQS]--; // a refill is no request
       jw(s, runInfoWord(s, o), L.T_RUN | L.RUN_CACHED);
+      jw(s, w + C.BIN_ENTRIES + n, o);
+      n++;
     }
-    jw(s, w + C.BIN_ENTRIES + n, o);
-    n++;
   }
   jw(s, w + C.BIN_COUNT, n);
 }
@@ -183,10 +206,12 @@ export function flushLocked(s: CacheHost, bw: number, bin: number, keep: number)
   const w = binWord(bw, bin);
   const n = u32[w + C.BIN_COUNT];
   if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
-  for (let i = n - 1; i >= keep; i--) {
+  if (keep >= n) return;
+  // COUNT once, at the end: the journal undoes the whole flush if its holder dies, and damage
+  // found on the way rolls it back and resets the pool (locking.ts, damaged()).
+  for (let i = n - 1; i >= keep; i--)
     freeCached(s, u32[w + C.BIN_ENTRIES + i], bin, u32[bw + C.B_OWNER]);
-    jw(s, w + C.BIN_COUNT, i);
-  }
+  jw(s, w + C.BIN_COUNT, keep);
 }
 
 /**

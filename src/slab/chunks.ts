@@ -104,6 +104,81 @@ function allocInPage(s: PoolState, c: number, d: number): number {
   return off;
 }
 
+/** Offsets the last allocChunks() call took, in [0, its result). */
+export const takenChunks = new Uint32Array(32);
+
+/**
+ * Takes up to `max` (1..32) free chunks of class c from the first slab of its list in one
+ * pass over one bitmap word, for a thread cache's refill (cache.ts): one journaled write for
+ * the word (and INFO for an in-page bitmap), two more if the slab fills up, where allocChunk()
+ * writes one or two a chunk. Leaves their offsets in takenChunks and returns how
+ * many; 0 when the list is empty (allocChunk() then makes a slab). Counts them as used, not
+ * as requests. The same checks as allocInMap()/allocInPage() before any write. Guarded by
+ * test/crash/25 (every store of a refill) and test/slab/thread-cache.test.ts.
+ */
+export function allocChunks(s: PoolState, c: number, max: number): number {
+  const u32 = s.u32;
+  const ct = s.ct;
+  const k = c * K.K_STRIDE;
+  const d = u32[s.descWord + (c + 1) * L.DESC_WORDS + L.D_NEXT];
+  if (d === c + 1) return 0;
+  const w = s.descWord + d * L.DESC_WORDS;
+  const size = ct[k + K.K_SIZE];
+  const count = ct[k + K.K_COUNT];
+  const start = s.dataStart + (d - s.firstDesc) * L.PAGE_SIZE;
+  const words = ct[k + K.K_BITMAP_WORDS];
+  let taken = 0;
+  if (words === 0) {
+    let map = u32[w + L.D_MAP] | 0;
+    if (
+      d < s.firstDesc ||
+      d >= s.descEnd ||
+      u32[w + L.D_INFO] !== (L.T_SLAB | (c << L.CLASS_SHIFT)) ||
+      map === -1
+    )
+      badListEntry(s, c, d);
+    while (taken < max && map !== -1) {
+      const bit = ~map & (map + 1); // lowest clear bit
+      map |= bit;
+      takenChunks[taken++] = start + Math.imul(31 - Math.clz32(bit), size);
+    }
+    jw(s, w + L.D_MAP, map);
+    if (map === -1) unlinkFull(s, d);
+  } else {
+    const info = u32[w + L.D_INFO];
+    const used = info >>> L.USED_SHIFT;
+    if (
+      d < s.firstDesc ||
+      d >= s.descEnd ||
+      (info & L.INFO_KIND_MASK) !== (L.T_SLAB | (c << L.CLASS_SHIFT)) ||
+      used >= count
+    )
+      badListEntry(s, c, d);
+    if (max > count - used) max = count - used; // as allocInPage(): INFO's count decides
+    // One bitmap word a call (the first with a clear bit), so every check comes before the
+    // first write; the refill calls again for more.
+    const b = start >>> 2;
+    let i = 0;
+    while (i < words && u32[b + i] === 0xffffffff) i++;
+    if (i === words) listedButFull(s, d);
+    let word = u32[b + i] | 0;
+    const chunk0 = start + ct[k + K.K_DATA_OFFSET];
+    while (taken < max && word !== -1) {
+      const bit = ~word & (word + 1);
+      const idx = i * 32 + 31 - Math.clz32(bit);
+      if (idx >= count) listedButFull(s, d); // padding bits cleared
+      word |= bit;
+      takenChunks[taken++] = chunk0 + idx * size;
+    }
+    jw(s, b + i, word);
+    jw(s, w + L.D_INFO, info + taken * L.USED_ONE);
+    if (used + taken === count) unlinkFull(s, d);
+  }
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] += taken;
+  if (s.poison) for (let i = 0; i < taken; i++) checkPoison(s, takenChunks[i], size);
+  return taken;
+}
+
 function listedButFull(s: PoolState, d: number): never {
   s.damaged(`slab at page ${d - s.firstDesc} is in its class list but full`);
 }
