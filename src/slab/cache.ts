@@ -10,6 +10,7 @@ import {
   allocChunks,
   allocRun,
   freeChunk,
+  freeChunksInWord,
   freeRun,
   locate,
   LOC_CHUNK,
@@ -200,27 +201,62 @@ export function popLocked(s: CacheHost, bw: number, bin: number): number {
   return o;
 }
 
-/** Under the lock: frees the entries of `bin` above `keep` (newest first). Journaled. */
+/**
+ * Under the lock: frees the entries of `bin` above `keep` (newest first). Journaled. Chunks
+ * that share a bitmap word and come one after another on the stack (a thread freeing in
+ * allocation order) are freed together, with one store for the word (freeChunksInWord).
+ */
 export function flushLocked(s: CacheHost, bw: number, bin: number, keep: number): void {
   const u32 = s.u32;
   const w = binWord(bw, bin);
   const n = u32[w + C.BIN_COUNT];
   if (n > C.CAP_MAX) s.damaged(`thread-cache bin ${bin} holds ${n} entries`);
   if (keep >= n) return;
+  const owner = u32[bw + C.B_OWNER];
+  // The group of chunks not yet freed: slab d, bitmap word `word`, `bits` of it, `count`.
+  let d = 0;
+  let word = -1;
+  let bits = 0;
+  let count = 0;
+  for (let i = n - 1; i >= keep; i--) {
+    // Checked and unmarked one by one (a second entry of one block is no longer marked); the
+    // group's bits stay set until it is freed, so locate() still proves each one live.
+    if (takeCached(s, u32[w + C.BIN_ENTRIES + i], bin, owner) !== LOC_CHUNK) {
+      freeRun(s);
+      continue;
+    }
+    if (s.poison) {
+      freeChunk(s);
+      continue;
+    }
+    const bit = 1 << (s.locIndex & 31);
+    const at = s.locDesc;
+    const atWord = s.locWord;
+    if (atWord === word && at === d) {
+      bits |= bit;
+      count++;
+      continue;
+    }
+    if (count !== 0) freeChunksInWord(s, d, bin, word, bits, count);
+    d = at;
+    word = atWord;
+    bits = bit;
+    count = 1;
+  }
+  if (count !== 0) freeChunksInWord(s, d, bin, word, bits, count);
   // COUNT once, at the end: the journal undoes the whole flush if its holder dies, and damage
   // found on the way rolls it back and resets the pool (locking.ts, damaged()).
-  for (let i = n - 1; i >= keep; i--)
-    freeCached(s, u32[w + C.BIN_ENTRIES + i], bin, u32[bw + C.B_OWNER]);
   jw(s, w + C.BIN_COUNT, keep);
 }
 
 /**
- * Frees one entry taken off a stack: it must be a block of `bin` marked cached (a chunk: by
+ * Takes one entry off a stack: it must be a block of `bin` marked cached (a chunk: by
  * `owner`), or the block is damaged. The mark is cleared through the journal first (so that
  * a rollback puts back a marked entry), which also keeps locate() from calling it cached;
- * locate() then proves it a live block, and its class or length must be the bin's.
+ * locate() then proves it a live block, and its class or length must be the bin's. Returns
+ * locate()'s kind, the block located (s.locDesc and the rest) for freeChunk() or freeRun().
  */
-function freeCached(s: CacheHost, o: number, bin: number, owner: number): void {
+function takeCached(s: CacheHost, o: number, bin: number, owner: number): number {
   const chunk = bin < s.nClasses;
   if (!isMarked(s, o, bin, owner)) notCached(s, o, bin);
   unmarkLocked(s, o, bin);
@@ -230,13 +266,8 @@ function freeCached(s: CacheHost, o: number, bin: number, owner: number): void {
   } catch {
     notCached(s, o, bin);
   }
-  if (kind === LOC_CHUNK) {
-    if (!chunk || s.locClass !== bin) notCached(s, o, bin);
-    freeChunk(s);
-  } else {
-    if (chunk) notCached(s, o, bin);
-    freeRun(s);
-  }
+  if (kind === LOC_CHUNK ? !chunk || s.locClass !== bin : chunk) notCached(s, o, bin);
+  return kind;
 }
 
 function notCached(s: PoolState, o: number, bin: number): never {

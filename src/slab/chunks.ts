@@ -497,39 +497,68 @@ export function freeInMap(s: PoolState, d: number, c: number, idx: number): void
 
 /** freeChunk() for a class whose bitmap is at the start of the slab's first page. */
 function freeInPage(s: PoolState): void {
+  if (s.poison) deferChunkPoison(s);
+  freeChunksInWord(s, s.locDesc, s.locClass, s.locWord, 1 << (s.locIndex & 31), 1);
+}
+
+/**
+ * Frees the `count` chunks whose bits are `bits` of bitmap word `word` (all set) of slab d,
+ * class c: one journaled store for the word, one for INFO (an in-page bitmap), and the slab
+ * back in its class list if it was full, or back to the page allocator if it is now empty.
+ * freeInPage()'s one chunk, and a thread cache's flush of several (cache.ts, flushLocked).
+ */
+export function freeChunksInWord(
+  s: PoolState,
+  d: number,
+  c: number,
+  word: number,
+  bits: number,
+  count: number,
+): void {
   const u32 = s.u32;
   const ct = s.ct;
-  const d = s.locDesc;
-  const c = s.locClass;
   const k = c * K.K_STRIDE;
-  if (s.poison) deferChunkPoison(s);
-  const bwd = s.locWord;
-  jw(s, bwd, u32[bwd] & ~(1 << (s.locIndex & 31)));
-  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
+  const old = u32[word] | 0;
+  const now = old & ~bits;
+  jw(s, word, now);
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] -= count;
+  if (ct[k + K.K_BITMAP_WORDS] === 0) {
+    if (now === (ct[k + K.K_EMPTY_MAP] | 0)) releaseEmptySlab(s, d, c, old === -1);
+    else if (old === -1) pushFront(s, c + 1, d); // was full: back into the class list
+    return;
+  }
   const w = s.descWord + d * L.DESC_WORDS;
   const info = u32[w + L.D_INFO];
-  const used = (info >>> L.USED_SHIFT) - 1;
-  // locate() found this chunk's bit set: the count is at least 1 and at most the chunk count.
-  if (used < 0 || used >= ct[k + K.K_COUNT])
-    s.damaged(`slab at page ${d - s.firstDesc} has used count ${used + 1}`);
-  const wasFull = used + 1 === ct[k + K.K_COUNT];
+  const used = (info >>> L.USED_SHIFT) - count;
+  // locate() found these chunks' bits set: the count is at least `count`, at most the chunks.
+  if (used < 0 || used + count > ct[k + K.K_COUNT])
+    s.damaged(`slab at page ${d - s.firstDesc} has used count ${used + count}`);
+  const wasFull = used + count === ct[k + K.K_COUNT];
   if (used === 0) {
     releaseEmptySlab(s, d, c, wasFull);
     return;
   }
-  jw(s, w + L.D_INFO, info - L.USED_ONE);
+  jw(s, w + L.D_INFO, info - count * L.USED_ONE);
   if (wasFull) pushFront(s, c + 1, d); // back into the class list
 }
 
 /**
  * The last chunk of slab d (class c) was freed: give its pages back (nginx does the same; no
- * cached empty slab). A slab that was full is in no list (only possible with one chunk per
- * slab).
+ * cached empty slab). A slab that was full is in no list, and its links are stale
+ * (pages.ts, unlinkFull): cleared here, or freePages() would leave them in a page it merges
+ * into a free run. Full to empty at once happens with one chunk per slab, and when a thread
+ * cache's flush frees a whole slab's chunks together (test/slab/thread-cache.test.ts,
+ * "random alloc/free with caches on").
  */
 function releaseEmptySlab(s: PoolState, d: number, c: number, wasFull: boolean): void {
   const ct = s.ct;
   const k = c * K.K_STRIDE;
   if (!wasFull) unlink(s, d);
+  else {
+    const w = s.descWord + d * L.DESC_WORDS;
+    jw(s, w + L.D_NEXT, 0);
+    jw(s, w + L.D_PREV, 0);
+  }
   s.u32[s.statsWord + c * L.STAT_WORDS + L.S_TOTAL] -= ct[k + K.K_COUNT];
   freePages(s, d, ct[k + K.K_SPAN]);
 }
