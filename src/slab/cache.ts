@@ -6,7 +6,6 @@
  * here is journaled.
  */
 import {
-  allocChunk,
   allocChunks,
   allocRun,
   freeChunk,
@@ -123,16 +122,10 @@ export function refillLocked(s: CacheHost, bw: number, bin: number, want: number
   const self = s.owner.selfId;
   if (want > C.CAP_MAX - n) want = C.CAP_MAX - n;
   if (bin < s.nClasses) {
-    // Chunks a bitmap word at a time (allocChunks); a new slab when the class has none.
+    // Chunks a bitmap word at a time (allocChunks).
     while (want > 0) {
-      let got = allocChunks(s, bin, want);
-      if (got === 0) {
-        const o = allocChunk(s, bin);
-        if (o === 0) break;
-        u32[s.statsWord + bin * L.STAT_WORDS + L.S_REQS]--; // a refill is no request
-        takenChunks[0] = o;
-        got = 1;
-      }
+      const got = allocChunks(s, bin, want);
+      if (got === 0) break;
       for (let i = 0; i < got; i++) {
         const o = takenChunks[i];
         // The tag need not be journaled: rolled back, the chunk is free and its bytes are junk.
