@@ -5,16 +5,8 @@
  * cache-layout.ts; what stats() and verify() read of them is cache-inspect.ts. Every write
  * here is journaled.
  */
-import {
-  allocChunks,
-  allocRun,
-  freeChunk,
-  freeChunksInWord,
-  freeRun,
-  locate,
-  LOC_CHUNK,
-  takenChunks,
-} from './chunks.js';
+import { allocChunks, takenChunks } from './chunk-batch.js';
+import { allocRun, freeChunk, freeChunksInWord, freeRun, locate, LOC_CHUNK } from './chunks.js';
 import { jw } from './journal.js';
 import {
   binCount,
