@@ -104,8 +104,7 @@ function internalRun(s: PoolState, pages: number): number {
 
 /**
  * Under the lock, after an allocation of `bin` returned a block to the caller: puts up to
- * `want` more of the same bin on the caller's stack. Journaled;
- * the caller commits.
+ * `want` more of the same bin on the caller's stack. Journaled; the caller commits.
  */
 export function refillLocked(s: CacheHost, bw: number, bin: number, want: number): void {
   const u32 = s.u32;

@@ -50,7 +50,7 @@ export function allocChunks(s: PoolState, c: number, max: number): number {
     jw(s, w + L.D_MAP, map);
     if (taken > 1 && map === -1) unlinkFull(s, d);
   } else {
-    const info = u32[w + L.D_INFO]; // allocInPage() checked it a moment ago
+    const info = u32[w + L.D_INFO]; // allocInPage() checked it, or allocSlab() wrote it
     const room = count - (info >>> L.USED_SHIFT);
     const chunk0 = start + ct[k + K.K_DATA_OFFSET];
     const i = ((first - chunk0) / size) >>> 5; // the word allocInPage() took `first` from
