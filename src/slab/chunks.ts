@@ -398,22 +398,23 @@ export function freeChunk(s: PoolState): void {
     return;
   }
   if (s.poison) deferChunkPoison(s);
-  freeInMap(s, s.locDesc, c, s.locIndex);
+  freeInMap(s, s.locDesc, c, 1 << s.locIndex, 1);
 }
 
 /**
- * freeChunk()'s common case, also free()'s (pool.ts): clears bit `idx` of slab d (class c),
- * whose bitmap is its MAP word, and puts the slab back in its class list if it was full, or
- * back to the page allocator if it is now empty. The used count is the set bits of MAP less
- * the padding: no INFO write.
+ * freeChunk()'s common case, also free()'s (pool.ts): clears `bits` (`count` chunks, all set)
+ * of slab d (class c), whose bitmap is its MAP word, and puts the slab back in its class list
+ * if it was full, or back to the page allocator if it is now empty. The used count is the set
+ * bits of MAP less the padding: no INFO write. A thread cache's flush passes several bits of
+ * one slab (freeChunksInWord()).
  */
-export function freeInMap(s: PoolState, d: number, c: number, idx: number): void {
+export function freeInMap(s: PoolState, d: number, c: number, bits: number, count: number): void {
   const u32 = s.u32;
   const w = s.descWord + d * L.DESC_WORDS + L.D_MAP;
   const old = u32[w] | 0;
-  const now = old & ~(1 << idx);
+  const now = old & ~bits;
   jw(s, w, now);
-  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED]--;
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] -= count;
   if (now === (s.ct[c * K.K_STRIDE + K.K_EMPTY_MAP] | 0)) {
     releaseEmptySlab(s, d, c, old === -1);
   } else if (old === -1) {
@@ -441,18 +442,15 @@ export function freeChunksInWord(
   bits: number,
   count: number,
 ): void {
-  const u32 = s.u32;
   const ct = s.ct;
   const k = c * K.K_STRIDE;
-  const old = u32[word] | 0;
-  const now = old & ~bits;
-  jw(s, word, now);
-  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] -= count;
   if (ct[k + K.K_BITMAP_WORDS] === 0) {
-    if (now === (ct[k + K.K_EMPTY_MAP] | 0)) releaseEmptySlab(s, d, c, old === -1);
-    else if (old === -1) pushFront(s, c + 1, d); // was full: back into the class list
+    freeInMap(s, d, c, bits, count); // `word` is d's MAP
     return;
   }
+  const u32 = s.u32;
+  jw(s, word, u32[word] & ~bits);
+  u32[s.statsWord + c * L.STAT_WORDS + L.S_USED] -= count;
   const w = s.descWord + d * L.DESC_WORDS;
   const info = u32[w + L.D_INFO];
   const used = (info >>> L.USED_SHIFT) - count;

@@ -389,7 +389,7 @@ export class SlabPool extends HoldingPool {
         // Another thread's cache may hold it (a double free): freeLocked() looks it up.
         if (u32[this.base + L.H_CACHE_DIR] !== 0 && u32[o >>> 2] === (C.TAG ^ o) >>> 0)
           break common;
-        freeInMap(this, d, c, idx);
+        freeInMap(this, d, c, 1 << idx, 1);
         return;
       }
       this.freeLocked(offset);
