@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { Packr } from 'msgpackr';
 import { DictError } from '../../src/errors.js';
 import { attachAgain, makeDict, thrown } from './util.js';
 import { STORED } from '../../src/dict/status.js';
@@ -69,6 +70,25 @@ describe('SharedDict structured values (codecs)', () => {
     expect(t.dict.get('k')).to.deep.equal({ x: 1 });
     expect(thrown(() => attachAgain(t).get('k')).code).to.equal('ERR_DICT_VALUE_DECODE');
     expect(attachAgain(t, { codec }).get('k')).to.deep.equal({ x: 1 });
+  });
+
+  it('msgpackr with records (the README codec): a reader whose Packr saw nothing decodes all', () => {
+    // Records are defined inside each value, not in the encoder's state: a process that
+    // never encoded anything (a fresh Packr here) must read every value another one wrote.
+    const codecOf = (packr: Packr) => ({
+      encode: (v: unknown) => packr.pack(v),
+      decode: (b: Buffer) => packr.unpack(b) as unknown,
+    });
+    const writer = makeDict(4 * 1024 * 1024, { codec: codecOf(new Packr({ useRecords: true })) });
+    const page = (n: number) => ({
+      kind: 'page',
+      items: Array.from({ length: n }, (_, i) => ({ id: i, name: `item-${i}`, ok: i % 2 === 0 })),
+    });
+    for (let n = 1; n <= 40; n++) writer.dict.set(`p${n}`, page(n));
+    writer.dict.set('other', { id: 7, name: 'x', ok: true }); // a shape seen in an earlier value
+    const reader = attachAgain(writer, { codec: codecOf(new Packr({ useRecords: true })) });
+    for (let n = 40; n >= 1; n--) expect(reader.get(`p${n}`)).to.deep.equal(page(n));
+    expect(reader.get('other')).to.deep.equal({ id: 7, name: 'x', ok: true });
   });
 
   it('a codec that throws or returns no bytes: ERR_DICT_VALUE_ENCODE, nothing changes', () => {

@@ -72,6 +72,7 @@ describe('README: every TypeScript block runs as written', function () {
       if (block.includes("console.log('hits'")) expect(r.out.trim()).to.equal('hits 2');
       if (block.includes("console.log('origin calls'"))
         expect(r.out.trim()).to.equal('origin calls 1');
+      if (block.includes("console.log(pages.get('page:1')")) expect(r.out.trim()).to.equal('2');
     });
   });
 });
