@@ -12,9 +12,10 @@
  *    effectively do (the CPU cannot run far enough ahead to start the next get's misses);
  *    `overlapped` lets the CPU overlap consecutive gets, as it does for a short loop body
  *    such as Map.get's.
- * 3. Map.get over the same keys in the same process, for scale.
+ * 3. Map.get over the same keys in the same process, for scale, and (with --expose-gc) the
+ *    heap its table takes: all a Map.get can touch besides the key string.
  *
- *   node dist/bench/dict/floor.js [--rounds=3]
+ *   node [--expose-gc] dist/bench/dict/floor.js [--rounds=3]
  */
 import { makeKeys } from './workload.js';
 import { Xorshift32 } from '../prng.js';
@@ -100,8 +101,14 @@ function chained(): number {
 }
 
 const keys = makeKeys(KEYS);
+/** V8's collector, when node runs with --expose-gc: the Map's heap size is then measured. */
+const gc = (globalThis as { gc?: () => void }).gc;
+gc?.();
+const heapBeforeMap = process.memoryUsage().heapUsed;
 const map = new Map<string, number>();
 for (let i = 0; i < KEYS; i++) map.set(keys[i], i);
+gc?.();
+const mapHeapBytes = process.memoryUsage().heapUsed - heapBeforeMap;
 function mapGet(): number {
   let sink = 0;
   const t0 = process.hrtime.bigint();
@@ -128,3 +135,8 @@ for (const [name, xs] of Object.entries(ns)) {
     `${name.padEnd(22)} ${sorted[sorted.length >> 1].toFixed(1).padStart(7)} ns  [${xs.map((x) => x.toFixed(0)).join(' ')}]`,
   );
 }
+console.log(
+  gc === undefined
+    ? "Map's table: run node with --expose-gc to measure its heap"
+    : `Map's table ${(mapHeapBytes / MiB).toFixed(2).padStart(7)} MiB of heap for ${KEYS} keys`,
+);
