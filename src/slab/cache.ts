@@ -209,6 +209,8 @@ export function flushLocked(s: CacheHost, bw: number, bin: number, keep: number)
       freeRun(s);
       continue;
     }
+    // A debug pool queues each freed chunk for poisoning (freeChunk does): no groups there.
+    // Poison is fixed for the pool's life, so no group is ever pending on this branch.
     if (s.poison) {
       freeChunk(s);
       continue;
