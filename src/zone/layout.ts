@@ -164,6 +164,13 @@ export const enum PeerState {
    * not each keep it alive for the other (test/zone/50, "two racing starts").
    */
   Joining = 2,
+  /**
+   * Its holder died and a reaper (or a claimer taking the slot over) holds its token while
+   * clearing it, which can wait for the pool lock: not a user, so a starter deciding under
+   * that lock does not count the reaper's hold as a live holder; still occupied, so if the
+   * reaper dies too, the next one takes it over (test/zone/50, "a whole process group").
+   */
+  Reaped = 3,
 }
 
 /** Geometry derived from the addon's token size; recorded in the header and checked on attach. */

@@ -195,6 +195,7 @@ export class PeerTable implements OwnerIdentity {
         // A prober may have freed a dead holder's token already: a stale STATE word means the
         // same as AcquiredFromDead.
         const stale = got === TokenAcquire.AcquiredFromDead || this.occupied(slot);
+        if (stale) this.markReaped(slot);
         if (stale && pool !== undefined && pool.lockOwner() === this.ownerIdOf(slot)) {
           lockedByDead.push(slot);
           continue;
@@ -232,6 +233,18 @@ export class PeerTable implements OwnerIdentity {
     this.words[w + P_ATTACHED_AT] = Math.floor(Date.now() / 1000);
     // Published last: readers (livePeers, the CLI) that see it occupied see the fields above.
     Atomics.store(this.words, w + P_STATE, state);
+  }
+
+  /**
+   * We hold the token of slot's dead holder: it stops counting as a user at once. Before,
+   * its STATE still said Live and its token answered Alive (our hold) until we had cleared it,
+   * and clearing waits for the pool lock (vacate: reclaimCache), under which a starter
+   * decides whether the zone has users: of two starters over a stale zone, one saw the
+   * other's reap as a live holder and joined the old zone, and then so did the other
+   * (test/zone/50, "a whole process group": 1 run in 20 under load before).
+   */
+  private markReaped(slot: number): void {
+    Atomics.store(this.words, this.wordAt(slot) + P_STATE, PeerState.Reaped);
   }
 
   /** A Joining starter has decided, under the pool lock, to use the zone: it counts from now. */
@@ -365,6 +378,7 @@ export class PeerTable implements OwnerIdentity {
         tokenCall(slot, () => this.liveness.release(this.buffer, this.tokenAt(slot), slot));
         continue;
       }
+      this.markReaped(slot);
       const dead = this.ownerIdOf(slot);
       if (pool !== undefined && pool.lockOwner() === dead) {
         // recoverFrom CASes the lock word from the dead id to ours: we need an id of our own.
