@@ -134,11 +134,23 @@ export async function killAllFixtures(): Promise<void> {
   await Promise.all(left.map((c) => new Promise<void>((r) => c.once('close', () => r()))));
 }
 
-/** Whether `pid` still runs (a zombie, dead but not yet reaped, does not count). */
+/**
+ * Whether any thread of process `pid` still runs (a zombie, dead but not yet reaped, does not
+ * count). Every thread is asked, not only the leader: after a SIGKILL the leader can show Z
+ * while other threads of the process are still exiting.
+ */
 export function stillRunning(pid: number): boolean {
+  let threads: string[];
   try {
-    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    threads = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
-    return false;
+    return false; // gone, or reaped
   }
+  return threads.some((tid) => {
+    try {
+      return !/^\d+ \(.*\) [ZX]/.test(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      return false; // this thread finished meanwhile
+    }
+  });
 }
