@@ -3,7 +3,7 @@
  * same process and interleaved round by round (the machine is shared and noisy: compare the
  * per-round ratios, not absolute figures from different runs).
  *
- *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,has,getInto,mixed,set,incr]
+ *   node dist/bench/dict/micro.js [--rounds=7] [--ops=1000000] [--only=map,map-touch,get,has,getInto,get-many,mixed,set,incr]
  *   node dist/bench/dict/micro.js --only=get --rounds=1 --ops=2000000 --nowarm   (for perf stat)
  *   node dist/bench/dict/micro.js --keys=1000   (everything in cache: instruction cost only)
  *   node dist/bench/dict/micro.js --values=string --only=map,get,get-local   (100-character
@@ -14,7 +14,8 @@
  *     32 free huge pages: the same dict also on hugePages: true, interleaved with `get`)
  *
  * Workload C1: 100,000 keys "key:<i>", 100-byte values, uniformly random keys. `get` is
- * dict.get; `getInto` is dict.getInto into one reused buffer; `map-touch` also reads each value's
+ * dict.get; `getInto` is dict.getInto into one reused buffer; `get-many` is dict.getMany over
+ * 64 keys at a time (ns per key); `map-touch` also reads each value's
  * first and last byte; `mixed` makes every 10th
  * operation a set (Map likewise, `map-mixed`); `set` makes every operation one (`map-set`); `incr` increments 100,000 number keys.
  */
@@ -69,6 +70,8 @@ if (args.includes('--skewed')) {
   for (let i = 0; i < ops; i++) stream[i] = Math.floor(nkeys * (stream[i] / nkeys) ** 3);
 }
 const target = new Uint8Array(256);
+const BATCH = 64;
+const batch: string[] = new Array<string>(BATCH).fill('');
 let sink = 0;
 
 type Run = (n: number) => void;
@@ -94,6 +97,15 @@ const runs: Record<string, Run> = {
   },
   get: (n) => {
     for (let i = 0; i < n; i++) if (dict.get(keys[stream[i]]) !== undefined) sink++;
+  },
+  // getMany in batches of BATCH keys from the same stream: ns per key, as for get. Its first
+  // passes load every key's slot and entry before any is read, so their misses overlap.
+  'get-many': (n) => {
+    for (let i = 0; i + BATCH <= n; i += BATCH) {
+      for (let j = 0; j < BATCH; j++) batch[j] = keys[stream[i + j]];
+      const got = dict.getMany(batch);
+      for (let j = 0; j < BATCH; j++) if (got[j] !== undefined) sink++;
+    }
   },
   'get-local': (n) => {
     for (let i = 0; i < n; i++) if (localDict.get(keys[stream[i]]) !== undefined) sink++;

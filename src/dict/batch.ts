@@ -2,7 +2,8 @@
  * Batch calls of SharedDict: getMany, hasMany, setMany, deleteMany.
  *
  * getMany overlaps the cache misses of independent keys: it hashes every key first, then
- * loads every key's first index slot, then every entry those slots name, and only then runs
+ * loads every key's first index slot, then every entry those slots name (each line of its
+ * first TOUCH_BYTES), and only then runs
  * the ordinary lock-free get per key, which now finds its lines in the cache. The loads of
  * one pass do not depend on each other, so the CPU keeps several misses in flight, where a
  * loop over get waits for each slot and then each entry in turn. The touch passes read
@@ -13,7 +14,17 @@ import { DictError, describeValue } from '../errors.js';
 import { checkFlags, checkTtl } from './validate.js';
 import type { DictCore } from './core.js';
 import { KeyScratch } from './hash.js';
-import { D_MASK, D_TABLE, SLOT_WORDS, S_REF } from './layout.js';
+import {
+  D_MASK,
+  D_TABLE,
+  E_META,
+  E_VLEN,
+  ENTRY_HEADER_BYTES,
+  LINE_WORDS,
+  META_KEYLEN_MASK,
+  SLOT_WORDS,
+  S_REF,
+} from './layout.js';
 import { ValueInfo } from './codec.js';
 import type { ValueCodecs } from './values.js';
 
@@ -37,6 +48,8 @@ export function checkKeyList(keys: unknown, what = 'keys'): readonly (string | U
 }
 
 const scratch = new KeyScratch();
+/** How much of each entry the touch passes load ahead: larger values stream in sequence. */
+const TOUCH_BYTES = 256;
 let sink = 0;
 
 /**
@@ -62,6 +75,17 @@ export function touchKeys(c: DictCore, keys: readonly (string | Uint8Array)[]): 
   for (let i = 0; i < n; i++) {
     const ew = refs[i] * 2;
     if (ew !== 0 && ew < words) acc ^= u32[ew];
+  }
+  // Each entry's first line is in cache now, with its key and value lengths: load one word of
+  // each further line the get will copy (up to TOUCH_BYTES), so those misses overlap too.
+  for (let i = 0; i < n; i++) {
+    const ew = refs[i] * 2;
+    if (ew === 0 || ew + E_VLEN >= words) continue;
+    const keyBytes = ((u32[ew + E_META] & META_KEYLEN_MASK) + 7) & ~7;
+    const bytes = ENTRY_HEADER_BYTES + keyBytes + u32[ew + E_VLEN];
+    const end = Math.min(ew + (Math.min(bytes, TOUCH_BYTES) >>> 2), words);
+    for (let w = ew + LINE_WORDS; w < end; w += LINE_WORDS) acc ^= u32[w];
+    if (end - 1 > ew) acc ^= u32[end - 1];
   }
   sink ^= acc; // keeps the loads
 }
