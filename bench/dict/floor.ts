@@ -51,10 +51,9 @@ const SLOTS = 1 << 18; // what 100,000 keys grow the dict's index to
 const ENTRY_BYTES = 160; // a C1 entry's size class: 40 B header, 16 B key, 100 B value
 const area = new Uint32Array(new SharedArrayBuffer(2 * MiB + KEYS * ENTRY_BYTES));
 const entryBase = (2 * MiB) / 4;
-// Every entry line is written before it is read. Pages of a fresh buffer that were never
-// written all map the kernel's one zero page, so reading them hits in L1 whatever the
-// address: before this fill, `C1 loads, chained` measured 29-47 ns where the written area
-// gives 140-150 ns (docs/performance.md, "Where a C1 get's time goes"). The small values
+// Every entry line is written before it is read: pages of a fresh buffer that were never
+// written all map the kernel's one zero page, so reading them would hit in L1 whatever the
+// address (docs/performance.md, "SharedDict C1: where a get's time goes"). The small values
 // keep `chained()`'s dependency mask at 0.
 area.fill(1, entryBase);
 const slotOf = new Uint32Array(KEYS);

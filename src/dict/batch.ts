@@ -3,8 +3,8 @@
  *
  * getMany overlaps the cache misses of independent keys: it hashes every key first, then
  * loads every key's first index slot, then every entry those slots name (each line of its
- * first TOUCH_BYTES), and only then runs
- * the ordinary lock-free get per key, which now finds its lines in the cache. The loads of
+ * first TOUCH_BYTES), and only then runs the ordinary lock-free get per key, which now finds
+ * its lines in the cache. The loads of
  * one pass do not depend on each other, so the CPU keeps several misses in flight, where a
  * loop over get waits for each slot and then each entry in turn. The touch passes read
  * without validation (any word may be torn; offsets are bounds-checked and nothing read
@@ -77,7 +77,8 @@ export function touchKeys(c: DictCore, keys: readonly (string | Uint8Array)[]): 
     if (ew !== 0 && ew < words) acc ^= u32[ew];
   }
   // Each entry's first line is in cache now, with its key and value lengths: load one word of
-  // each further line the get will copy (up to TOUCH_BYTES), so those misses overlap too.
+  // each further line the get will copy (up to TOUCH_BYTES), so those misses overlap too. (A
+  // list's VLEN counts elements: its entry is shorter than this says, and only loads are lost.)
   for (let i = 0; i < n; i++) {
     const ew = refs[i] * 2;
     if (ew === 0 || ew + E_VLEN >= words) continue;
