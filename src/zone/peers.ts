@@ -236,12 +236,10 @@ export class PeerTable implements OwnerIdentity {
   }
 
   /**
-   * We hold the token of slot's dead holder: it stops counting as a user at once. Before,
-   * its STATE still said Live and its token answered Alive (our hold) until we had cleared it,
-   * and clearing waits for the pool lock (vacate: reclaimCache), under which a starter
-   * decides whether the zone has users: of two starters over a stale zone, one saw the
-   * other's reap as a live holder and joined the old zone, and then so did the other
-   * (test/zone/50, "a whole process group": 1 run in 20 under load before).
+   * We hold the token of slot's dead holder: it stops counting as a user at once. Clearing the
+   * slot waits for the pool lock (vacate: reclaimCache), under which a starter decides whether
+   * the zone has users; left Live, our hold would answer Alive and make that starter join a
+   * zone nobody uses (test/zone/50, "a whole process group").
    */
   private markReaped(slot: number): void {
     Atomics.store(this.words, this.wordAt(slot) + P_STATE, PeerState.Reaped);
