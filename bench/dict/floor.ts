@@ -11,7 +11,9 @@
  *    first address depend on the previous get's result, as a get's hundreds of instructions
  *    effectively do (the CPU cannot run far enough ahead to start the next get's misses);
  *    `overlapped` lets the CPU overlap consecutive gets, as it does for a short loop body
- *    such as Map.get's.
+ *    such as Map.get's. Two more chained rows split a get's loads: `1 MiB index` is the same
+ *    with half the slots (as 98,304 keys or fewer would have), `entry alone` skips the slot
+ *    (its entry's address known in advance), so the slot's share is the difference.
  * 3. Map.get over the same keys in the same process, for scale, and (with --expose-gc) the
  *    heap its table takes: all a Map.get can touch besides the key string.
  *
@@ -47,17 +49,29 @@ function chase(bytes: number): number {
 }
 
 const KEYS = 100_000;
-const SLOTS = 1 << 18; // what 100,000 keys grow the dict's index to
+const SLOTS = 1 << 18; // what 100,000 keys grow the dict's index to (it grows past 3/4 full)
 const ENTRY_BYTES = 160; // a C1 entry's size class: 40 B header, 16 B key, 100 B value
-const area = new Uint32Array(new SharedArrayBuffer(2 * MiB + KEYS * ENTRY_BYTES));
-const entryBase = (2 * MiB) / 4;
-// Every entry line is written before it is read: pages of a fresh buffer that were never
-// written all map the kernel's one zero page, so reading them would hit in L1 whatever the
-// address (docs/performance.md, "SharedDict C1: where a get's time goes"). The small values
-// keep `chained()`'s dependency mask at 0.
-area.fill(1, entryBase);
-const slotOf = new Uint32Array(KEYS);
-{
+
+/** An index of `slots` two-word slots, then KEYS entries in random order behind it. */
+interface C1Area {
+  area: Uint32Array;
+  /** Each key's slot. */
+  slotOf: Uint32Array;
+  /** Each key's entry (word index): what its slot holds, for the entry-alone row. */
+  entryOf: Uint32Array;
+}
+
+function c1Area(slots: number): C1Area {
+  const indexBytes = slots * 8;
+  const area = new Uint32Array(new SharedArrayBuffer(indexBytes + KEYS * ENTRY_BYTES));
+  const entryBase = indexBytes / 4;
+  // Every entry line is written before it is read: pages of a fresh buffer that were never
+  // written all map the kernel's one zero page, so reading them would hit in L1 whatever the
+  // address (docs/performance.md, "SharedDict C1: where a get's time goes"). The small values
+  // keep `chained()`'s dependency mask at 0.
+  area.fill(1, entryBase);
+  const slotOf = new Uint32Array(KEYS);
+  const entryOf = new Uint32Array(KEYS);
   const rng = new Xorshift32(777);
   const place = new Uint32Array(KEYS);
   for (let i = 0; i < KEYS; i++) place[i] = i;
@@ -68,39 +82,57 @@ const slotOf = new Uint32Array(KEYS);
     place[j] = t;
   }
   for (let k = 0; k < KEYS; k++) {
-    let s = rng.next() & (SLOTS - 1);
-    while (area[s * 2 + 1] !== 0) s = (s + 1) & (SLOTS - 1);
+    let s = rng.next() & (slots - 1);
+    while (area[s * 2 + 1] !== 0) s = (s + 1) & (slots - 1);
     slotOf[k] = s;
+    entryOf[k] = entryBase + (place[k] * ENTRY_BYTES) / 4;
     area[s * 2] = k;
-    area[s * 2 + 1] = entryBase + (place[k] * ENTRY_BYTES) / 4;
+    area[s * 2 + 1] = entryOf[k];
   }
+  return { area, slotOf, entryOf };
 }
-const stream = new Uint32Array(OPS);
+
+const c1 = c1Area(SLOTS);
+const c1HalfIndex = c1Area(SLOTS / 2);
+const stream = new Uint32Array(OPS + 1);
 {
   const rng = new Xorshift32(4242);
   for (let i = 0; i < OPS; i++) stream[i] = rng.below(KEYS);
 }
 
-/** One get's loads: the slot, then the entry's header, key and the value's three lines. */
-function entryLoads(k: number): number {
-  const e = area[slotOf[k] * 2 + 1];
+/** One get's loads of entry word `e`: its header, key and the value's three lines. */
+function entryLoads(area: Uint32Array, e: number): number {
   return area[e + 3] + area[e + 10] + area[e + 14] + area[e + 24] + area[e + 38];
 }
 
 function overlapped(): number {
+  const { area, slotOf } = c1;
   let sink = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < OPS; i++) sink += entryLoads(stream[i]);
+  for (let i = 0; i < OPS; i++) sink += entryLoads(area, area[slotOf[stream[i]] * 2 + 1]);
   const ns = Number(process.hrtime.bigint() - t0) / OPS;
   return sink === -1 ? -1 : ns;
 }
 
-function chained(): number {
+/**
+ * Each get's slot, then its entry. `dep` is always 0 (the area holds no such bits), but the
+ * CPU cannot know it before the loads return, so the next get's first address waits for this
+ * get's last load.
+ */
+function chained({ area, slotOf }: C1Area): number {
   let dep = 0;
   const t0 = process.hrtime.bigint();
-  // `dep` is always 0 (the area holds no such bits), but the CPU cannot know it before the
-  // loads return, so the next get's first address waits for this get's last load.
-  for (let i = 0; i < OPS; i++) dep = entryLoads(stream[i + dep]) & 0x40000000;
+  for (let i = 0; i < OPS; i++)
+    dep = entryLoads(area, area[slotOf[stream[i + dep]] * 2 + 1]) & 0x40000000;
+  const ns = Number(process.hrtime.bigint() - t0) / OPS;
+  return dep === -1 ? -1 : ns;
+}
+
+/** As chained(), with the entry's address known without its slot: what the slot costs. */
+function entryAlone({ area, entryOf }: C1Area): number {
+  let dep = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < OPS; i++) dep = entryLoads(area, entryOf[stream[i + dep]]) & 0x40000000;
   const ns = Number(process.hrtime.bigint() - t0) / OPS;
   return dep === -1 ? -1 : ns;
 }
@@ -126,7 +158,9 @@ const runs: Record<string, () => number> = {
   'chase 2 MiB': () => chase(2 * MiB),
   'chase 16 MiB': () => chase(16 * MiB),
   'chase 64 MiB': () => chase(64 * MiB),
-  'C1 loads, chained': chained,
+  'C1 loads, chained': () => chained(c1),
+  'C1, 1 MiB index': () => chained(c1HalfIndex),
+  'C1 entry alone': () => entryAlone(c1),
   'C1 loads, overlapped': overlapped,
   'Map.get': mapGet,
 };
