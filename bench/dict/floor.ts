@@ -6,14 +6,15 @@
  *    in a SharedArrayBuffer of 2, 16 and 64 MiB (each load's address comes from the one
  *    before, so nothing overlaps).
  * 2. C1's access pattern with the dict's sizes and nothing else: for a random key of
- *    100,000, its 8-byte slot in a 2 MiB index, then the 160-byte entry that slot names in a
+ *    100,000, its one-word slot in a 1 MiB index, then the 160-byte entry that slot names in a
  *    16 MiB area (key and value read), one get after another. `chained` makes each get's
  *    first address depend on the previous get's result, as a get's hundreds of instructions
  *    effectively do (the CPU cannot run far enough ahead to start the next get's misses);
  *    `overlapped` lets the CPU overlap consecutive gets, as it does for a short loop body
- *    such as Map.get's. Two more chained rows split a get's loads: `1 MiB index` is the same
- *    with half the slots (as 98,304 keys or fewer would have), `entry alone` skips the slot
- *    (its entry's address known in advance), so the slot's share is the difference.
+ *    such as Map.get's. Two more chained rows split a get's loads: `two-word slots` is the
+ *    same with the 2 MiB index of two-word slots the dict had before (src/dict/layout.ts, "Index
+ *    table"), `entry alone` skips the slot (its entry's address known in advance), so the
+ *    slot's share is the difference.
  * 3. Map.get over the same keys in the same process, for scale, and (with --expose-gc) the
  *    heap its table takes: all a Map.get can touch besides the key string.
  *
@@ -52,17 +53,18 @@ const KEYS = 100_000;
 const SLOTS = 1 << 18; // what 100,000 keys grow the dict's index to (it grows past 3/4 full)
 const ENTRY_BYTES = 160; // a C1 entry's size class: 40 B header, 16 B key, 100 B value
 
-/** An index of `slots` two-word slots, then KEYS entries in random order behind it. */
+/** An index of SLOTS slots of `slotWords` words, then KEYS entries in random order behind it. */
 interface C1Area {
   area: Uint32Array;
-  /** Each key's slot. */
+  /** Word index of each key's slot (of its ref, for two-word slots). */
   slotOf: Uint32Array;
   /** Each key's entry (word index): what its slot holds, for the entry-alone row. */
   entryOf: Uint32Array;
 }
 
-function c1Area(slots: number): C1Area {
-  const indexBytes = slots * 8;
+function c1Area(slotWords: number): C1Area {
+  const slots = SLOTS;
+  const indexBytes = slots * slotWords * 4;
   const area = new Uint32Array(new SharedArrayBuffer(indexBytes + KEYS * ENTRY_BYTES));
   const entryBase = indexBytes / 4;
   // Every entry line is written before it is read: pages of a fresh buffer that were never
@@ -83,17 +85,16 @@ function c1Area(slots: number): C1Area {
   }
   for (let k = 0; k < KEYS; k++) {
     let s = rng.next() & (slots - 1);
-    while (area[s * 2 + 1] !== 0) s = (s + 1) & (slots - 1);
-    slotOf[k] = s;
+    while (area[s * slotWords] !== 0) s = (s + 1) & (slots - 1);
+    slotOf[k] = s * slotWords; // the word a get loads: the slot's ref
     entryOf[k] = entryBase + (place[k] * ENTRY_BYTES) / 4;
-    area[s * 2] = k;
-    area[s * 2 + 1] = entryOf[k];
+    area[s * slotWords] = entryOf[k];
   }
   return { area, slotOf, entryOf };
 }
 
-const c1 = c1Area(SLOTS);
-const c1HalfIndex = c1Area(SLOTS / 2);
+const c1 = c1Area(1);
+const c1TwoWordSlots = c1Area(2);
 const stream = new Uint32Array(OPS + 1);
 {
   const rng = new Xorshift32(4242);
@@ -109,7 +110,7 @@ function overlapped(): number {
   const { area, slotOf } = c1;
   let sink = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < OPS; i++) sink += entryLoads(area, area[slotOf[stream[i]] * 2 + 1]);
+  for (let i = 0; i < OPS; i++) sink += entryLoads(area, area[slotOf[stream[i]]]);
   const ns = Number(process.hrtime.bigint() - t0) / OPS;
   return sink === -1 ? -1 : ns;
 }
@@ -122,8 +123,7 @@ function overlapped(): number {
 function chained({ area, slotOf }: C1Area): number {
   let dep = 0;
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < OPS; i++)
-    dep = entryLoads(area, area[slotOf[stream[i + dep]] * 2 + 1]) & 0x40000000;
+  for (let i = 0; i < OPS; i++) dep = entryLoads(area, area[slotOf[stream[i + dep]]]) & 0x40000000;
   const ns = Number(process.hrtime.bigint() - t0) / OPS;
   return dep === -1 ? -1 : ns;
 }
@@ -159,7 +159,7 @@ const runs: Record<string, () => number> = {
   'chase 16 MiB': () => chase(16 * MiB),
   'chase 64 MiB': () => chase(64 * MiB),
   'C1 loads, chained': () => chained(c1),
-  'C1, 1 MiB index': () => chained(c1HalfIndex),
+  'C1, two-word slots': () => chained(c1TwoWordSlots),
   'C1 entry alone': () => entryAlone(c1),
   'C1 loads, overlapped': overlapped,
   'Map.get': mapGet,

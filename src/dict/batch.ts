@@ -23,7 +23,6 @@ import {
   LINE_WORDS,
   META_KEYLEN_MASK,
   SLOT_WORDS,
-  S_REF,
 } from './layout.js';
 import { ValueInfo } from './codec.js';
 import type { ValueCodecs } from './values.js';
@@ -70,7 +69,8 @@ export function touchKeys(c: DictCore, keys: readonly (string | Uint8Array)[]): 
   const mask = u32[hw + D_MASK];
   if (((mask + 1) & mask) !== 0 || tw + (mask + 1) * SLOT_WORDS > words) return;
   const refs = hashes; // reused: each hash is needed only to find its slot
-  for (let i = 0; i < n; i++) refs[i] = u32[tw + (hashes[i] & mask) * SLOT_WORDS + S_REF];
+  const refMask = c.slotRefMask;
+  for (let i = 0; i < n; i++) refs[i] = u32[tw + (hashes[i] & mask) * SLOT_WORDS] & refMask;
   let acc = 0;
   for (let i = 0; i < n; i++) {
     const ew = refs[i] * 2;

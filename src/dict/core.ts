@@ -19,6 +19,7 @@ import {
   META_TYPE_MASK,
   META_TYPE_SHIFT,
   align8,
+  slotRefMask,
 } from './layout.js';
 
 const TWO_32 = 4294967296;
@@ -35,6 +36,10 @@ export class DictCore {
   hw = 0;
   /** Byte offset of the header this core was set up for (the zone's ROOT value). */
   root = 0;
+  /** An index slot's REF bits (`slot & slotRefMask`) in this zone; layout.ts, "Index table". */
+  readonly slotRefMask: number;
+  /** The other bits of a slot: the key hash's top bits (`(slot ^ hash) & slotHashMask`). */
+  readonly slotHashMask: number;
 
   constructor(pool: DictPool) {
     this.pool = pool;
@@ -45,6 +50,8 @@ export class DictCore {
     // The f64 view covers the zone from its (8-aligned) start; byte offset b <-> f64[b / 8].
     this.f64 = new Float64Array(buf, pool.u8.byteOffset, pool.u8.byteLength >>> 3);
     this.zbuf = Buffer.from(buf, pool.u8.byteOffset, pool.u8.byteLength);
+    this.slotRefMask = slotRefMask(pool.u8.byteLength);
+    this.slotHashMask = ~this.slotRefMask >>> 0;
   }
 
   /** Journaled metadata store (caller holds the lock). */

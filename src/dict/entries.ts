@@ -33,7 +33,6 @@ import {
   LIST_VALUE_BYTES,
   META_TYPE_SHIFT,
   SLOT_WORDS,
-  S_REF,
   SEQ_STRIPE_SHIFT,
   T_LIST,
   align8,
@@ -108,7 +107,7 @@ export function slotOfRef(c: DictCore, h: number, e: number): number {
   const tw = tableWord(c, mask);
   let i = h & mask;
   for (let n = 0; n <= mask; n++) {
-    const ref = u32[tw + i * SLOT_WORDS + S_REF];
+    const ref = u32[tw + i * SLOT_WORDS] & c.slotRefMask;
     if (ref === e) return i;
     if (ref === 0) return -1;
     i = (i + 1) & mask;

@@ -35,13 +35,19 @@
  * "Recovery"). SETS counts stores. Every header word is written with `pool.write32` under the
  * lock, except SETS (see D_SETS).
  *
- * Index table (TABLE): `MASK + 1` slots of two words, open addressing, linear probing,
+ * Index table (TABLE): `MASK + 1` one-word slots, open addressing, linear probing,
  * backward-shift deletion, no tombstones:
  * ```
- *      +--------+--------+
- *      |  HASH  |  REF   |   REF 0 = empty slot; HASH = 32-bit hash of the key bytes
- *      +--------+--------+
+ *      +-------------+------------------+
+ *      | hash's top  |       REF        |   0 = empty slot; REF in the low `slotRefBits`
+ *      +-------------+------------------+   bits, the key hash's top bits above it
  * ```
+ * One word, not the hash and the ref in two: at C1's 100,000 keys the index is 1 MiB instead
+ * of 2, and a get's slot load misses the caches less often (bench/dict/floor.js, rows "C1
+ * loads, chained" and "C1, two-word slots"; docs/performance.md "One-word slots"). The top bits filter the probes (a
+ * 64 MiB zone keeps 9 of them, a 4 GiB zone 3); a match is then checked against the entry's
+ * own HASH word and key. Writers that need a slot's full hash (a backward shift, a resize)
+ * read it from the entry. A slot is written with one store, so no reader sees half of one.
  *
  * Entry (one chunk per key, ENTRY_HEADER_BYTES + align8(keyLen) + value bytes):
  * ```
@@ -93,7 +99,7 @@ export const DICT_MAGIC = 0x54434453; // 'SDCT' little-endian
  * another version is never adopted (`dictCurrent`, init.ts); the history is in
  * docs/performance.md.
  */
-export const DICT_VERSION = 4;
+export const DICT_VERSION = 5;
 
 // Header words (relative to the header's first word). Line 0: read by lock-free readers.
 export const D_MAGIC = 0;
@@ -133,10 +139,24 @@ export const D_SETS = 23;
 export const HEADER_WORDS = 32;
 export const HEADER_BYTES = HEADER_WORDS * 4;
 
-// Index slots.
-export const SLOT_WORDS = 2;
-export const S_HASH = 0;
-export const S_REF = 1;
+// Index slots (one word each, see "Index table" above).
+export const SLOT_WORDS = 1;
+
+/**
+ * Bits of a slot that hold the ref in a zone of `zoneBytes`: enough for every 8-byte unit of
+ * the zone (29 for 4 GiB). The rest hold the key hash's top bits. Every process of a zone
+ * derives the same value from the zone's size.
+ */
+export function slotRefBits(zoneBytes: number): number {
+  const units = Math.ceil(zoneBytes / 8);
+  return units <= 2 ? 1 : 32 - Math.clz32(units - 1);
+}
+
+/** Mask of a slot's REF bits for a zone of `zoneBytes` (`slot & mask` is the ref). */
+export function slotRefMask(zoneBytes: number): number {
+  const bits = slotRefBits(zoneBytes);
+  return bits >= 32 ? 0xffffffff : (2 ** bits - 1) >>> 0;
+}
 export const TABLE_MIN_SLOTS = 1024;
 /** Grow when COUNT + 1 would exceed slots * GROW_NUM / GROW_DEN (0.75). */
 export const GROW_NUM = 3;

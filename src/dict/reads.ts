@@ -14,6 +14,7 @@ import {
   E_EXP_LO,
   E_FLAGS,
   E_GEN,
+  E_HASH,
   E_META,
   E_VLEN,
   ENTRY_HEADER_BYTES,
@@ -21,8 +22,6 @@ import {
   META_KEYLEN_MASK,
   META_TYPE_MASK,
   META_TYPE_SHIFT,
-  S_HASH,
-  S_REF,
   SEQ_STRIPE_SHIFT,
   SLOT_WORDS,
   STAT_HITS_F64,
@@ -100,14 +99,17 @@ function readShared(s: DictSession, mode: number): DictValue | undefined {
     const tw = u32[hw + D_TABLE] * 2;
     const mask = u32[hw + D_MASK];
     if (((mask + 1) & mask) !== 0 || tw + (mask + 1) * SLOT_WORDS > words) continue;
+    const hashMask = c.slotHashMask;
     let i = h & mask;
     let e = 0;
     for (let n = 0; n <= mask; n++) {
-      const ref = u32[tw + i * SLOT_WORDS + S_REF];
-      if (ref === 0) break;
-      if (u32[tw + i * SLOT_WORDS + S_HASH] === h && ref * 8 + ENTRY_HEADER_BYTES + klen <= size) {
+      const slot = u32[tw + i * SLOT_WORDS];
+      if (slot === 0) break;
+      // The slot's hash bits filter; the entry's HASH word and key decide (layout.ts).
+      const ref = slot & c.slotRefMask;
+      if (((slot ^ h) & hashMask) === 0 && ref * 8 + ENTRY_HEADER_BYTES + klen <= size) {
         const ew = ref * 2;
-        if ((u32[ew + E_META] & META_KEYLEN_MASK) === klen) {
+        if (u32[ew + E_HASH] === h && (u32[ew + E_META] & META_KEYLEN_MASK) === klen) {
           const base = ref * 8 + ENTRY_HEADER_BYTES;
           let j = 0;
           while (j < klen && u8[base + j] === kb[j]) j++;

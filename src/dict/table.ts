@@ -1,7 +1,8 @@
 /**
- * The index: open addressing with linear probing over `MASK + 1` two-word slots
- * `[hash, ref]`, ref 0 = empty, backward-shift deletion (no tombstones, so a miss stops at
- * the first empty slot and the table never degrades). Home slot of a hash = hash & MASK.
+ * The index: open addressing with linear probing over `MASK + 1` one-word slots (the ref and
+ * the hash's top bits, layout.ts "Index table"), 0 = empty, backward-shift deletion (no
+ * tombstones, so a miss stops at the first empty slot and the table never degrades). Home
+ * slot of a hash = hash & MASK; a slot's full hash is its entry's HASH word.
  *
  * Writers call these with the lock held; every slot and header store is journaled. A resize
  * builds the new table in a freshly allocated chunk (no journal needed: nothing points at it
@@ -14,6 +15,7 @@ import {
   D_MASK,
   D_SEQ,
   D_TABLE,
+  E_HASH,
   FULL_DEN,
   FULL_NUM,
   GROW_DEN,
@@ -21,8 +23,6 @@ import {
   LINE_WORDS,
   SEQ_STRIPE_SHIFT,
   SLOT_WORDS,
-  S_HASH,
-  S_REF,
 } from './layout.js';
 import { checkEntryRef, corrupt } from './damage.js';
 import { seqEnter, seqEnterAll, seqLeave, seqLeaveAll } from './seqlock.js';
@@ -33,11 +33,14 @@ export function tableFind(c: DictCore, kb: Uint8Array, klen: number, h: number):
   const mask = u32[c.hw + D_MASK];
   const tw = tableWord(c, mask);
   let i = h & mask;
+  const hashMask = c.slotHashMask;
   for (let n = 0; n <= mask; n++) {
-    const sw = tw + i * SLOT_WORDS;
-    const ref = u32[sw + S_REF];
-    if (ref === 0) return -1;
-    if (u32[sw + S_HASH] === h && c.keyEquals(checkEntryRef(c, ref, 'index'), kb, klen)) return i;
+    const slot = u32[tw + i * SLOT_WORDS];
+    if (slot === 0) return -1;
+    if (((slot ^ h) & hashMask) === 0) {
+      const e = checkEntryRef(c, slot & c.slotRefMask, 'index');
+      if (u32[e * 2 + E_HASH] === h && c.keyEquals(e, kb, klen)) return i;
+    }
     i = (i + 1) & mask;
   }
   return corrupt('the index has no empty slot');
@@ -56,30 +59,29 @@ export function tableWord(c: DictCore, mask: number): number {
 
 /** Ref stored in slot `i`. */
 export function slotRef(c: DictCore, i: number): number {
-  return c.u32[c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS + S_REF];
+  return c.u32[c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS] & c.slotRefMask;
 }
 
-/** Point slot `i` at entry `e` (same key). Journaled. */
+/** Point slot `i` at entry `e` (same key, so the same hash bits). Journaled. */
 export function tableSetRef(c: DictCore, i: number, e: number): void {
-  c.w(c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS + S_REF, e);
+  const sw = c.u32[c.hw + D_TABLE] * 2 + i * SLOT_WORDS;
+  c.w(sw, ((c.u32[sw] & c.slotHashMask) | e) >>> 0);
 }
 
 /**
- * Insert entry `e` with hash `h` (the key must be absent, and `tableHasRoom` true). The hash
- * is stored before the ref: a reader that sees the ref sees a complete slot. Journaled.
+ * Insert entry `e` with hash `h` (the key must be absent, and `tableHasRoom` true): one
+ * store, so a reader sees the slot empty or complete. Journaled.
  */
 export function tableInsert(c: DictCore, h: number, e: number): void {
   const u32 = c.u32;
   const mask = u32[c.hw + D_MASK];
   const tw = tableWord(c, mask);
   let i = h & mask;
-  for (let n = 0; u32[tw + i * SLOT_WORDS + S_REF] !== 0; n++) {
+  for (let n = 0; u32[tw + i * SLOT_WORDS] !== 0; n++) {
     if (n > mask) corrupt('the index has no empty slot');
     i = (i + 1) & mask;
   }
-  const sw = tw + i * SLOT_WORDS;
-  c.w(sw + S_HASH, h);
-  c.w(sw + S_REF, e);
+  c.w(tw + i * SLOT_WORDS, ((h & c.slotHashMask) | e) >>> 0);
   c.w(c.hw + D_COUNT, u32[c.hw + D_COUNT] + 1);
 }
 
@@ -93,8 +95,8 @@ export function tableInsert(c: DictCore, h: number, e: number): void {
  * inside the section). Readers of keys that do not move need nothing: their slot does not
  * change, and the only slot that becomes empty (the last hole) is never between their home
  * slot and their slot — a key stays put only when its home is after the hole at that point,
- * and any later move makes the final hole lie after it. A slot a reader sees torn (hash of
- * one key, ref of another) can match its hash only if one of the two keys is of its stripe.
+ * and any later move makes the final hole lie after it. Each slot is written with one store,
+ * so a reader sees a slot either before or after a move, never half of one.
  */
 export function tableRemove(c: DictCore, i: number, stripe: number): void {
   const u32 = c.u32;
@@ -113,10 +115,12 @@ export function tableRemove(c: DictCore, i: number, stripe: number): void {
   for (let n = 0; ; n++) {
     if (n > mask) corrupt('the index has no empty slot');
     j = (j + 1) & mask;
-    const jw = tw + j * SLOT_WORDS;
-    const ref = u32[jw + S_REF];
-    if (ref === 0) break;
-    const h = u32[jw + S_HASH];
+    const slot = u32[tw + j * SLOT_WORDS];
+    if (slot === 0) break;
+    // The slot keeps only the hash's top bits: its home and stripe come from the entry.
+    const h = u32[checkEntryRef(c, slot & c.slotRefMask, 'index') * 2 + E_HASH];
+    if (((slot ^ h) & c.slotHashMask) !== 0)
+      corrupt(`slot ${j}: its hash bits differ from its entry's`);
     const home = h & mask;
     // May the key in j move back to `hole`? Only if its home is not in the cyclic (hole, j].
     const stays = hole <= j ? home > hole && home <= j : home > hole || home <= j;
@@ -131,12 +135,10 @@ export function tableRemove(c: DictCore, i: number, stripe: number): void {
       hi |= 1 << (s - 32);
       seqEnter(i32, seq + (1 + s) * LINE_WORDS);
     }
-    const hwd = tw + hole * SLOT_WORDS;
-    c.w(hwd + S_HASH, h);
-    c.w(hwd + S_REF, ref);
+    c.w(tw + hole * SLOT_WORDS, slot);
     hole = j;
   }
-  c.w(tw + hole * SLOT_WORDS + S_REF, 0);
+  c.w(tw + hole * SLOT_WORDS, 0);
   c.w(hw + D_COUNT, u32[hw + D_COUNT] - 1);
   lo &= ~callerLo;
   hi &= ~callerHi;
@@ -178,14 +180,14 @@ export function tableGrow(c: DictCore): boolean {
   const nw = off / 4;
   const mask = slots - 1;
   const ow = oldRef * 2;
+  // A slot's home is its entry's hash & mask (the slot keeps only the hash's top bits).
   for (let k = 0; k < oldSlots; k++) {
-    const ref = u32[ow + k * SLOT_WORDS + S_REF];
-    if (ref === 0) continue;
-    const h = u32[ow + k * SLOT_WORDS + S_HASH];
+    const slot = u32[ow + k * SLOT_WORDS];
+    if (slot === 0) continue;
+    const h = u32[checkEntryRef(c, slot & c.slotRefMask, 'index') * 2 + E_HASH];
     let i = h & mask;
-    while (u32[nw + i * SLOT_WORDS + S_REF] !== 0) i = (i + 1) & mask;
-    u32[nw + i * SLOT_WORDS + S_HASH] = h;
-    u32[nw + i * SLOT_WORDS + S_REF] = ref;
+    while (u32[nw + i * SLOT_WORDS] !== 0) i = (i + 1) & mask;
+    u32[nw + i * SLOT_WORDS] = slot;
   }
   const seq = u32[hw + D_SEQ] * 2;
   seqEnterAll(c.i32, seq);

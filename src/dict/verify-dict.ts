@@ -53,8 +53,6 @@ import {
   SEQ_BYTES,
   SLOT_WORDS,
   STATS_BYTES,
-  S_HASH,
-  S_REF,
   T_BOOLEAN,
   T_BYTES,
   T_LIST,
@@ -62,6 +60,7 @@ import {
   T_STRING,
   TABLE_MIN_SLOTS,
   align8,
+  slotRefMask,
 } from './layout.js';
 import type { DictPool } from './pool.js';
 
@@ -103,6 +102,8 @@ export function verifyDictLocked(pool: DictPool, root: number, name: string): Di
   const chunk = liveChunk(pool, bad);
   checkHeaderAreas(pool, hw, bad);
   const slots = u32[hw + D_MASK] + 1;
+  const refMask = slotRefMask(pool.u8.byteLength);
+  const hashMask = ~refMask >>> 0;
 
   /** Checks entry `e` (a ref from the table) and returns its size in 8-byte units. */
   const entry = (e: number): number => {
@@ -128,16 +129,18 @@ export function verifyDictLocked(pool: DictPool, root: number, name: string): Di
   const inTable = new Set<number>();
   let units = 0;
   for (let i = 0; i < slots; i++) {
-    const e = u32[tw + i * SLOT_WORDS + S_REF];
-    if (e === 0) continue;
+    const slot = u32[tw + i * SLOT_WORDS];
+    if (slot === 0) continue;
+    const e = slot & refMask;
+    if (e === 0) bad(`slot ${i}: hash bits with no entry`);
     if (inTable.has(e)) bad(`entry ${e} is in the table twice`);
     inTable.add(e);
     units += entry(e);
-    if (u32[tw + i * SLOT_WORDS + S_HASH] !== u32[e * 2 + E_HASH])
-      bad(`slot ${i}: HASH differs from entry ${e}'s`);
+    if (((slot ^ u32[e * 2 + E_HASH]) & hashMask) !== 0)
+      bad(`slot ${i}: its hash bits differ from entry ${e}'s HASH`);
     // Linear probing without tombstones: no empty slot between home and i.
     for (let j = u32[e * 2 + E_HASH] & mask; j !== i; j = (j + 1) & mask) {
-      if (u32[tw + j * SLOT_WORDS + S_REF] === 0)
+      if (u32[tw + j * SLOT_WORDS] === 0)
         bad(`entry ${e} in slot ${i} is not reachable from its home slot`);
     }
   }

@@ -21,8 +21,6 @@ import {
   E_PREV,
   ENTRY_HEADER_WORDS,
   SLOT_WORDS,
-  S_HASH,
-  S_REF,
 } from './layout.js';
 
 /** Slots probed at most: a longer run is rare at the table's 0.75 fill and not worth it. */
@@ -43,9 +41,10 @@ export function warmBeforeStore(s: DictSession): void {
   if (((mask + 1) & mask) === 0 && tw + (mask + 1) * SLOT_WORDS <= u32.length) {
     let i = h & mask;
     for (let n = 0; n < MAX_PROBES; n++) {
-      const ref = u32[tw + i * SLOT_WORDS + S_REF];
-      if (ref === 0) break;
-      if (u32[tw + i * SLOT_WORDS + S_HASH] === h && ref * 2 <= words) {
+      const slot = u32[tw + i * SLOT_WORDS];
+      if (slot === 0) break;
+      const ref = slot & c.slotRefMask;
+      if (((slot ^ h) & c.slotHashMask) === 0 && ref * 2 <= words) {
         const ew = ref * 2;
         sink ^= touchEntry(u32, u32[ew + E_PREV], words) ^ touchEntry(u32, u32[ew + E_NEXT], words);
         break;

@@ -50,11 +50,11 @@ export const ZONE_MAGIC = 0x5a4d4853;
  * another version would misread (owner ids with their slot's generation, one sleeper bit per
  * owner slot, the `fine` size classes, thread caches and their block layout (its held chunk
  * too), the poison marker, where the header words that lock-free readers load sit, the dict's
- * key versions); an attacher refuses another version
+ * key versions, its one-word index slots); an attacher refuses another version
  * (ERR_ZONE_VERSION, before the pool's own check could call a durable file damaged). The
  * history of each bump is in docs/performance.md.
  */
-export const LAYOUT_VERSION = 9;
+export const LAYOUT_VERSION = 10;
 
 // Header word indices.
 export const H_MAGIC = 0;

@@ -9,9 +9,8 @@ import {
   D_LRU_TAIL,
   D_MASK,
   D_TABLE,
+  ENTRY_HEADER_BYTES,
   SLOT_WORDS,
-  S_HASH,
-  S_REF,
 } from '../../src/dict/layout.js';
 import { warmBeforeStore } from '../../src/dict/warm.js';
 import { makeDict, thrown } from './util.js';
@@ -28,11 +27,11 @@ describe('SharedDict: warming the lines of a store before the lock', () => {
     const h = dict.session.key.hash;
     // Every slot taken by a key that is not ours and points outside the zone: a probe that
     // trusted refs would index past the end, one without a bound would never stop.
-    for (let i = 0; i < slots; i++) {
-      u32[tw + i * SLOT_WORDS + S_HASH] = (h ^ 1) >>> 0;
-      u32[tw + i * SLOT_WORDS + S_REF] = 0xfffffff0;
-    }
-    u32[tw + (h & (slots - 1)) * SLOT_WORDS + S_HASH] = h; // ...and one matching hash
+    const ref = c.slotRefMask; // the largest ref a slot can hold: its entry ends past the zone
+    expect(ref * 8 + ENTRY_HEADER_BYTES).to.be.above(pool.u8.length);
+    for (let i = 0; i < slots; i++) u32[tw + i * SLOT_WORDS] = (~h & c.slotHashMask) | ref;
+    // ...and one whose hash bits match
+    u32[tw + (h & (slots - 1)) * SLOT_WORDS] = (h & c.slotHashMask) | ref;
     u32[c.hw + D_LRU_HEAD] = 0xffffffff;
     u32[c.hw + D_LRU_TAIL] = u32.length; // just past the end
     const before = Buffer.from(pool.u8);

@@ -8,9 +8,10 @@ import { expect } from 'chai';
 import { SlabPool } from '../../src/slab/pool.js';
 import { SharedDict } from '../../src/dict/dict.js';
 import type { DictHost } from '../../src/dict/pool.js';
-import { D_SEQ, D_TABLE, D_MASK, LINE_WORDS, SEQ_STRIPES } from '../../src/dict/layout.js';
+import { D_SEQ, LINE_WORDS, SEQ_STRIPES } from '../../src/dict/layout.js';
 import { KeyScratch } from '../../src/dict/hash.js';
 import { seqEnter, stripeWord } from '../../src/dict/seqlock.js';
+import { repointSlot } from '../helpers/dict-index.js';
 
 describe('SharedDict after a writer died holding the lock', () => {
   it('rolls back the half-done write, bumps every seqlock word, and keeps working', () => {
@@ -31,11 +32,7 @@ describe('SharedDict after a writer died holding the lock', () => {
     ks.load('k');
     p1.lock();
     seqEnter(p1.i32, stripeWord(seqW, ks.hash));
-    const tw = p1.u32[hw + D_TABLE] * 2;
-    const mask = p1.u32[hw + D_MASK];
-    for (let i = 0; i <= mask; i++)
-      if (p1.u32[tw + i * 2 + 1] !== 0 && p1.u32[tw + i * 2] === ks.hash)
-        p1.write32(tw + i * 2 + 1, 12345);
+    repointSlot(p1, hw, ks.hash, 12345);
     dead = true;
 
     const p2 = SlabPool.open(sab, 0, { selfId: 2, isOwnerDead: (id) => dead && id === 1 });

@@ -20,7 +20,6 @@ import { KeyScratch } from '../../src/dict/hash.js';
 import {
   D_MASK,
   D_SEQ,
-  D_TABLE,
   E_META,
   ENTRY_HEADER_BYTES,
   LINE_WORDS,
@@ -28,6 +27,7 @@ import {
   SEQ_STRIPES,
   SEQ_STRIPE_SHIFT,
 } from '../../src/dict/layout.js';
+import { indexRefs } from '../helpers/dict-index.js';
 
 const WORKER = new URL('./shift-worker.js', import.meta.url);
 
@@ -59,10 +59,7 @@ describe('SharedDict seqlock stripes vs backward shifts and resizes', function (
       Array.from({ length: SEQ_STRIPES }, (_, s) => pool.i32[seqW + (1 + s) * LINE_WORDS]);
     const slots = (): Map<string, number> => {
       const out = new Map<string, number>();
-      const tw = u32[hw + D_TABLE] * 2;
-      for (let i = 0; i <= u32[hw + D_MASK]; i++) {
-        const ref = u32[tw + i * 2 + 1];
-        if (ref === 0) continue;
+      for (const [i, ref] of indexRefs(pool, hw)) {
         const off = ref * 8 + ENTRY_HEADER_BYTES;
         const len = u32[ref * 2 + E_META] & META_KEYLEN_MASK;
         out.set(Buffer.from(pool.u8.subarray(off, off + len)).toString(), i);

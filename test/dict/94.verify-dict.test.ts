@@ -23,7 +23,15 @@ import {
   LIST_HEAD,
 } from '../../src/dict/layout.js';
 import { verifyDictLocked } from '../../src/dict/verify-dict.js';
+import { indexRefs } from '../helpers/dict-index.js';
 import { makeDict, type TestDict } from './util.js';
+
+/** Word index of the index slot that holds entry `e`. */
+function slotWordOf(t: ReturnType<typeof populated>, e: number): number {
+  for (const [i, ref] of indexRefs(t.pool, t.hw))
+    if (ref === e) return t.pool.u32[t.hw + D_TABLE] * 2 + i;
+  throw new Error(`entry ${e} is in no slot`);
+}
 
 function digest(t: TestDict): string {
   return createHash('sha1').update(t.pool.u8).digest('hex');
@@ -91,6 +99,17 @@ describe('dict verify (verify-dict.ts)', () => {
     ['COUNT', (t) => void (t.pool.u32[t.hw + D_COUNT] += 1), /COUNT/],
     ['BYTES8', (t) => void (t.pool.u32[t.hw + D_BYTES8] += 1), /BYTES8/],
     ['an entry HASH', (t) => void (t.pool.u32[t.second * 2 + E_HASH] ^= 1), /HASH|hash/],
+    [
+      "a slot's hash bits",
+      (t) => void (t.pool.u32[slotWordOf(t, t.second)] ^= 0x80000000),
+      /hash bits/,
+    ],
+    [
+      'a slot of hash bits without a ref',
+      // Some hash bit set (so the slot is not empty), no ref bit.
+      (t) => void (t.pool.u32[slotWordOf(t, t.second)] = 0x80000000),
+      /hash bits with no entry/,
+    ],
     ['a key byte', (t) => void (t.pool.u8[t.second * 8 + ENTRY_HEADER_BYTES] ^= 0x20), /hash/],
     ['a value length', (t) => void (t.pool.u32[t.tail * 2 + E_VLEN] = 0x7fffffff), /overflow/],
     [
