@@ -1,11 +1,12 @@
 /**
  * The zone lock under C1 writes: one dict filled with C1's 100,000 keys, then 1 and 2 child
- * processes (alternating, `--rounds` times each) running gets, 10% sets or only sets for
- * `--seconds`. Prints each process's rate and what `pool.stats().lock` counted meanwhile:
+ * processes (alternating, `--rounds` times each) running gets, 10% sets, only sets, or 10%
+ * deletes each followed by a set of the same key (`delete`: the delete's backward shift of the
+ * index under the lock; the set keeps the key count at C1's) for `--seconds`. Prints each process's rate and what `pool.stats().lock` counted meanwhile:
  * acquisitions, how many were contended, and the spins and sleeps they waited.
  * docs/performance.md, "SharedDict C1", quotes it.
  *
- *   node dist/bench/dict/contention.js [--mode=mixed|set|get] [--seconds=2] [--rounds=2]
+ *   node dist/bench/dict/contention.js [--mode=mixed|set|get|delete] [--seconds=2] [--rounds=2]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,11 +28,14 @@ async function child(namespace: string, proc: number, mode: string, seconds: num
   const keys = makeKeys();
   const values = makeValues();
   const stream = makeStream(STREAM, proc);
-  const setEvery = mode === 'set' ? 1 : mode === 'mixed' ? 10 : 0;
+  const setEvery = mode === 'set' ? 1 : mode === 'get' ? 0 : 10;
+  const deletes = mode === 'delete';
   const step = (i: number): void => {
     const k = stream[i % STREAM];
-    if (setEvery !== 0 && i % setEvery === 0) dict.set(keys[k], values[k]);
-    else dict.get(keys[k]);
+    if (setEvery !== 0 && i % setEvery === 0) {
+      if (deletes) dict.delete(keys[k]);
+      dict.set(keys[k], values[k]);
+    } else dict.get(keys[k]);
   };
   for (let i = 0; i < WARM_OPS; i++) step(i);
   const t0 = performance.now();
@@ -62,6 +66,9 @@ function runChild(namespace: string, proc: number, mode: string, seconds: number
 
 async function main(): Promise<void> {
   const mode = arg('mode', 'mixed');
+  if (!['mixed', 'set', 'get', 'delete'].includes(mode)) {
+    throw new Error(`--mode must be mixed, set, get or delete, got ${mode}`);
+  }
   const seconds = Number(arg('seconds', '2'));
   const rounds = Number(arg('rounds', '2'));
   const namespace = `contention${process.pid}`;

@@ -27,7 +27,7 @@ import { DictStatus, FAILED, STORED, STORED_FORCIBLY, type StoreResult } from '.
 import { tableInsert, tableSetRef } from './table.js';
 import { buildBeforeLock, claimBuiltEntry, retireReplaced, roomForOneMore } from './held-entry.js';
 import { checkFlags, checkNumber, checkTtl, expiryAt } from './validate.js';
-import { warmBeforeStore } from './warm.js';
+import { warmBeforeDelete, warmBeforeStore } from './warm.js';
 
 export const MODE_SET = 0;
 export const MODE_ADD = 1;
@@ -212,6 +212,7 @@ function countStore(s: DictSession): void {
 
 /** delete of the loaded key: true when a live value was removed. */
 export function remove(s: DictSession): boolean {
+  warmBeforeDelete(s);
   return locked(s, true, removeBody, 0, 0, 0, 0);
 }
 
