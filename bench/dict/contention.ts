@@ -1,12 +1,13 @@
 /**
  * The zone lock under C1 writes: one dict filled with C1's 100,000 keys, then 1 and 2 child
- * processes (alternating, `--rounds` times each) running gets, 10% sets, only sets, or 10%
+ * processes (alternating, `--rounds` times each) running gets, 10% sets, only sets, 10%
  * deletes each followed by a set of the same key (`delete`: the delete's backward shift of the
- * index under the lock; the set keeps the key count at C1's) for `--seconds`. Prints each process's rate and what `pool.stats().lock` counted meanwhile:
+ * index under the lock; the set keeps the key count at C1's), or 10% incrs of a counter per
+ * key beside C1's values (`incr`, a rate limiter's pattern) for `--seconds`. Prints each process's rate and what `pool.stats().lock` counted meanwhile:
  * acquisitions, how many were contended, and the spins and sleeps they waited.
  * docs/performance.md, "SharedDict C1", quotes it.
  *
- *   node dist/bench/dict/contention.js [--mode=mixed|set|get|delete] [--seconds=2] [--rounds=2]
+ *   node dist/bench/dict/contention.js [--mode=mixed|set|get|delete|incr] [--seconds=2] [--rounds=2]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -30,9 +31,14 @@ async function child(namespace: string, proc: number, mode: string, seconds: num
   const stream = makeStream(STREAM, proc);
   const setEvery = mode === 'set' ? 1 : mode === 'get' ? 0 : 10;
   const deletes = mode === 'delete';
+  const counters = mode === 'incr' ? keys.map((k) => `n:${k}`) : null;
   const step = (i: number): void => {
     const k = stream[i % STREAM];
     if (setEvery !== 0 && i % setEvery === 0) {
+      if (counters !== null) {
+        dict.incr(counters[k], 1, 0);
+        return;
+      }
       if (deletes) dict.delete(keys[k]);
       dict.set(keys[k], values[k]);
     } else dict.get(keys[k]);
@@ -66,8 +72,8 @@ function runChild(namespace: string, proc: number, mode: string, seconds: number
 
 async function main(): Promise<void> {
   const mode = arg('mode', 'mixed');
-  if (!['mixed', 'set', 'get', 'delete'].includes(mode)) {
-    throw new Error(`--mode must be mixed, set, get or delete, got ${mode}`);
+  if (!['mixed', 'set', 'get', 'delete', 'incr'].includes(mode)) {
+    throw new Error(`--mode must be mixed, set, get, delete or incr, got ${mode}`);
   }
   const seconds = Number(arg('seconds', '2'));
   const rounds = Number(arg('rounds', '2'));
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
   const keys = makeKeys();
   const values = makeValues();
   for (let i = 0; i < keys.length; i++) dict.set(keys[i], values[i]);
+  if (mode === 'incr') for (const key of keys) dict.set(`n:${key}`, 0); // every counter exists
   const pool = registry.get('c1').pool;
   console.log(`C1, ${mode}, ${seconds} s per measurement (M ops/s per process; lock counters)`);
   try {

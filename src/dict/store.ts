@@ -249,6 +249,7 @@ export function incr(
     throw new DictError('ERR_DICT_TTL', 'The "initTtl" argument needs the "init" argument');
   }
   const ttl = checkTtl(initTtl, 'initTtl');
+  warmBeforeStore(s); // an incr writes the lines a store does: slot, entry, LRU neighbours
   return locked(s, true, incrBody, by, init, ttl, 0);
 }
 
