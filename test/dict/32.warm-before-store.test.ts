@@ -1,7 +1,7 @@
 /**
- * warm.ts: the lock-free warm-up of a store or a delete reads shared words without the lock,
- * so damaged or torn words must neither throw nor loop nor write; the locked path that
- * follows reports the damage as a typed error.
+ * warm.ts: the lock-free warm-up of a store, an incr or a delete reads shared words without
+ * the lock, so damaged or torn words must neither throw nor loop nor write; the locked path
+ * that follows reports the damage as a typed error.
  */
 import { expect } from 'chai';
 import {
@@ -20,6 +20,7 @@ describe('SharedDict: warming the lines of a store or a delete before the lock',
   const cases = [
     { call: 'set', warm: warmBeforeStore, run: (d: SharedDict) => d.set('victim', 'x') },
     { call: 'delete', warm: warmBeforeDelete, run: (d: SharedDict) => d.delete('victim') },
+    { call: 'incr', warm: warmBeforeStore, run: (d: SharedDict) => d.incr('victim', 1, 0) },
   ];
   for (const { call, warm, run } of cases) {
     it(`${call}: a full index of foreign slots and out-of-range LRU refs: returns, writes nothing`, () => {
