@@ -1,13 +1,19 @@
 /**
  * The zone lock under C1 writes: one dict filled with C1's 100,000 keys, then 1 and 2 child
- * processes (alternating, `--rounds` times each) running gets, 10% sets, only sets, 10%
- * deletes each followed by a set of the same key (`delete`: the delete's backward shift of the
- * index under the lock; the set keeps the key count at C1's), or 10% incrs of a counter per
- * key beside C1's values (`incr`, a rate limiter's pattern) for `--seconds`. Prints each process's rate and what `pool.stats().lock` counted meanwhile:
- * acquisitions, how many were contended, and the spins and sleeps they waited.
- * docs/performance.md, "SharedDict C1", quotes it.
+ * processes (alternating, `--rounds` times each) running one mode for `--seconds`:
+ * - `get`: gets only;
+ * - `mixed`: 10% sets;
+ * - `set`: sets only;
+ * - `delete`: 10% deletes, each followed by a set of the same key (the delete's backward
+ *   shift of the index runs under the lock; the set keeps the key count at C1's);
+ * - `incr`: 10% incrs of a counter per key, kept beside C1's values (a rate limiter's
+ *   pattern).
+ * Prints each process's rate and what `pool.stats().lock` counted meanwhile: acquisitions,
+ * how many were contended, and the spins and sleeps they waited. docs/performance.md,
+ * "SharedDict C1", quotes it.
  *
- *   node dist/bench/dict/contention.js [--mode=mixed|set|get|delete|incr] [--seconds=2] [--rounds=2]
+ *   node dist/bench/dict/contention.js [--mode=mixed|set|get|delete|incr] [--seconds=2]
+ *     [--rounds=2]
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,11 +1,11 @@
 /**
- * Before a store or a delete takes the zone lock, load (without the lock) the cache lines it
- * is about to touch under it: the key's index slot and entry, that entry's LRU neighbours (an
- * overwrite or a delete unlinks it), the LRU head (a new entry is linked in front of it) and
- * tail (Lua's expire step looks at it first), and for a delete the entries its index shift
- * reads. At 100,000 keys each of those is a cache miss of 100 ns or more;
+ * Before a store, an incr or a delete takes the zone lock, load (without the lock) the cache
+ * lines it is about to touch under it: the key's index slot and entry, that entry's LRU
+ * neighbours (an overwrite or a delete unlinks it), the LRU head (a new entry is linked in
+ * front of it) and tail (Lua's expire step looks at it first), and for a delete the entries
+ * its index shift reads. At 100,000 keys each of those is a cache miss of 100 ns or more;
  * taken here they no longer lengthen the section every other writer waits for, which is what
- * lets writes scale with processes (issue 21, docs/performance.md "Warming before the lock").
+ * lets writes scale with processes (issue 21, docs/performance.md, "Writes").
  *
  * Nothing here is trusted or kept: every word may be torn or stale (no lock, no seqlock),
  * so each load is bounds-checked and the probe bounded; the values only feed a sink so the
