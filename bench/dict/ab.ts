@@ -14,6 +14,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { KEYS, makeKeys, makeStream, makeValues } from './workload.js';
+import { median } from '../median.js';
 
 const args = process.argv.slice(2);
 const dirs = args.filter((a) => !a.startsWith('--'));
@@ -134,7 +135,6 @@ for (let r = 0; r < rounds; r++) {
     ops.forEach(([, n, loop], o) => ns[o][b].push(time(n, (m) => loop(builds[b], m))));
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(
   `A = ${dirs[0]}\nB = ${dirs[1]}\n${rounds} rounds; Map.get ${median(mapNs).toFixed(1)} ns`,
 );

@@ -6,6 +6,7 @@
  */
 import { SlabPool } from '../../src/slab/pool.js';
 import { SharedDict } from '../../src/dict/dict.js';
+import { median } from '../median.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;
@@ -71,7 +72,6 @@ for (const batch of [16, 64]) {
       if (round > 0) times[i].push(t);
     });
   }
-  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
   const loop = median(times[1]);
   console.log(`batches of ${batch} random keys out of ${KEYS}:`);
   runs.forEach(([name], i) => {

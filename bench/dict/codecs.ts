@@ -16,6 +16,7 @@ import { serialize } from 'node:v8';
 import { SlabPool } from '../../src/slab/pool.js';
 import { SharedDict } from '../../src/dict/dict.js';
 import type { DictCodecOption } from '../../src/dict/values.js';
+import { median } from '../median.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;
@@ -74,7 +75,6 @@ function time(fn: () => void, n: number): number {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
-const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1];
 const KEYS = 256;
 const keys = Array.from({ length: KEYS }, (_, i) => `obj:${i}`);
 try {

@@ -23,6 +23,7 @@ import { ZoneRegistry } from '../../src/zone/registry.js';
 import { sharedDict } from '../../src/dict/declare.js';
 import type { SharedDict } from '../../src/dict/dict.js';
 import { makeKeys, makeStream, makeValues } from './workload.js';
+import { median } from '../median.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string =>
@@ -161,10 +162,6 @@ for (let r = 0; r < rounds; r++) {
     ns[n].push(Number(process.hrtime.bigint() - t0) / count);
   }
 }
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
-};
 for (const n of names) {
   const m = median(ns[n]);
   let ratio = '';

@@ -20,6 +20,7 @@ import http from 'node:http';
 import { createClient } from '@keyv/redis';
 import { freePort, startRedis } from '../../test/helpers/redis.js';
 import { VARIANTS, type VariantName } from './variants.js';
+import { median } from '../median.js';
 
 const arg = (name: string, dflt: number): number =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -106,8 +107,6 @@ function runLoad(
     );
   });
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const redis = await startRedis();
 const admin = createClient({ url: redis.url });
